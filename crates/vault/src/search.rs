@@ -1,0 +1,186 @@
+//! The in-memory index of what lists and search show, built at unlock and dropped (zeroed) at lock.
+
+use serde::Serialize;
+use uuid::Uuid;
+use zeroize::Zeroize;
+
+use crate::item::{Item, ItemKind};
+
+/// What a list row shows about an item: no secrets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemSummary {
+    pub id: Uuid,
+    pub kind: ItemKind,
+    pub title: String,
+    pub subtitle: String,
+    pub urls: Vec<String>,
+    pub favourite: bool,
+    pub folder: Option<String>,
+    pub tags: Vec<String>,
+    pub updated_at: i64,
+}
+
+impl ItemSummary {
+    /// Summarises a decrypted item.
+    pub fn of(item: &Item) -> Self {
+        Self {
+            id: item.id,
+            kind: item.content.kind(),
+            title: item.title.clone(),
+            subtitle: item.content.subtitle(),
+            urls: item.content.urls().to_vec(),
+            favourite: item.favourite,
+            folder: item.folder.clone(),
+            tags: item.tags.clone(),
+            updated_at: item.updated_at,
+        }
+    }
+}
+
+struct Entry {
+    summary: ItemSummary,
+    sort_key: String,
+    haystack: String,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.sort_key.zeroize();
+        self.haystack.zeroize();
+        self.summary.title.zeroize();
+        self.summary.subtitle.zeroize();
+        self.summary.urls.iter_mut().for_each(Zeroize::zeroize);
+        self.summary.tags.iter_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+impl Entry {
+    fn new(summary: ItemSummary, username: &str) -> Self {
+        let sort_key = summary.title.to_lowercase();
+        let mut haystack = String::with_capacity(sort_key.len() + 64);
+        for part in [summary.title.as_str(), username]
+            .into_iter()
+            .chain(summary.urls.iter().map(String::as_str))
+            .chain(summary.tags.iter().map(String::as_str))
+        {
+            haystack.push_str(&part.to_lowercase());
+            haystack.push('\n');
+        }
+        Self { summary, sort_key, haystack }
+    }
+}
+
+/// Items ordered by title, searchable case-insensitively over title, username, URLs and tags.
+#[derive(Default)]
+pub struct SearchIndex {
+    entries: Vec<Entry>,
+}
+
+impl SearchIndex {
+    /// Builds the index from decrypted items.
+    pub fn build<'a>(items: impl IntoIterator<Item = &'a Item>) -> Self {
+        let mut entries: Vec<Entry> = items.into_iter().map(entry_of).collect();
+        entries.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then(a.summary.id.cmp(&b.summary.id)));
+        Self { entries }
+    }
+
+    /// Inserts or replaces an item, keeping title order.
+    pub fn upsert(&mut self, item: &Item) {
+        self.remove(item.id);
+        let entry = entry_of(item);
+        let at = self
+            .entries
+            .partition_point(|e| (e.sort_key.as_str(), e.summary.id) < (entry.sort_key.as_str(), entry.summary.id));
+        self.entries.insert(at, entry);
+    }
+
+    /// Drops an item from the index.
+    pub fn remove(&mut self, id: Uuid) {
+        self.entries.retain(|e| e.summary.id != id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every item in title order.
+    pub fn all(&self) -> impl Iterator<Item = &ItemSummary> {
+        self.entries.iter().map(|e| &e.summary)
+    }
+
+    /// Items whose searchable text contains every whitespace-separated term of `query`, in title order.
+    pub fn search<'a>(&'a self, query: &str) -> impl Iterator<Item = &'a ItemSummary> + 'a {
+        let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        self.entries
+            .iter()
+            .filter(move |e| terms.iter().all(|t| e.haystack.contains(t.as_str())))
+            .map(|e| &e.summary)
+    }
+}
+
+fn entry_of(item: &Item) -> Entry {
+    let username = match &item.content {
+        crate::item::ItemContent::Login(login) => login.username.as_str(),
+        _ => "",
+    };
+    Entry::new(ItemSummary::of(item), username)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::{ItemContent, ItemDraft, Login, SecureNote};
+
+    fn item(title: &str, username: &str, url: &str, tags: &[&str]) -> Item {
+        let content = if username.is_empty() && url.is_empty() {
+            ItemContent::SecureNote(SecureNote::default())
+        } else {
+            ItemContent::Login(Login { username: username.into(), urls: vec![url.into()], ..Login::default() })
+        };
+        let draft = ItemDraft {
+            title: title.into(),
+            content,
+            favourite: false,
+            folder: None,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        };
+        Item::new(draft, Uuid::new_v4(), 0)
+    }
+
+    fn titles(index: &SearchIndex, q: &str) -> Vec<String> {
+        index.search(q).map(|s| s.title.clone()).collect()
+    }
+
+    #[test]
+    fn search_is_case_insensitive_over_title_username_urls_and_tags() {
+        let items = [
+            item("GitHub", "ada@example.com", "https://github.com", &["work"]),
+            item("Bank", "ADA", "https://bank.example", &[]),
+            item("Wifi code", "", "", &["Home"]),
+        ];
+        let index = SearchIndex::build(&items);
+        assert_eq!(titles(&index, "github"), ["GitHub"]);
+        assert_eq!(titles(&index, "ada"), ["Bank", "GitHub"]);
+        assert_eq!(titles(&index, "BANK.EXAMPLE"), ["Bank"]);
+        assert_eq!(titles(&index, "home"), ["Wifi code"]);
+        assert_eq!(titles(&index, "ada work"), ["GitHub"]);
+        assert_eq!(titles(&index, ""), ["Bank", "GitHub", "Wifi code"]);
+        assert!(titles(&index, "nothing").is_empty());
+    }
+
+    #[test]
+    fn upsert_keeps_title_order_and_replaces() {
+        let mut a = item("b", "", "", &[]);
+        let mut index = SearchIndex::build([&a, &item("c", "", "", &[])]);
+        index.upsert(&item("a", "", "", &[]));
+        a.title = "d".into();
+        index.upsert(&a);
+        assert_eq!(titles(&index, ""), ["a", "c", "d"]);
+        index.remove(a.id);
+        assert_eq!(index.len(), 2);
+    }
+}

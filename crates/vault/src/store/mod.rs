@@ -1,0 +1,383 @@
+//! The encrypted local store: one SQLite file per OS user holding the wrapped vault key and sealed items.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+
+use crate::crypto::{
+    derive_kek, derive_master_key, open_item, seal_item, unwrap_vault_key, wrap_vault_key, KdfParams, Key32, Salt,
+    VaultKey,
+};
+use crate::error::{Result, VaultError};
+use crate::item::{Item, ItemDraft};
+use crate::paths::create_private_file;
+use crate::search::{ItemSummary, SearchIndex};
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The unencrypted header: everything needed to derive keys, nothing that reveals them.
+#[derive(Debug, Clone)]
+struct Header {
+    vault_id: Uuid,
+    kdf: KdfParams,
+    salt: Salt,
+    wrapped_vault_key: Vec<u8>,
+}
+
+struct Unlocked {
+    vault_key: VaultKey,
+    index: SearchIndex,
+}
+
+/// An open vault file; locked until [`Vault::unlock`] succeeds, and locked again on drop.
+pub struct Vault {
+    conn: Connection,
+    path: PathBuf,
+    header: Header,
+    unlocked: Option<Unlocked>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("path", &self.path)
+            .field("vault_id", &self.header.vault_id)
+            .field("unlocked", &self.unlocked.is_some())
+            .finish()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Turns SQLite's "not a database" and "malformed" into an error that names the file.
+fn classify(path: &Path, err: rusqlite::Error) -> VaultError {
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            VaultError::CorruptVault { path: path.to_path_buf(), reason: err.to_string() }
+        }
+        _ => VaultError::Database(err),
+    }
+}
+
+/// Opens the file without changing it; [`configure`] runs only once it is known to be a vault.
+fn connect(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| classify(path, e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// WAL for concurrent readers, FULL sync so a commit survives power loss, freed pages zeroed.
+fn configure(conn: &Connection, path: &Path) -> Result<()> {
+    let apply = || -> rusqlite::Result<()> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        Ok(())
+    };
+    apply().map_err(|e| classify(path, e))
+}
+
+fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
+    let verdict: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| classify(path, e))?;
+    if verdict != "ok" {
+        return Err(VaultError::CorruptVault { path: path.to_path_buf(), reason: verdict });
+    }
+    Ok(())
+}
+
+fn uuid_from_blob(bytes: &[u8]) -> Result<Uuid> {
+    Uuid::from_slice(bytes).map_err(|_| VaultError::Integrity)
+}
+
+impl Vault {
+    /// Creates a new vault at `path` protected by `master_password`; the file must not exist yet.
+    pub fn create(path: &Path, master_password: &[u8], kdf: KdfParams) -> Result<Self> {
+        kdf.validate()?;
+        let salt = KdfParams::new_salt()?;
+        let vault_key = VaultKey::generate()?;
+        let master_key = derive_master_key(master_password, &salt, kdf)?;
+        let vault_id = Uuid::new_v4();
+        let wrapped_vault_key = wrap_vault_key(&vault_key, &derive_kek(&master_key), vault_id, kdf, &salt)?;
+        let header = Header { vault_id, kdf, salt, wrapped_vault_key };
+
+        create_private_file(path)?;
+        let mut conn = connect(path)?;
+        configure(&conn, path)?;
+        schema::migrate(&mut conn, path)?;
+        conn.execute(
+            "INSERT INTO vault (id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                header.vault_id.as_bytes().as_slice(),
+                kdf.memory_kib,
+                kdf.iterations,
+                kdf.parallelism,
+                header.salt.as_slice(),
+                header.wrapped_vault_key,
+                now_ms()
+            ],
+        )?;
+        let index = SearchIndex::default();
+        Ok(Self { conn, path: path.to_path_buf(), header, unlocked: Some(Unlocked { vault_key, index }) })
+    }
+
+    /// Opens an existing vault, locked; checks the file is an intact Keyhaven vault and never writes to a foreign one.
+    pub fn open(path: &Path) -> Result<Self> {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() == 0 => return Err(VaultError::VaultNotFound(path.to_path_buf())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(VaultError::VaultNotFound(path.to_path_buf()))
+            }
+            Err(source) => return Err(VaultError::Io { path: path.to_path_buf(), source }),
+        }
+        let mut conn = connect(path)?;
+        check_integrity(&conn, path)?;
+        let is_keyhaven: bool = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(|e| classify(path, e))?
+            == 1;
+        if !is_keyhaven {
+            return Err(VaultError::CorruptVault { path: path.to_path_buf(), reason: "not a Keyhaven vault".into() });
+        }
+        configure(&conn, path)?;
+        schema::migrate(&mut conn, path)?;
+        let header = Self::read_header(&conn, path)?;
+        Ok(Self { conn, path: path.to_path_buf(), header, unlocked: None })
+    }
+
+    fn read_header(conn: &Connection, path: &Path) -> Result<Header> {
+        let corrupt = |reason: &str| VaultError::CorruptVault { path: path.to_path_buf(), reason: reason.into() };
+        let row = conn
+            .query_row(
+                "SELECT id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key FROM vault",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        KdfParams { memory_kib: r.get(1)?, iterations: r.get(2)?, parallelism: r.get(3)? },
+                        r.get::<_, Vec<u8>>(4)?,
+                        r.get::<_, Vec<u8>>(5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| classify(path, e))?
+            .ok_or_else(|| corrupt("the vault header is missing"))?;
+        let (id, kdf, salt, wrapped_vault_key) = row;
+        Ok(Header {
+            vault_id: uuid_from_blob(&id).map_err(|_| corrupt("the vault id is malformed"))?,
+            kdf,
+            salt: salt.try_into().map_err(|_| corrupt("the KDF salt is malformed"))?,
+            wrapped_vault_key,
+        })
+    }
+
+    /// The file this vault lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The vault's random id, bound into every sealed blob.
+    pub fn id(&self) -> Uuid {
+        self.header.vault_id
+    }
+
+    /// The Argon2id parameters the master key is derived with.
+    pub fn kdf_params(&self) -> KdfParams {
+        self.header.kdf
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.unlocked.is_some()
+    }
+
+    /// Runs the KDF for this vault (the slow part of unlocking), refusing weak parameters.
+    pub fn derive_master_key(&self, master_password: &[u8]) -> Result<Key32> {
+        derive_master_key(master_password, &self.header.salt, self.header.kdf)
+    }
+
+    /// Unlocks with the master password; a wrong one is `wrong_master_password` and changes nothing.
+    pub fn unlock(&mut self, master_password: &[u8]) -> Result<()> {
+        let master_key = self.derive_master_key(master_password)?;
+        self.unlock_with_master_key(&master_key)
+    }
+
+    /// Unlocks with an already derived master key: unwraps the vault key and builds the search index.
+    pub fn unlock_with_master_key(&mut self, master_key: &Key32) -> Result<()> {
+        let vault_key = self.unwrap_with(master_key)?;
+        let items = self.read_all_items(&vault_key)?;
+        let index = SearchIndex::build(&items);
+        self.unlocked = Some(Unlocked { vault_key, index });
+        Ok(())
+    }
+
+    fn unwrap_with(&self, master_key: &Key32) -> Result<VaultKey> {
+        let h = &self.header;
+        unwrap_vault_key(&h.wrapped_vault_key, &derive_kek(master_key), h.vault_id, h.kdf, &h.salt)
+            .map_err(|_| VaultError::WrongMasterPassword)
+    }
+
+    fn read_all_items(&self, vault_key: &VaultKey) -> Result<Vec<Item>> {
+        let mut stmt = self.conn.prepare("SELECT id, blob FROM items WHERE deleted = 0")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut items = Vec::new();
+        for row in rows {
+            let (id, blob) = row.map_err(|e| classify(&self.path, e))?;
+            let id = uuid_from_blob(&id)?;
+            items.push(self.decrypt_item(vault_key, id, &blob)?);
+        }
+        Ok(items)
+    }
+
+    fn decrypt_item(&self, vault_key: &VaultKey, id: Uuid, blob: &[u8]) -> Result<Item> {
+        let corrupt = |what: &str| VaultError::CorruptVault { path: self.path.clone(), reason: format!("item {id} {what}") };
+        let json = open_item(vault_key, self.header.vault_id, id, blob).map_err(|_| corrupt("failed its integrity check"))?;
+        let item: Item = serde_json::from_slice(&json).map_err(|_| corrupt("is not a readable item"))?;
+        if item.id != id {
+            return Err(corrupt("carries another item's id"));
+        }
+        Ok(item)
+    }
+
+    /// Drops the vault key and the decrypted index (both zeroed).
+    pub fn lock(&mut self) {
+        self.unlocked = None;
+    }
+
+    fn unlocked(&self) -> Result<&Unlocked> {
+        self.unlocked.as_ref().ok_or(VaultError::Locked)
+    }
+
+    fn unlocked_mut(&mut self) -> Result<&mut Unlocked> {
+        self.unlocked.as_mut().ok_or(VaultError::Locked)
+    }
+
+    /// Re-wraps the vault key under a new master password (fresh salt); items stay as they are.
+    pub fn change_master_password(&mut self, current: &[u8], new: &[u8], kdf: KdfParams) -> Result<()> {
+        kdf.validate()?;
+        let vault_key = self.unwrap_with(&self.derive_master_key(current)?)?;
+        let salt = KdfParams::new_salt()?;
+        let new_kek = derive_kek(&derive_master_key(new, &salt, kdf)?);
+        let wrapped_vault_key = wrap_vault_key(&vault_key, &new_kek, self.header.vault_id, kdf, &salt)?;
+        let changed = self.conn.execute(
+            "UPDATE vault SET kdf_memory_kib = ?1, kdf_iterations = ?2, kdf_parallelism = ?3, kdf_salt = ?4,
+                              wrapped_vault_key = ?5 WHERE id = ?6",
+            params![
+                kdf.memory_kib,
+                kdf.iterations,
+                kdf.parallelism,
+                salt.as_slice(),
+                wrapped_vault_key,
+                self.header.vault_id.as_bytes().as_slice()
+            ],
+        )?;
+        if changed != 1 {
+            return Err(VaultError::CorruptVault { path: self.path.clone(), reason: "the vault header is missing".into() });
+        }
+        self.header = Header { vault_id: self.header.vault_id, kdf, salt, wrapped_vault_key };
+        Ok(())
+    }
+
+    /// Adds a new item and returns it with its id and times.
+    pub fn add(&mut self, draft: ItemDraft) -> Result<Item> {
+        draft.validate()?;
+        let item = Item::new(draft, Uuid::new_v4(), now_ms());
+        let blob = self.seal(&item)?;
+        self.conn.execute(
+            "INSERT INTO items (id, blob, deleted, updated_at, dirty) VALUES (?1, ?2, 0, ?3, 1)",
+            params![item.id.as_bytes().as_slice(), blob, item.updated_at],
+        )?;
+        self.unlocked_mut()?.index.upsert(&item);
+        Ok(item)
+    }
+
+    /// Replaces an item's editable fields, recording a replaced password in its history.
+    pub fn update(&mut self, id: Uuid, draft: ItemDraft) -> Result<Item> {
+        draft.validate()?;
+        let mut item = self.get(id)?;
+        item.apply(draft, now_ms().max(item.updated_at));
+        let blob = self.seal(&item)?;
+        let changed = self.conn.execute(
+            "UPDATE items SET blob = ?2, updated_at = ?3, dirty = 1 WHERE id = ?1 AND deleted = 0",
+            params![id.as_bytes().as_slice(), blob, item.updated_at],
+        )?;
+        if changed != 1 {
+            return Err(VaultError::ItemNotFound(id.to_string()));
+        }
+        self.unlocked_mut()?.index.upsert(&item);
+        Ok(item)
+    }
+
+    /// Deletes an item, leaving a tombstone for sync.
+    pub fn delete(&mut self, id: Uuid) -> Result<()> {
+        self.unlocked()?;
+        let changed = self.conn.execute(
+            "UPDATE items SET blob = NULL, deleted = 1, updated_at = ?2, dirty = 1 WHERE id = ?1 AND deleted = 0",
+            params![id.as_bytes().as_slice(), now_ms()],
+        )?;
+        if changed != 1 {
+            return Err(VaultError::ItemNotFound(id.to_string()));
+        }
+        self.unlocked_mut()?.index.remove(id);
+        Ok(())
+    }
+
+    /// Decrypts one item in full.
+    pub fn get(&self, id: Uuid) -> Result<Item> {
+        let unlocked = self.unlocked()?;
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT blob FROM items WHERE id = ?1 AND deleted = 0", [id.as_bytes().as_slice()], |r| r.get(0))
+            .optional()
+            .map_err(|e| classify(&self.path, e))?;
+        let blob = blob.ok_or_else(|| VaultError::ItemNotFound(id.to_string()))?;
+        self.decrypt_item(&unlocked.vault_key, id, &blob)
+    }
+
+    /// Every live item's summary, in title order.
+    pub fn list(&self) -> Result<Vec<ItemSummary>> {
+        Ok(self.unlocked()?.index.all().cloned().collect())
+    }
+
+    /// Summaries of items matching every term of `query` (title, username, URLs, tags; any case).
+    pub fn search(&self, query: &str) -> Result<Vec<ItemSummary>> {
+        Ok(self.unlocked()?.index.search(query).cloned().collect())
+    }
+
+    /// Resolves an item by full id, unique id prefix, or exact (case-insensitive) title.
+    pub fn resolve(&self, reference: &str) -> Result<Uuid> {
+        let index = &self.unlocked()?.index;
+        if let Ok(id) = Uuid::parse_str(reference) {
+            return Ok(id);
+        }
+        let needle = reference.to_lowercase();
+        let matches: Vec<Uuid> = index
+            .all()
+            .filter(|s| s.title.to_lowercase() == needle || (needle.len() >= 4 && s.id.simple().to_string().starts_with(&needle)))
+            .map(|s| s.id)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(VaultError::ItemNotFound(reference.to_string())),
+            _ => Err(VaultError::InvalidItem(format!("\"{reference}\" matches {} items; use the id", matches.len()))),
+        }
+    }
+
+    fn seal(&self, item: &Item) -> Result<Vec<u8>> {
+        let json = Zeroizing::new(serde_json::to_vec(item).map_err(|e| VaultError::InvalidItem(e.to_string()))?);
+        seal_item(&self.unlocked()?.vault_key, self.header.vault_id, item.id, &json)
+    }
+}

@@ -1,0 +1,55 @@
+//! Schema migrations, applied in order inside one transaction and recorded in `schema_version`.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::error::{Result, VaultError};
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the vault header, items with their sync bookkeeping.
+    "CREATE TABLE vault (
+         id            BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+         kdf_memory_kib INTEGER NOT NULL,
+         kdf_iterations INTEGER NOT NULL,
+         kdf_parallelism INTEGER NOT NULL,
+         kdf_salt      BLOB NOT NULL CHECK (length(kdf_salt) = 16),
+         wrapped_vault_key BLOB NOT NULL,
+         created_at    INTEGER NOT NULL
+     );
+     CREATE TABLE items (
+         id              BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+         blob            BLOB,
+         deleted         INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+         updated_at      INTEGER NOT NULL,
+         server_revision INTEGER,
+         base_blob       BLOB,
+         dirty           INTEGER NOT NULL DEFAULT 1 CHECK (dirty IN (0, 1)),
+         CHECK ((deleted = 1) = (blob IS NULL))
+     );
+     CREATE INDEX items_dirty ON items (dirty) WHERE dirty = 1;",
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema up to [`CURRENT_VERSION`]; refuses a file from a newer build.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let found: i64 = tx.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).optional()?.unwrap_or(0);
+    if found > CURRENT_VERSION {
+        return Err(VaultError::NewerSchema { path: path.to_path_buf(), found, known: CURRENT_VERSION });
+    }
+    if found == CURRENT_VERSION {
+        return Ok(());
+    }
+    for migration in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.execute("DELETE FROM schema_version", [])?;
+    tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [CURRENT_VERSION])?;
+    tx.commit()?;
+    Ok(())
+}
