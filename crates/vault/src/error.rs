@@ -5,6 +5,8 @@ use std::path::PathBuf;
 pub enum VaultError {
     #[error("the master password is wrong")]
     WrongMasterPassword,
+    #[error("the master password is too easy to guess: {0}")]
+    WeakMasterPassword(String),
     #[error("the vault is locked")]
     Locked,
     #[error("KDF parameters are too weak: {0}")]
@@ -46,6 +48,7 @@ impl VaultError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::WrongMasterPassword => "wrong_master_password",
+            Self::WeakMasterPassword(_) => "weak_master_password",
             Self::Locked => "vault_locked",
             Self::WeakKdfParams(_) => "weak_kdf_params",
             Self::InvalidKdfParams(_) => "invalid_kdf_params",

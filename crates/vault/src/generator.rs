@@ -100,6 +100,20 @@ pub fn strength(password: &str, user_inputs: &[&str]) -> Strength {
     }
 }
 
+/// The lowest zxcvbn score accepted for a new master password.
+pub const MIN_MASTER_PASSWORD_SCORE: u8 = 3;
+
+/// Refuses a new master password that zxcvbn rates below [`MIN_MASTER_PASSWORD_SCORE`].
+pub fn check_master_password(password: &str, user_inputs: &[&str]) -> Result<Strength> {
+    let estimate = strength(password, user_inputs);
+    if estimate.score < MIN_MASTER_PASSWORD_SCORE {
+        let hint = estimate.warning.clone().or_else(|| estimate.suggestions.first().cloned());
+        let hint = hint.unwrap_or_else(|| "use a longer passphrase of several unrelated words".into());
+        return Err(VaultError::WeakMasterPassword(hint));
+    }
+    Ok(estimate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +162,11 @@ mod tests {
         let generated = generate(&GeneratorOptions::default()).unwrap();
         assert_eq!(strength(&generated, &[]).score, 4);
         assert!(strength("ada.lovelace", &["ada.lovelace@example.com", "ada", "lovelace"]).score <= 2);
+    }
+
+    #[test]
+    fn guessable_master_passwords_are_refused() {
+        assert_eq!(check_master_password("letmein123", &[]).unwrap_err().code(), "weak_master_password");
+        assert!(check_master_password("correct horse battery staple", &[]).is_ok());
     }
 }

@@ -1,0 +1,216 @@
+//! The command line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  unexpected error (I/O, database)
+  2  invalid usage or input (bad flags, invalid item, refused parameters)
+  3  wrong master password
+  4  not found (no vault at the path, no such item)
+  5  the vault file is corrupted or from a newer Keyhaven
+  6  a vault already exists at the path
+
+The master password is never taken from an argument: it is read from the terminal
+without echo, or as the first line of standard input with --password-stdin; any
+further secret a command asks for (item password, new master password) is then
+read from the following lines, in the order the command asks for them.";
+
+/// keyhaven: your Keyhaven vault from a terminal and from scripts.
+#[derive(Debug, Parser)]
+#[command(name = "keyhaven", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The vault file (default: the per-user data dir's vault.sqlite)
+    #[arg(long, global = true, env = "KEYHAVEN_VAULT", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of human text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Read the master password from the first line of standard input
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with the local vault
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Vault(VaultCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Create a new vault protected by a master password
+    Init(InitArgs),
+    /// Add an item; secrets are prompted for (or given as JSON on stdin with --from-json)
+    Add(AddArgs),
+    /// List every item
+    List(ListArgs),
+    /// Show one item (by id, id prefix or exact title)
+    Get(GetArgs),
+    /// Change an item; only the given fields change
+    Edit(EditArgs),
+    /// Delete an item
+    Rm(RmArgs),
+    /// Find items by title, username, URL or tag
+    Search(SearchArgs),
+    /// Generate a password (needs no vault)
+    Generate(GenerateArgs),
+    /// Change the master password
+    Passwd(PasswdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Argon2id memory in MiB (minimum 19)
+    #[arg(long, default_value_t = 64)]
+    pub kdf_memory_mib: u32,
+    /// Argon2id iterations (minimum 2)
+    #[arg(long, default_value_t = 3)]
+    pub kdf_iterations: u32,
+    /// Argon2id lanes
+    #[arg(long, default_value_t = 4)]
+    pub kdf_parallelism: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ItemType {
+    Login,
+    Note,
+    Card,
+    Identity,
+}
+
+/// Fields settable from flags; secrets are never flags.
+#[derive(Debug, Args, Default)]
+pub struct FieldArgs {
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub username: Option<String>,
+    /// A URL of the login (repeat for several)
+    #[arg(long = "url")]
+    pub urls: Vec<String>,
+    /// A tag (repeat for several)
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    #[arg(long)]
+    pub folder: Option<String>,
+    /// Mark as favourite
+    #[arg(long)]
+    pub favourite: bool,
+    /// Cardholder name (cards)
+    #[arg(long)]
+    pub cardholder: Option<String>,
+    /// Expiry as MM/YYYY (cards)
+    #[arg(long)]
+    pub expiry: Option<String>,
+    #[arg(long)]
+    pub first_name: Option<String>,
+    #[arg(long)]
+    pub last_name: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Generate the login's password instead of prompting for it
+    #[arg(long)]
+    pub generate: bool,
+    /// Length of a generated password
+    #[arg(long, default_value_t = 20)]
+    pub length: usize,
+    /// Read the whole item as JSON from standard input (after the master password line)
+    #[arg(long, conflicts_with_all = ["title", "username", "urls", "generate"])]
+    pub from_json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// What kind of item
+    #[arg(long = "type", value_enum, default_value_t = ItemType::Login)]
+    pub item_type: ItemType,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only items of this kind
+    #[arg(long = "type", value_enum)]
+    pub item_type: Option<ItemType>,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Item id, id prefix (4+ characters) or exact title
+    pub item: String,
+    /// Print only this field's raw value (e.g. password, username)
+    #[arg(long)]
+    pub field: Option<String>,
+    /// Show secrets instead of masking them
+    #[arg(long)]
+    pub show: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Item id, id prefix or exact title
+    pub item: String,
+    #[command(flatten)]
+    pub fields: FieldArgs,
+    /// Prompt for a new secret (password, note text, card number)
+    #[arg(long)]
+    pub change_secret: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Item id, id prefix or exact title
+    pub item: String,
+    /// Do not ask for confirmation
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words that must all appear (any case)
+    #[arg(required = true)]
+    pub query: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[arg(long, default_value_t = 20)]
+    pub length: usize,
+    #[arg(long)]
+    pub no_lowercase: bool,
+    #[arg(long)]
+    pub no_uppercase: bool,
+    #[arg(long)]
+    pub no_digits: bool,
+    #[arg(long)]
+    pub no_symbols: bool,
+    /// Leave out characters that look alike (I l 1 O 0 o |)
+    #[arg(long)]
+    pub exclude_lookalikes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    /// Argon2id memory in MiB for the new password (default: keep)
+    #[arg(long)]
+    pub kdf_memory_mib: Option<u32>,
+    #[arg(long)]
+    pub kdf_iterations: Option<u32>,
+    #[arg(long)]
+    pub kdf_parallelism: Option<u32>,
+}
