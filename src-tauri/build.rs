@@ -1,1 +1,7 @@
-fn main() {}
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(&["app_info"]);
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(manifest)
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*");
+    tauri_build::try_build(attributes).expect("tauri-build failed");
+}

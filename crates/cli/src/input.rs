@@ -13,7 +13,10 @@ pub struct Input {
 
 impl Input {
     pub fn new(from_stdin: bool) -> Self {
-        Self { from_stdin, stdin: io::stdin().lock() }
+        Self {
+            from_stdin,
+            stdin: io::stdin().lock(),
+        }
     }
 
     fn interactive(&self) -> bool {
@@ -22,8 +25,15 @@ impl Input {
 
     fn read_line(&mut self) -> Result<Zeroizing<String>> {
         let mut line = Zeroizing::new(String::new());
-        if self.stdin.read_line(&mut line).context("cannot read standard input")? == 0 {
-            bail!(crate::UsageError("standard input ended before the expected line".into()));
+        if self
+            .stdin
+            .read_line(&mut line)
+            .context("cannot read standard input")?
+            == 0
+        {
+            bail!(crate::UsageError(
+                "standard input ended before the expected line".into()
+            ));
         }
         while line.ends_with('\n') || line.ends_with('\r') {
             line.pop();
@@ -37,9 +47,14 @@ impl Input {
             return self.read_line();
         }
         if !io::stdin().is_terminal() {
-            bail!(crate::UsageError("no terminal to ask for a secret; pass it on standard input with --password-stdin".into()));
+            bail!(crate::UsageError(
+                "no terminal to ask for a secret; pass it on standard input with --password-stdin"
+                    .into()
+            ));
         }
-        Ok(Zeroizing::new(rpassword::prompt_password(prompt).context("cannot read from the terminal")?))
+        Ok(Zeroizing::new(
+            rpassword::prompt_password(prompt).context("cannot read from the terminal")?,
+        ))
     }
 
     /// A new secret, typed twice when interactive.
@@ -64,7 +79,9 @@ impl Input {
     /// Yes/no: interactive only; without a terminal the caller must pass --yes.
     pub fn confirm(&mut self, prompt: &str) -> Result<bool> {
         if !self.interactive() {
-            bail!(crate::UsageError("confirmation needs a terminal; pass --yes".into()));
+            bail!(crate::UsageError(
+                "confirmation needs a terminal; pass --yes".into()
+            ));
         }
         let answer = self.line(&format!("{prompt} [y/N] "))?;
         Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
@@ -73,7 +90,9 @@ impl Input {
     /// Everything left on stdin (JSON input for --from-json).
     pub fn rest(&mut self) -> Result<Zeroizing<String>> {
         let mut rest = Zeroizing::new(String::new());
-        self.stdin.read_to_string(&mut rest).context("cannot read standard input")?;
+        self.stdin
+            .read_to_string(&mut rest)
+            .context("cannot read standard input")?;
         Ok(rest)
     }
 }

@@ -30,7 +30,9 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
         let exit = match vault_err {
             VaultError::WrongMasterPassword => 3,
             VaultError::VaultNotFound(_) | VaultError::ItemNotFound(_) => 4,
-            VaultError::CorruptVault { .. } | VaultError::NewerSchema { .. } | VaultError::Integrity => 5,
+            VaultError::CorruptVault { .. }
+            | VaultError::NewerSchema { .. }
+            | VaultError::Integrity => 5,
             VaultError::VaultExists(_) => 6,
             VaultError::WeakKdfParams(_)
             | VaultError::WeakMasterPassword(_)

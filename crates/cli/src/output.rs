@@ -16,7 +16,10 @@ pub fn json<T: Serialize>(value: &T) {
 pub fn error(as_json: bool, code: &str, err: &anyhow::Error) {
     let message = format!("{err:#}");
     if as_json {
-        eprintln!("{}", serde_json::json!({ "error": { "code": code, "message": message } }));
+        eprintln!(
+            "{}",
+            serde_json::json!({ "error": { "code": code, "message": message } })
+        );
     } else {
         eprintln!("keyhaven: {message}");
     }
@@ -37,13 +40,28 @@ pub fn summaries(items: &[ItemSummary]) {
         println!("No items.");
         return;
     }
-    let width = items.iter().map(|s| s.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
+    let width = items
+        .iter()
+        .map(|s| s.title.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 40);
     println!("{:<8}  {:<8}  {:<width$}  DETAIL", "ID", "TYPE", "TITLE");
     for s in items {
         let star = if s.favourite { " ★" } else { "" };
         let title: String = s.title.chars().take(width).collect();
-        let detail = s.urls.first().map(|u| format!("{}  {u}", s.subtitle)).unwrap_or_else(|| s.subtitle.clone());
-        println!("{:<8}  {:<8}  {:<width$}  {}{star}", &s.id.simple().to_string()[..8], kind_label(s.kind), title, detail.trim());
+        let detail = s
+            .urls
+            .first()
+            .map(|u| format!("{}  {u}", s.subtitle))
+            .unwrap_or_else(|| s.subtitle.clone());
+        println!(
+            "{:<8}  {:<8}  {:<width$}  {}{star}",
+            &s.id.simple().to_string()[..8],
+            kind_label(s.kind),
+            title,
+            detail.trim()
+        );
     }
 }
 
@@ -57,7 +75,8 @@ fn secret(value: &str, show: bool) -> String {
 
 /// One item's fields as "label: value" lines, secrets masked unless `show`.
 pub fn item(item: &Item, show: bool) {
-    let mut rows: Vec<(&str, String)> = vec![("id", item.id.to_string()), ("title", item.title.clone())];
+    let mut rows: Vec<(&str, String)> =
+        vec![("id", item.id.to_string()), ("title", item.title.clone())];
     match &item.content {
         ItemContent::Login(l) => {
             rows.push(("type", "login".into()));
@@ -70,7 +89,11 @@ pub fn item(item: &Item, show: bool) {
                 rows.push(("totp secret", secret(totp, show)));
             }
             for field in &l.custom_fields {
-                let value = if field.hidden { secret(&field.value, show) } else { field.value.clone() };
+                let value = if field.hidden {
+                    secret(&field.value, show)
+                } else {
+                    field.value.clone()
+                };
                 rows.push(("field", format!("{} = {value}", field.name)));
             }
             rows.push(("notes", l.notes.clone()));
@@ -91,7 +114,12 @@ pub fn item(item: &Item, show: bool) {
         }
         ItemContent::Identity(i) => {
             rows.push(("type", "identity".into()));
-            rows.push(("name", format!("{} {}", i.first_name, i.last_name).trim().to_string()));
+            rows.push((
+                "name",
+                format!("{} {}", i.first_name, i.last_name)
+                    .trim()
+                    .to_string(),
+            ));
             rows.push(("email", i.email.clone()));
             rows.push(("phone", i.phone.clone()));
             rows.push(("company", i.company.clone()));
@@ -115,7 +143,10 @@ pub fn item(item: &Item, show: bool) {
         rows.push(("favourite", "yes".into()));
     }
     if !item.password_history.is_empty() {
-        rows.push(("history", format!("{} previous password(s)", item.password_history.len())));
+        rows.push((
+            "history",
+            format!("{} previous password(s)", item.password_history.len()),
+        ));
     }
     for (label, value) in rows.into_iter().filter(|(_, v)| !v.is_empty()) {
         println!("{label:>14}: {value}");

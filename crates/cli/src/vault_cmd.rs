@@ -5,15 +5,17 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::generator::{self, GeneratorOptions};
-use keyhaven_vault::item::{Card, Identity, Item, ItemContent, ItemDraft, ItemKind, Login, SecureNote};
+use keyhaven_vault::item::{
+    Card, Identity, Item, ItemContent, ItemDraft, ItemKind, Login, SecureNote,
+};
 use keyhaven_vault::paths::default_vault_path;
 use keyhaven_vault::Vault;
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::args::{
-    AddArgs, Cli, Command, EditArgs, FieldArgs, GenerateArgs, GetArgs, InitArgs, ItemType, PasswdArgs, RmArgs,
-    VaultCommand,
+    AddArgs, Cli, Command, EditArgs, FieldArgs, GenerateArgs, GetArgs, InitArgs, ItemType,
+    PasswdArgs, RmArgs, VaultCommand,
 };
 use crate::input::Input;
 use crate::output;
@@ -41,7 +43,11 @@ pub fn run(cli: Cli) -> Result<()> {
         VaultCommand::Add(args) => add(&mut vault, args, &mut input, json),
         VaultCommand::List(args) => {
             let wanted = args.item_type.map(kind_of);
-            let items: Vec<_> = vault.list()?.into_iter().filter(|s| wanted.is_none_or(|k| s.kind == k)).collect();
+            let items: Vec<_> = vault
+                .list()?
+                .into_iter()
+                .filter(|s| wanted.is_none_or(|k| s.kind == k))
+                .collect();
             print_summaries(&items, json);
             Ok(())
         }
@@ -53,7 +59,9 @@ pub fn run(cli: Cli) -> Result<()> {
         VaultCommand::Edit(args) => edit(&mut vault, args, &mut input, json),
         VaultCommand::Rm(args) => rm(&mut vault, args, &mut input, json),
         VaultCommand::Passwd(args) => passwd(&mut vault, args, master_password, &mut input, json),
-        VaultCommand::Init(_) | VaultCommand::Generate(_) => unreachable!("handled before unlocking"),
+        VaultCommand::Init(_) | VaultCommand::Generate(_) => {
+            unreachable!("handled before unlocking")
+        }
     }
 }
 
@@ -119,7 +127,9 @@ fn generate(args: &GenerateArgs, json: bool) -> Result<()> {
     };
     let password = generator::generate(&options)?;
     if json {
-        output::json(&json!({ "password": password.as_str(), "strength": generator::strength(&password, &[]) }));
+        output::json(
+            &json!({ "password": password.as_str(), "strength": generator::strength(&password, &[]) }),
+        );
     } else {
         println!("{}", password.as_str());
     }
@@ -127,13 +137,25 @@ fn generate(args: &GenerateArgs, json: bool) -> Result<()> {
 }
 
 fn generated_password(length: usize) -> Result<String> {
-    Ok(generator::generate(&GeneratorOptions { length, ..GeneratorOptions::default() })?.to_string())
+    Ok(generator::generate(&GeneratorOptions {
+        length,
+        ..GeneratorOptions::default()
+    })?
+    .to_string())
 }
 
 fn parse_expiry(expiry: &str) -> Result<(u8, u16)> {
-    let (month, year) = expiry.split_once('/').ok_or_else(|| usage("--expiry must look like MM/YYYY"))?;
-    let month: u8 = month.trim().parse().map_err(|_| usage("the expiry month must be a number"))?;
-    let year: u16 = year.trim().parse().map_err(|_| usage("the expiry year must be a number"))?;
+    let (month, year) = expiry
+        .split_once('/')
+        .ok_or_else(|| usage("--expiry must look like MM/YYYY"))?;
+    let month: u8 = month
+        .trim()
+        .parse()
+        .map_err(|_| usage("the expiry month must be a number"))?;
+    let year: u16 = year
+        .trim()
+        .parse()
+        .map_err(|_| usage("the expiry year must be a number"))?;
     let year = if year < 100 { 2000 + year } else { year };
     Ok((month, year))
 }
@@ -141,7 +163,8 @@ fn parse_expiry(expiry: &str) -> Result<(u8, u16)> {
 /// Reads a draft from stdin JSON.
 fn draft_from_json(input: &mut Input) -> Result<ItemDraft> {
     let text = input.rest()?;
-    serde_json::from_str(&text).map_err(|e| usage(format!("the item JSON on standard input is invalid: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| usage(format!("the item JSON on standard input is invalid: {e}")))
 }
 
 /// Applies the flag fields to a draft (only those given).
@@ -203,9 +226,15 @@ fn prompt_secrets(draft: &mut ItemDraft, input: &mut Input, length: usize) -> Re
     match &mut draft.content {
         ItemContent::Login(login) => {
             let typed = input.secret(&format!("Password for {title} (empty to generate one): "))?;
-            login.password = if typed.is_empty() { generated_password(length)? } else { typed.to_string() };
+            login.password = if typed.is_empty() {
+                generated_password(length)?
+            } else {
+                typed.to_string()
+            };
         }
-        ItemContent::SecureNote(note) => note.notes = input.secret("Note text (hidden): ")?.to_string(),
+        ItemContent::SecureNote(note) => {
+            note.notes = input.secret("Note text (hidden): ")?.to_string()
+        }
         ItemContent::Card(card) => {
             card.number = input.secret("Card number (hidden): ")?.to_string();
             card.security_code = input.secret("Security code (hidden): ")?.to_string();
@@ -228,7 +257,12 @@ fn report_saved(verb: &str, item: &Item, json: bool) {
     if json {
         output::json(&keyhaven_vault::search::ItemSummary::of(item));
     } else {
-        println!("{verb} {} \"{}\" (id {})", output::kind_label(item.content.kind()), item.title, &item.id.simple().to_string()[..8]);
+        println!(
+            "{verb} {} \"{}\" (id {})",
+            output::kind_label(item.content.kind()),
+            item.title,
+            &item.id.simple().to_string()[..8]
+        );
     }
 }
 
@@ -236,8 +270,18 @@ fn add(vault: &mut Vault, args: AddArgs, input: &mut Input, json: bool) -> Resul
     let draft = if args.fields.from_json {
         draft_from_json(input)?
     } else {
-        let title = args.fields.title.clone().ok_or_else(|| usage("--title is required (or use --from-json)"))?;
-        let mut draft = ItemDraft { title, content: empty_content(args.item_type), favourite: false, folder: None, tags: vec![] };
+        let title = args
+            .fields
+            .title
+            .clone()
+            .ok_or_else(|| usage("--title is required (or use --from-json)"))?;
+        let mut draft = ItemDraft {
+            title,
+            content: empty_content(args.item_type),
+            favourite: false,
+            folder: None,
+            tags: vec![],
+        };
         apply_flags(&mut draft, &args.fields)?;
         if !(args.fields.generate && args.item_type == ItemType::Login) {
             prompt_secrets(&mut draft, input, args.fields.length)?;
@@ -252,7 +296,8 @@ fn add(vault: &mut Vault, args: AddArgs, input: &mut Input, json: bool) -> Resul
 fn get(vault: &Vault, args: GetArgs, json: bool) -> Result<()> {
     let item = vault.get(vault.resolve(&args.item)?)?;
     if let Some(field) = &args.field {
-        let value = field_value(&item, field).ok_or_else(|| usage(format!("\"{}\" has no field \"{field}\"", item.title)))?;
+        let value = field_value(&item, field)
+            .ok_or_else(|| usage(format!("\"{}\" has no field \"{field}\"", item.title)))?;
         println!("{}", value.as_str());
         return Ok(());
     }
@@ -267,14 +312,24 @@ fn get(vault: &Vault, args: GetArgs, json: bool) -> Result<()> {
 /// A field by name: a top-level or content field, or a custom field's value.
 fn field_value(item: &Item, field: &str) -> Option<Zeroizing<String>> {
     let value = serde_json::to_value(item).ok()?;
-    let found = value.get("content").and_then(|c| c.get(field)).or_else(|| value.get(field));
+    let found = value
+        .get("content")
+        .and_then(|c| c.get(field))
+        .or_else(|| value.get(field));
     let text = match found {
         Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Array(values)) => {
-            values.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("\n")
-        }
+        Some(serde_json::Value::Array(values)) => values
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
         Some(serde_json::Value::Null) | None => match &item.content {
-            ItemContent::Login(login) => login.custom_fields.iter().find(|f| f.name == field)?.value.clone(),
+            ItemContent::Login(login) => login
+                .custom_fields
+                .iter()
+                .find(|f| f.name == field)?
+                .value
+                .clone(),
             _ => return None,
         },
         Some(other) => other.to_string(),
@@ -314,10 +369,18 @@ fn rm(vault: &mut Vault, args: RmArgs, input: &mut Input, json: bool) -> Result<
     Ok(())
 }
 
-fn passwd(vault: &mut Vault, args: PasswdArgs, current: Zeroizing<String>, input: &mut Input, json: bool) -> Result<()> {
+fn passwd(
+    vault: &mut Vault,
+    args: PasswdArgs,
+    current: Zeroizing<String>,
+    input: &mut Input,
+    json: bool,
+) -> Result<()> {
     let old = vault.kdf_params();
     let kdf = KdfParams {
-        memory_kib: args.kdf_memory_mib.map_or(old.memory_kib, |m| m.saturating_mul(1024)),
+        memory_kib: args
+            .kdf_memory_mib
+            .map_or(old.memory_kib, |m| m.saturating_mul(1024)),
         iterations: args.kdf_iterations.unwrap_or(old.iterations),
         parallelism: args.kdf_parallelism.unwrap_or(old.parallelism),
     };
@@ -332,4 +395,3 @@ fn passwd(vault: &mut Vault, args: PasswdArgs, current: Zeroizing<String>, input
     }
     Ok(())
 }
-

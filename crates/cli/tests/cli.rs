@@ -15,35 +15,84 @@ fn keyhaven(vault: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the keyhaven binary starts");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn ok(output: Output) -> String {
-    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
 fn new_vault() -> (TempDir, PathBuf) {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("vault.sqlite");
-    let fast = ["vault", "init", "--password-stdin", "--kdf-memory-mib", "19", "--kdf-iterations", "2", "--kdf-parallelism", "1"];
+    let fast = [
+        "vault",
+        "init",
+        "--password-stdin",
+        "--kdf-memory-mib",
+        "19",
+        "--kdf-iterations",
+        "2",
+        "--kdf-parallelism",
+        "1",
+    ];
     ok(keyhaven(&path, &fast, &format!("{MASTER}\n")));
     (dir, path)
 }
 
 fn add_login(path: &Path, title: &str, password: &str) {
-    ok(keyhaven(path, &["vault", "add", "--password-stdin", "--title", title, "--username", "ada"], &format!("{MASTER}\n{password}\n")));
+    ok(keyhaven(
+        path,
+        &[
+            "vault",
+            "add",
+            "--password-stdin",
+            "--title",
+            title,
+            "--username",
+            "ada",
+        ],
+        &format!("{MASTER}\n{password}\n"),
+    ));
 }
 
 #[test]
 fn a_script_can_store_and_read_back_a_password() {
     let (_dir, path) = new_vault();
     add_login(&path, "GitHub", "hunter2-but-longer");
-    let password = ok(keyhaven(&path, &["vault", "get", "github", "--field", "password", "--password-stdin"], &format!("{MASTER}\n")));
+    let password = ok(keyhaven(
+        &path,
+        &[
+            "vault",
+            "get",
+            "github",
+            "--field",
+            "password",
+            "--password-stdin",
+        ],
+        &format!("{MASTER}\n"),
+    ));
     assert_eq!(password, "hunter2-but-longer\n");
-    let human = ok(keyhaven(&path, &["vault", "get", "GitHub", "--password-stdin"], &format!("{MASTER}\n")));
-    assert!(!human.contains("hunter2"), "secrets are masked without --show: {human}");
+    let human = ok(keyhaven(
+        &path,
+        &["vault", "get", "GitHub", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    assert!(
+        !human.contains("hunter2"),
+        "secrets are masked without --show: {human}"
+    );
 }
 
 #[test]
@@ -51,20 +100,40 @@ fn json_output_lists_and_searches_items() {
     let (_dir, path) = new_vault();
     add_login(&path, "GitHub", "a");
     add_login(&path, "Bank", "b");
-    let listed: serde_json::Value =
-        serde_json::from_str(&ok(keyhaven(&path, &["vault", "list", "--json", "--password-stdin"], &format!("{MASTER}\n")))).unwrap();
-    let titles: Vec<&str> = listed.as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    let listed: serde_json::Value = serde_json::from_str(&ok(keyhaven(
+        &path,
+        &["vault", "list", "--json", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    )))
+    .unwrap();
+    let titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, ["Bank", "GitHub"]);
-    assert!(!listed.to_string().contains("\"password\""), "lists carry no secrets");
-    let found: serde_json::Value =
-        serde_json::from_str(&ok(keyhaven(&path, &["vault", "search", "GIT", "--json", "--password-stdin"], &format!("{MASTER}\n")))).unwrap();
+    assert!(
+        !listed.to_string().contains("\"password\""),
+        "lists carry no secrets"
+    );
+    let found: serde_json::Value = serde_json::from_str(&ok(keyhaven(
+        &path,
+        &["vault", "search", "GIT", "--json", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    )))
+    .unwrap();
     assert_eq!(found.as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn a_wrong_master_password_exits_3_with_a_json_error_code() {
     let (_dir, path) = new_vault();
-    let out = keyhaven(&path, &["vault", "list", "--json", "--password-stdin"], "not it\n");
+    let out = keyhaven(
+        &path,
+        &["vault", "list", "--json", "--password-stdin"],
+        "not it\n",
+    );
     assert_eq!(out.status.code(), Some(3));
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["code"], "wrong_master_password");
@@ -74,7 +143,12 @@ fn a_wrong_master_password_exits_3_with_a_json_error_code() {
 fn missing_and_corrupt_vaults_have_their_own_exit_codes() {
     let dir = TempDir::new().unwrap();
     let missing = dir.path().join("missing.sqlite");
-    assert_eq!(keyhaven(&missing, &["vault", "list", "--password-stdin"], "x\n").status.code(), Some(4));
+    assert_eq!(
+        keyhaven(&missing, &["vault", "list", "--password-stdin"], "x\n")
+            .status
+            .code(),
+        Some(4)
+    );
     let corrupt = dir.path().join("corrupt.sqlite");
     std::fs::write(&corrupt, vec![0x42; 9000]).unwrap();
     let out = keyhaven(&corrupt, &["vault", "list", "--password-stdin"], "x\n");
@@ -86,14 +160,50 @@ fn missing_and_corrupt_vaults_have_their_own_exit_codes() {
 fn edit_keeps_history_and_rm_needs_confirmation_without_a_terminal() {
     let (_dir, path) = new_vault();
     add_login(&path, "Mail", "first-password");
-    ok(keyhaven(&path, &["vault", "edit", "Mail", "--change-secret", "--password-stdin"], &format!("{MASTER}\nsecond-password\n")));
-    let item: serde_json::Value =
-        serde_json::from_str(&ok(keyhaven(&path, &["vault", "get", "Mail", "--json", "--password-stdin"], &format!("{MASTER}\n")))).unwrap();
+    ok(keyhaven(
+        &path,
+        &[
+            "vault",
+            "edit",
+            "Mail",
+            "--change-secret",
+            "--password-stdin",
+        ],
+        &format!("{MASTER}\nsecond-password\n"),
+    ));
+    let item: serde_json::Value = serde_json::from_str(&ok(keyhaven(
+        &path,
+        &["vault", "get", "Mail", "--json", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    )))
+    .unwrap();
     assert_eq!(item["content"]["password"], "second-password");
     assert_eq!(item["password_history"][0]["password"], "first-password");
-    assert_eq!(keyhaven(&path, &["vault", "rm", "Mail", "--password-stdin"], &format!("{MASTER}\n")).status.code(), Some(2));
-    ok(keyhaven(&path, &["vault", "rm", "Mail", "--yes", "--password-stdin"], &format!("{MASTER}\n")));
-    assert_eq!(keyhaven(&path, &["vault", "get", "Mail", "--password-stdin"], &format!("{MASTER}\n")).status.code(), Some(4));
+    assert_eq!(
+        keyhaven(
+            &path,
+            &["vault", "rm", "Mail", "--password-stdin"],
+            &format!("{MASTER}\n")
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    ok(keyhaven(
+        &path,
+        &["vault", "rm", "Mail", "--yes", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    assert_eq!(
+        keyhaven(
+            &path,
+            &["vault", "get", "Mail", "--password-stdin"],
+            &format!("{MASTER}\n")
+        )
+        .status
+        .code(),
+        Some(4)
+    );
 }
 
 #[test]
@@ -101,9 +211,27 @@ fn passwd_changes_the_master_password() {
     let (_dir, path) = new_vault();
     add_login(&path, "A", "a");
     let new = "a different long passphrase entirely";
-    ok(keyhaven(&path, &["vault", "passwd", "--password-stdin"], &format!("{MASTER}\n{new}\n")));
-    assert_eq!(keyhaven(&path, &["vault", "list", "--password-stdin"], &format!("{MASTER}\n")).status.code(), Some(3));
-    assert!(ok(keyhaven(&path, &["vault", "list", "--password-stdin"], &format!("{new}\n"))).contains('A'));
+    ok(keyhaven(
+        &path,
+        &["vault", "passwd", "--password-stdin"],
+        &format!("{MASTER}\n{new}\n"),
+    ));
+    assert_eq!(
+        keyhaven(
+            &path,
+            &["vault", "list", "--password-stdin"],
+            &format!("{MASTER}\n")
+        )
+        .status
+        .code(),
+        Some(3)
+    );
+    assert!(ok(keyhaven(
+        &path,
+        &["vault", "list", "--password-stdin"],
+        &format!("{new}\n")
+    ))
+    .contains('A'));
 }
 
 #[test]
@@ -114,16 +242,38 @@ fn weak_master_passwords_and_existing_vaults_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!path.exists());
     let (_dir, existing) = new_vault();
-    assert_eq!(keyhaven(&existing, &["vault", "init", "--password-stdin"], &format!("{MASTER}\n")).status.code(), Some(6));
+    assert_eq!(
+        keyhaven(
+            &existing,
+            &["vault", "init", "--password-stdin"],
+            &format!("{MASTER}\n")
+        )
+        .status
+        .code(),
+        Some(6)
+    );
 }
 
 #[test]
 fn generate_honours_length_and_refuses_nonsense() {
     let dir = TempDir::new().unwrap();
-    let out = ok(keyhaven(&dir.path().join("unused"), &["vault", "generate", "--length", "40", "--no-symbols"], ""));
+    let out = ok(keyhaven(
+        &dir.path().join("unused"),
+        &["vault", "generate", "--length", "40", "--no-symbols"],
+        "",
+    ));
     assert_eq!(out.trim_end().chars().count(), 40);
     assert!(out.trim_end().chars().all(|c| c.is_ascii_alphanumeric()));
-    assert_eq!(keyhaven(&dir.path().join("unused"), &["vault", "generate", "--length", "7"], "").status.code(), Some(2));
+    assert_eq!(
+        keyhaven(
+            &dir.path().join("unused"),
+            &["vault", "generate", "--length", "7"],
+            ""
+        )
+        .status
+        .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -140,7 +290,11 @@ fn two_processes_adding_at_once_lose_nothing() {
         })
         .collect();
     writers.into_iter().for_each(|w| w.join().unwrap());
-    let listed: serde_json::Value =
-        serde_json::from_str(&ok(keyhaven(&path, &["vault", "list", "--json", "--password-stdin"], &format!("{MASTER}\n")))).unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&ok(keyhaven(
+        &path,
+        &["vault", "list", "--json", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    )))
+    .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 10);
 }

@@ -26,7 +26,11 @@ pub enum VaultError {
     #[error("the vault file {} is corrupted or not a Keyhaven vault: {reason}", .path.display())]
     CorruptVault { path: PathBuf, reason: String },
     #[error("the vault file {} was written by a newer Keyhaven (schema {found}, this build knows {known})", .path.display())]
-    NewerSchema { path: PathBuf, found: i64, known: i64 },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("invalid item: {0}")]
     InvalidItem(String),
     #[error("invalid generator options: {0}")]

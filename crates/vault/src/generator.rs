@@ -33,7 +33,14 @@ pub struct GeneratorOptions {
 
 impl Default for GeneratorOptions {
     fn default() -> Self {
-        Self { length: 20, lowercase: true, uppercase: true, digits: true, symbols: true, exclude_lookalikes: false }
+        Self {
+            length: 20,
+            lowercase: true,
+            uppercase: true,
+            digits: true,
+            symbols: true,
+            exclude_lookalikes: false,
+        }
     }
 }
 
@@ -56,10 +63,16 @@ pub fn generate(options: &GeneratorOptions) -> Result<Zeroizing<String>> {
     ]
     .into_iter()
     .filter(|(chosen, _)| *chosen)
-    .map(|(_, set)| set.chars().filter(|c| !(options.exclude_lookalikes && LOOKALIKES.contains(*c))).collect())
+    .map(|(_, set)| {
+        set.chars()
+            .filter(|c| !(options.exclude_lookalikes && LOOKALIKES.contains(*c)))
+            .collect()
+    })
     .collect();
     if classes.is_empty() {
-        return Err(VaultError::InvalidGeneratorOptions("choose at least one character class".into()));
+        return Err(VaultError::InvalidGeneratorOptions(
+            "choose at least one character class".into(),
+        ));
     }
     let alphabet: Vec<char> = classes.iter().flatten().copied().collect();
     let mut rng = OsRng;
@@ -68,7 +81,10 @@ pub fn generate(options: &GeneratorOptions) -> Result<Zeroizing<String>> {
         for _ in 0..options.length {
             candidate.push(alphabet[rng.gen_range(0..alphabet.len())]);
         }
-        if classes.iter().all(|class| candidate.chars().any(|c| class.contains(&c))) {
+        if classes
+            .iter()
+            .all(|class| candidate.chars().any(|c| class.contains(&c)))
+        {
             return Ok(candidate);
         }
     }
@@ -94,9 +110,14 @@ pub fn strength(password: &str, user_inputs: &[&str]) -> Strength {
     Strength {
         score: u8::from(estimate.score()),
         guesses_log10: estimate.guesses_log10(),
-        crack_time: estimate.crack_times().offline_slow_hashing_1e4_per_second().to_string(),
+        crack_time: estimate
+            .crack_times()
+            .offline_slow_hashing_1e4_per_second()
+            .to_string(),
         warning: feedback.and_then(|f| f.warning()).map(|w| w.to_string()),
-        suggestions: feedback.map(|f| f.suggestions().iter().map(ToString::to_string).collect()).unwrap_or_default(),
+        suggestions: feedback
+            .map(|f| f.suggestions().iter().map(ToString::to_string).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -107,8 +128,12 @@ pub const MIN_MASTER_PASSWORD_SCORE: u8 = 3;
 pub fn check_master_password(password: &str, user_inputs: &[&str]) -> Result<Strength> {
     let estimate = strength(password, user_inputs);
     if estimate.score < MIN_MASTER_PASSWORD_SCORE {
-        let hint = estimate.warning.clone().or_else(|| estimate.suggestions.first().cloned());
-        let hint = hint.unwrap_or_else(|| "use a longer passphrase of several unrelated words".into());
+        let hint = estimate
+            .warning
+            .clone()
+            .or_else(|| estimate.suggestions.first().cloned());
+        let hint =
+            hint.unwrap_or_else(|| "use a longer passphrase of several unrelated words".into());
         return Err(VaultError::WeakMasterPassword(hint));
     }
     Ok(estimate)
@@ -143,11 +168,24 @@ mod tests {
     #[test]
     fn out_of_range_lengths_and_no_classes_are_refused() {
         for length in [0, 7, 129] {
-            let err = generate(&GeneratorOptions { length, ..GeneratorOptions::default() }).unwrap_err();
+            let err = generate(&GeneratorOptions {
+                length,
+                ..GeneratorOptions::default()
+            })
+            .unwrap_err();
             assert_eq!(err.code(), "invalid_generator_options");
         }
-        let none = GeneratorOptions { lowercase: false, uppercase: false, digits: false, symbols: false, ..Default::default() };
-        assert_eq!(generate(&none).unwrap_err().code(), "invalid_generator_options");
+        let none = GeneratorOptions {
+            lowercase: false,
+            uppercase: false,
+            digits: false,
+            symbols: false,
+            ..Default::default()
+        };
+        assert_eq!(
+            generate(&none).unwrap_err().code(),
+            "invalid_generator_options"
+        );
     }
 
     #[test]
@@ -161,12 +199,22 @@ mod tests {
         assert_eq!(strength("password1", &[]).score, 0);
         let generated = generate(&GeneratorOptions::default()).unwrap();
         assert_eq!(strength(&generated, &[]).score, 4);
-        assert!(strength("ada.lovelace", &["ada.lovelace@example.com", "ada", "lovelace"]).score <= 2);
+        assert!(
+            strength(
+                "ada.lovelace",
+                &["ada.lovelace@example.com", "ada", "lovelace"]
+            )
+            .score
+                <= 2
+        );
     }
 
     #[test]
     fn guessable_master_passwords_are_refused() {
-        assert_eq!(check_master_password("letmein123", &[]).unwrap_err().code(), "weak_master_password");
+        assert_eq!(
+            check_master_password("letmein123", &[]).unwrap_err().code(),
+            "weak_master_password"
+        );
         assert!(check_master_password("correct horse battery staple", &[]).is_ok());
     }
 }

@@ -166,7 +166,9 @@ impl ItemContent {
                     (false, false) => format!("{} •••• {last4}", card.brand),
                 }
             }
-            Self::Identity(id) => format!("{} {}", id.first_name, id.last_name).trim().to_string(),
+            Self::Identity(id) => format!("{} {}", id.first_name, id.last_name)
+                .trim()
+                .to_string(),
         }
     }
 
@@ -190,11 +192,15 @@ impl ItemDraft {
     /// Rejects drafts a person could not find again or that carry out-of-range values.
     pub fn validate(&self) -> Result<()> {
         if self.title.trim().is_empty() {
-            return Err(VaultError::InvalidItem("the title must not be empty".into()));
+            return Err(VaultError::InvalidItem(
+                "the title must not be empty".into(),
+            ));
         }
         if let ItemContent::Card(card) = &self.content {
             if card.expiry_month.is_some_and(|m| !(1..=12).contains(&m)) {
-                return Err(VaultError::InvalidItem("the expiry month must be between 1 and 12".into()));
+                return Err(VaultError::InvalidItem(
+                    "the expiry month must be between 1 and 12".into(),
+                ));
             }
         }
         Ok(())
@@ -222,7 +228,13 @@ impl Item {
     pub fn apply(&mut self, draft: ItemDraft, now: i64) {
         if let (Some(old), Some(new)) = (self.content.password(), draft.content.password()) {
             if old != new && !old.is_empty() {
-                self.password_history.insert(0, PasswordHistoryEntry { password: old.to_string(), replaced_at: now });
+                self.password_history.insert(
+                    0,
+                    PasswordHistoryEntry {
+                        password: old.to_string(),
+                        replaced_at: now,
+                    },
+                );
                 self.password_history.truncate(PASSWORD_HISTORY_LEN);
             }
         }
@@ -277,7 +289,11 @@ mod tests {
     fn login(password: &str) -> ItemDraft {
         ItemDraft {
             title: "Example".into(),
-            content: ItemContent::Login(Login { username: "ada".into(), password: password.into(), ..Login::default() }),
+            content: ItemContent::Login(Login {
+                username: "ada".into(),
+                password: password.into(),
+                ..Login::default()
+            }),
             favourite: false,
             folder: None,
             tags: vec![],
@@ -311,12 +327,19 @@ mod tests {
         assert_eq!(item.password_history[0].password, "p11");
         assert_eq!(item.password_history[9].password, "p2");
         item.apply(login("p12"), 13);
-        assert_eq!(item.password_history[0].password, "p11", "an unchanged password adds no history");
+        assert_eq!(
+            item.password_history[0].password, "p11",
+            "an unchanged password adds no history"
+        );
     }
 
     #[test]
     fn card_subtitle_shows_only_the_last_four_digits() {
-        let card = ItemContent::Card(Card { number: "4111 1111 1111 1234".into(), brand: "Visa".into(), ..Card::default() });
+        let card = ItemContent::Card(Card {
+            number: "4111 1111 1111 1234".into(),
+            brand: "Visa".into(),
+            ..Card::default()
+        });
         assert_eq!(card.subtitle(), "Visa •••• 1234");
     }
 

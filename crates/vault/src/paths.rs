@@ -34,7 +34,10 @@ pub fn default_vault_path() -> Result<PathBuf> {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> VaultError + '_ {
-    move |source| VaultError::Io { path: path.to_path_buf(), source }
+    move |source| VaultError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Creates the vault's directory (0700) and an empty vault file (0600); fails if the file exists.
@@ -54,7 +57,9 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     match options.open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(VaultError::VaultExists(path.to_path_buf())),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            Err(VaultError::VaultExists(path.to_path_buf()))
+        }
         Err(e) => Err(io_error(path)(e)),
     }
 }

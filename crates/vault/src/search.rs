@@ -66,7 +66,11 @@ impl Entry {
             haystack.push_str(&part.to_lowercase());
             haystack.push('\n');
         }
-        Self { summary, sort_key, haystack }
+        Self {
+            summary,
+            sort_key,
+            haystack,
+        }
     }
 }
 
@@ -80,7 +84,11 @@ impl SearchIndex {
     /// Builds the index from decrypted items.
     pub fn build<'a>(items: impl IntoIterator<Item = &'a Item>) -> Self {
         let mut entries: Vec<Entry> = items.into_iter().map(entry_of).collect();
-        entries.sort_by(|a, b| a.sort_key.cmp(&b.sort_key).then(a.summary.id.cmp(&b.summary.id)));
+        entries.sort_by(|a, b| {
+            a.sort_key
+                .cmp(&b.sort_key)
+                .then(a.summary.id.cmp(&b.summary.id))
+        });
         Self { entries }
     }
 
@@ -88,9 +96,9 @@ impl SearchIndex {
     pub fn upsert(&mut self, item: &Item) {
         self.remove(item.id);
         let entry = entry_of(item);
-        let at = self
-            .entries
-            .partition_point(|e| (e.sort_key.as_str(), e.summary.id) < (entry.sort_key.as_str(), entry.summary.id));
+        let at = self.entries.partition_point(|e| {
+            (e.sort_key.as_str(), e.summary.id) < (entry.sort_key.as_str(), entry.summary.id)
+        });
         self.entries.insert(at, entry);
     }
 
@@ -139,7 +147,11 @@ mod tests {
         let content = if username.is_empty() && url.is_empty() {
             ItemContent::SecureNote(SecureNote::default())
         } else {
-            ItemContent::Login(Login { username: username.into(), urls: vec![url.into()], ..Login::default() })
+            ItemContent::Login(Login {
+                username: username.into(),
+                urls: vec![url.into()],
+                ..Login::default()
+            })
         };
         let draft = ItemDraft {
             title: title.into(),

@@ -29,7 +29,13 @@ fn login(title: &str, username: &str, password: &str) -> ItemDraft {
 }
 
 fn draft(title: &str, content: ItemContent) -> ItemDraft {
-    ItemDraft { title: title.into(), content, favourite: true, folder: Some("Personal".into()), tags: vec!["t".into()] }
+    ItemDraft {
+        title: title.into(),
+        content,
+        favourite: true,
+        folder: Some("Personal".into()),
+        tags: vec!["t".into()],
+    }
 }
 
 fn files_snapshot(path: &Path) -> Vec<(String, Vec<u8>)> {
@@ -48,11 +54,34 @@ fn a_created_vault_reopens_and_unlocks_with_every_item_type() {
     let path = vault_path(&dir);
     let mut vault = Vault::create(&path, PW, FAST).unwrap();
     vault.add(login("GitHub", "ada", "s3cret")).unwrap();
-    vault.add(draft("Diary", ItemContent::SecureNote(SecureNote { notes: "dear diary".into(), ..Default::default() }))).unwrap();
     vault
-        .add(draft("Visa", ItemContent::Card(Card { number: "4111111111111111".into(), expiry_month: Some(12), ..Default::default() })))
+        .add(draft(
+            "Diary",
+            ItemContent::SecureNote(SecureNote {
+                notes: "dear diary".into(),
+                ..Default::default()
+            }),
+        ))
         .unwrap();
-    vault.add(draft("Me", ItemContent::Identity(Identity { first_name: "Ada".into(), ..Default::default() }))).unwrap();
+    vault
+        .add(draft(
+            "Visa",
+            ItemContent::Card(Card {
+                number: "4111111111111111".into(),
+                expiry_month: Some(12),
+                ..Default::default()
+            }),
+        ))
+        .unwrap();
+    vault
+        .add(draft(
+            "Me",
+            ItemContent::Identity(Identity {
+                first_name: "Ada".into(),
+                ..Default::default()
+            }),
+        ))
+        .unwrap();
     drop(vault);
 
     let mut vault = Vault::open(&path).unwrap();
@@ -60,7 +89,15 @@ fn a_created_vault_reopens_and_unlocks_with_every_item_type() {
     assert_eq!(vault.list().unwrap_err().code(), "vault_locked");
     vault.unlock(PW).unwrap();
     let kinds: Vec<ItemKind> = vault.list().unwrap().iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [ItemKind::SecureNote, ItemKind::Login, ItemKind::Identity, ItemKind::Card]);
+    assert_eq!(
+        kinds,
+        [
+            ItemKind::SecureNote,
+            ItemKind::Login,
+            ItemKind::Identity,
+            ItemKind::Card
+        ]
+    );
     let github = vault.resolve("github").unwrap();
     match vault.get(github).unwrap().content {
         ItemContent::Login(login) => assert_eq!(login.password, "s3cret"),
@@ -74,8 +111,18 @@ fn files_are_private_to_the_owner() {
     let dir = TempDir::new().unwrap();
     let path = vault_path(&dir);
     Vault::create(&path, PW, FAST).unwrap();
-    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-    assert_eq!(fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
 }
 
 #[test]
@@ -83,7 +130,10 @@ fn creating_over_an_existing_vault_is_refused() {
     let dir = TempDir::new().unwrap();
     let path = vault_path(&dir);
     Vault::create(&path, PW, FAST).unwrap();
-    assert_eq!(Vault::create(&path, b"other", FAST).unwrap_err().code(), "vault_exists");
+    assert_eq!(
+        Vault::create(&path, b"other", FAST).unwrap_err().code(),
+        "vault_exists"
+    );
     Vault::open(&path).unwrap().unlock(PW).unwrap();
 }
 
@@ -96,10 +146,16 @@ fn a_wrong_master_password_is_typed_and_changes_nothing_on_disk() {
     drop(vault);
     let before = files_snapshot(&path);
     let mut vault = Vault::open(&path).unwrap();
-    assert_eq!(vault.unlock(b"wrong").unwrap_err().code(), "wrong_master_password");
+    assert_eq!(
+        vault.unlock(b"wrong").unwrap_err().code(),
+        "wrong_master_password"
+    );
     assert!(!vault.is_unlocked());
     drop(vault);
-    assert!(files_snapshot(&path) == before, "a failed unlock must not write");
+    assert!(
+        files_snapshot(&path) == before,
+        "a failed unlock must not write"
+    );
 }
 
 #[test]
@@ -109,15 +165,33 @@ fn changing_the_master_password_rewraps_the_key_and_leaves_items_untouched() {
     let mut vault = Vault::create(&path, PW, FAST).unwrap();
     let item = vault.add(login("A", "a", "pw-a")).unwrap();
     let blob_before = item_blob(&path, item.id);
-    let stronger = KdfParams { memory_kib: 24 * 1024, iterations: 3, parallelism: 2 };
-    assert_eq!(vault.change_master_password(b"wrong", b"new", stronger).unwrap_err().code(), "wrong_master_password");
-    vault.change_master_password(PW, b"new master password", stronger).unwrap();
+    let stronger = KdfParams {
+        memory_kib: 24 * 1024,
+        iterations: 3,
+        parallelism: 2,
+    };
+    assert_eq!(
+        vault
+            .change_master_password(b"wrong", b"new", stronger)
+            .unwrap_err()
+            .code(),
+        "wrong_master_password"
+    );
+    vault
+        .change_master_password(PW, b"new master password", stronger)
+        .unwrap();
     drop(vault);
 
-    assert!(item_blob(&path, item.id) == blob_before, "items must not be re-encrypted");
+    assert!(
+        item_blob(&path, item.id) == blob_before,
+        "items must not be re-encrypted"
+    );
     let mut vault = Vault::open(&path).unwrap();
     assert_eq!(vault.kdf_params(), stronger);
-    assert_eq!(vault.unlock(PW).unwrap_err().code(), "wrong_master_password");
+    assert_eq!(
+        vault.unlock(PW).unwrap_err().code(),
+        "wrong_master_password"
+    );
     vault.unlock(b"new master password").unwrap();
     assert_eq!(vault.get(item.id).unwrap().title, "A");
 }
@@ -126,10 +200,20 @@ fn changing_the_master_password_rewraps_the_key_and_leaves_items_untouched() {
 fn weak_kdf_parameters_are_refused_whoever_wrote_them() {
     let dir = TempDir::new().unwrap();
     let path = vault_path(&dir);
-    let weak = KdfParams { memory_kib: 8 * 1024, iterations: 1, parallelism: 1 };
-    assert_eq!(Vault::create(&path, PW, weak).unwrap_err().code(), "weak_kdf_params");
+    let weak = KdfParams {
+        memory_kib: 8 * 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+    assert_eq!(
+        Vault::create(&path, PW, weak).unwrap_err().code(),
+        "weak_kdf_params"
+    );
     Vault::create(&path, PW, FAST).unwrap();
-    sql(&path, "UPDATE vault SET kdf_memory_kib = 1024, kdf_iterations = 1");
+    sql(
+        &path,
+        "UPDATE vault SET kdf_memory_kib = 1024, kdf_iterations = 1",
+    );
     let mut vault = Vault::open(&path).unwrap();
     assert_eq!(vault.unlock(PW).unwrap_err().code(), "weak_kdf_params");
 }
@@ -140,7 +224,9 @@ fn updates_keep_password_history_and_deletes_leave_tombstones() {
     let path = vault_path(&dir);
     let mut vault = Vault::create(&path, PW, FAST).unwrap();
     let item = vault.add(login("Mail", "ada", "first")).unwrap();
-    let updated = vault.update(item.id, login("Mail", "ada", "second")).unwrap();
+    let updated = vault
+        .update(item.id, login("Mail", "ada", "second"))
+        .unwrap();
     assert_eq!(updated.created_at, item.created_at);
     assert_eq!(updated.password_history[0].password, "first");
     vault.delete(item.id).unwrap();
@@ -150,9 +236,11 @@ fn updates_keep_password_history_and_deletes_leave_tombstones() {
     drop(vault);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let (deleted, blob, dirty): (i64, Option<Vec<u8>>, i64) = conn
-        .query_row("SELECT deleted, blob, dirty FROM items WHERE id = ?1", [item.id.as_bytes().as_slice()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT deleted, blob, dirty FROM items WHERE id = ?1",
+            [item.id.as_bytes().as_slice()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert_eq!((deleted, blob, dirty), (1, None, 1));
     let bookkeeping: i64 = conn
@@ -167,7 +255,12 @@ fn search_finds_items_while_unlocked_only() {
     let mut vault = Vault::create(&vault_path(&dir), PW, FAST).unwrap();
     vault.add(login("GitHub", "ada@example.com", "x")).unwrap();
     vault.add(login("Gitlab", "bob", "y")).unwrap();
-    let hits: Vec<String> = vault.search("GIT ada").unwrap().into_iter().map(|s| s.title).collect();
+    let hits: Vec<String> = vault
+        .search("GIT ada")
+        .unwrap()
+        .into_iter()
+        .map(|s| s.title)
+        .collect();
     assert_eq!(hits, ["GitHub"]);
     vault.lock();
     assert_eq!(vault.search("git").unwrap_err().code(), "vault_locked");
@@ -181,9 +274,18 @@ fn a_garbage_file_is_a_clear_error_naming_it_and_is_never_overwritten() {
     fs::write(&path, &garbage).unwrap();
     let err = Vault::open(&path).unwrap_err();
     assert_eq!(err.code(), "vault_corrupt");
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
-    assert_eq!(Vault::create(&path, PW, FAST).unwrap_err().code(), "vault_exists");
-    assert!(fs::read(&path).unwrap() == garbage, "the file must be left as it was");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(
+        Vault::create(&path, PW, FAST).unwrap_err().code(),
+        "vault_exists"
+    );
+    assert!(
+        fs::read(&path).unwrap() == garbage,
+        "the file must be left as it was"
+    );
 }
 
 #[test]
@@ -192,7 +294,9 @@ fn a_truncated_vault_is_a_clear_error_and_is_never_overwritten() {
     let path = vault_path(&dir);
     let mut vault = Vault::create(&path, PW, FAST).unwrap();
     for n in 0..300 {
-        vault.add(login(&format!("Item {n}"), "user", &"p".repeat(200))).unwrap();
+        vault
+            .add(login(&format!("Item {n}"), "user", &"p".repeat(200)))
+            .unwrap();
     }
     drop(vault);
     let full = fs::read(&path).unwrap();
@@ -203,7 +307,10 @@ fn a_truncated_vault_is_a_clear_error_and_is_never_overwritten() {
         let err = outcome.expect_err("a truncated vault must not open cleanly");
         assert_eq!(err.code(), "vault_corrupt", "cut at {cut}: {err}");
         assert!(err.to_string().contains(&path.display().to_string()));
-        assert!(fs::read(&path).unwrap() == &full[..cut], "the file must be left as it was");
+        assert!(
+            fs::read(&path).unwrap() == full[..cut],
+            "the file must be left as it was"
+        );
     }
 }
 
@@ -211,10 +318,16 @@ fn a_truncated_vault_is_a_clear_error_and_is_never_overwritten() {
 fn a_foreign_sqlite_database_is_refused_untouched() {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("other.sqlite");
-    sql(&path, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hello');");
+    sql(
+        &path,
+        "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hello');",
+    );
     let before = fs::read(&path).unwrap();
     assert_eq!(Vault::open(&path).unwrap_err().code(), "vault_corrupt");
-    assert!(fs::read(&path).unwrap() == before, "the file must be left as it was");
+    assert!(
+        fs::read(&path).unwrap() == before,
+        "the file must be left as it was"
+    );
 }
 
 #[test]
@@ -226,8 +339,11 @@ fn an_item_blob_moved_to_another_id_is_detected() {
     let b = vault.add(login("B", "b", "b")).unwrap();
     drop(vault);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute("UPDATE items SET blob = (SELECT blob FROM items WHERE id = ?1) WHERE id = ?2", [a.id.as_bytes().as_slice(), b.id.as_bytes().as_slice()])
-        .unwrap();
+    conn.execute(
+        "UPDATE items SET blob = (SELECT blob FROM items WHERE id = ?1) WHERE id = ?2",
+        [a.id.as_bytes().as_slice(), b.id.as_bytes().as_slice()],
+    )
+    .unwrap();
     drop(conn);
     let mut vault = Vault::open(&path).unwrap();
     let err = vault.unlock(PW).unwrap_err();
@@ -257,7 +373,9 @@ fn two_connections_write_concurrently_without_losing_anything() {
                 let mut vault = Vault::open(path).unwrap();
                 vault.unlock_with_master_key(master).unwrap();
                 for n in 0..50 {
-                    vault.add(login(&format!("w{writer}-{n}"), "u", "p")).unwrap();
+                    vault
+                        .add(login(&format!("w{writer}-{n}"), "u", "p"))
+                        .unwrap();
                 }
             });
         }
@@ -269,9 +387,17 @@ fn two_connections_write_concurrently_without_losing_anything() {
 
 fn item_blob(path: &Path, id: uuid::Uuid) -> Vec<u8> {
     let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row("SELECT blob FROM items WHERE id = ?1", [id.as_bytes().as_slice()], |r| r.get(0)).unwrap()
+    conn.query_row(
+        "SELECT blob FROM items WHERE id = ?1",
+        [id.as_bytes().as_slice()],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 fn sql(path: &Path, statements: &str) {
-    rusqlite::Connection::open(path).unwrap().execute_batch(statements).unwrap();
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(statements)
+        .unwrap();
 }

@@ -17,7 +17,13 @@ pub(crate) fn seal(key: &Key32, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>>
     let nonce_bytes: [u8; NONCE_LEN] = random_bytes()?;
     let cipher = Aes256Gcm::new(key.as_bytes().into());
     let ciphertext = cipher
-        .encrypt(&Nonce::from(nonce_bytes), Payload { msg: plaintext, aad })
+        .encrypt(
+            &Nonce::from(nonce_bytes),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .map_err(|_| VaultError::Integrity)?;
     let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
     out.extend_from_slice(&nonce_bytes);
@@ -34,7 +40,13 @@ pub(crate) fn open(key: &Key32, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<V
     let nonce: [u8; NONCE_LEN] = nonce_bytes.try_into().map_err(|_| VaultError::Integrity)?;
     let cipher = Aes256Gcm::new(key.as_bytes().into());
     cipher
-        .decrypt(&Nonce::from(nonce), Payload { msg: ciphertext, aad })
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
         .map(Zeroizing::new)
         .map_err(|_| VaultError::Integrity)
 }
@@ -49,8 +61,17 @@ fn item_aad(vault_id: Uuid, item_id: Uuid, version: u8) -> Vec<u8> {
 }
 
 /// Seals one item's JSON: version byte ‖ nonce ‖ ciphertext ‖ tag, bound to vault id and item id.
-pub fn seal_item(vault_key: &VaultKey, vault_id: Uuid, item_id: Uuid, plaintext: &[u8]) -> Result<Vec<u8>> {
-    let sealed = seal(&vault_key.0, &item_aad(vault_id, item_id, ITEM_FORMAT_VERSION), plaintext)?;
+pub fn seal_item(
+    vault_key: &VaultKey,
+    vault_id: Uuid,
+    item_id: Uuid,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    let sealed = seal(
+        &vault_key.0,
+        &item_aad(vault_id, item_id, ITEM_FORMAT_VERSION),
+        plaintext,
+    )?;
     let mut out = Vec::with_capacity(1 + sealed.len());
     out.push(ITEM_FORMAT_VERSION);
     out.extend_from_slice(&sealed);
@@ -58,7 +79,12 @@ pub fn seal_item(vault_key: &VaultKey, vault_id: Uuid, item_id: Uuid, plaintext:
 }
 
 /// Opens a sealed item; a blob moved to another item or vault id fails the integrity check.
-pub fn open_item(vault_key: &VaultKey, vault_id: Uuid, item_id: Uuid, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+pub fn open_item(
+    vault_key: &VaultKey,
+    vault_id: Uuid,
+    item_id: Uuid,
+    blob: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
     let (&version, sealed) = blob.split_first().ok_or(VaultError::Integrity)?;
     if version != ITEM_FORMAT_VERSION {
         return Err(VaultError::UnsupportedFormat(version));
@@ -80,7 +106,15 @@ mod tests {
         let key: [u8; 32] = unhex(key).try_into().unwrap();
         let iv: [u8; 12] = unhex(iv).try_into().unwrap();
         let cipher = Aes256Gcm::new(&key.into());
-        let out = cipher.encrypt(&Nonce::from(iv), Payload { msg: &unhex(plaintext), aad: &unhex(aad) }).unwrap();
+        let out = cipher
+            .encrypt(
+                &Nonce::from(iv),
+                Payload {
+                    msg: &unhex(plaintext),
+                    aad: &unhex(aad),
+                },
+            )
+            .unwrap();
         hex::encode(out)
     }
 
@@ -88,7 +122,10 @@ mod tests {
     #[test]
     fn aes256gcm_matches_nist_test_case_14() {
         let out = nist_encrypt(&"00".repeat(32), &"00".repeat(12), &"00".repeat(16), "");
-        assert_eq!(out, "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919");
+        assert_eq!(
+            out,
+            "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919"
+        );
     }
 
     /// NIST GCM specification test case 16: AES-256 with associated data.
@@ -117,7 +154,11 @@ mod tests {
     }
 
     fn kdf_strategy() -> impl Strategy<Value = KdfParams> {
-        (19456u32..200_000, 2u32..10, 1u32..8).prop_map(|(m, t, p)| KdfParams { memory_kib: m, iterations: t, parallelism: p })
+        (19456u32..200_000, 2u32..10, 1u32..8).prop_map(|(m, t, p)| KdfParams {
+            memory_kib: m,
+            iterations: t,
+            parallelism: p,
+        })
     }
 
     proptest! {

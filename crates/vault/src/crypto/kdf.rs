@@ -26,13 +26,21 @@ pub struct KdfParams {
 
 impl Default for KdfParams {
     fn default() -> Self {
-        Self { memory_kib: 64 * 1024, iterations: 3, parallelism: 4 }
+        Self {
+            memory_kib: 64 * 1024,
+            iterations: 3,
+            parallelism: 4,
+        }
     }
 }
 
 impl KdfParams {
     /// The weakest parameters any client accepts (OWASP: m = 19 MiB, t = 2, p = 1).
-    pub const MINIMUM: KdfParams = KdfParams { memory_kib: MIN_MEMORY_KIB, iterations: MIN_ITERATIONS, parallelism: 1 };
+    pub const MINIMUM: KdfParams = KdfParams {
+        memory_kib: MIN_MEMORY_KIB,
+        iterations: MIN_ITERATIONS,
+        parallelism: 1,
+    };
 
     /// Refuses parameters below the floor (anti-downgrade) or absurdly above it (denial of service).
     pub fn validate(&self) -> Result<()> {
@@ -78,7 +86,13 @@ pub fn derive_master_key(master_password: &[u8], salt: &Salt, params: KdfParams)
 }
 
 /// Argon2id with no policy check; shared by [`derive_master_key`] and the RFC 9106 vector test.
-fn argon2id(password: &[u8], salt: &[u8], params: KdfParams, secret: Option<&[u8]>, data: &[u8]) -> Result<Key32> {
+fn argon2id(
+    password: &[u8],
+    salt: &[u8],
+    params: KdfParams,
+    secret: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Key32> {
     let invalid = |e: argon2::Error| VaultError::InvalidKdfParams(e.to_string());
     let mut builder = argon2::ParamsBuilder::new();
     builder
@@ -89,11 +103,16 @@ fn argon2id(password: &[u8], salt: &[u8], params: KdfParams, secret: Option<&[u8
         .data(argon2::AssociatedData::new(data).map_err(invalid)?);
     let argon_params: Params = builder.build().map_err(invalid)?;
     let argon = match secret {
-        Some(secret) => Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, argon_params).map_err(invalid)?,
+        Some(secret) => {
+            Argon2::new_with_secret(secret, Algorithm::Argon2id, Version::V0x13, argon_params)
+                .map_err(invalid)?
+        }
         None => Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params),
     };
     let mut key = Key32::zeroed();
-    argon.hash_password_into(password, salt, key.as_mut_bytes()).map_err(invalid)?;
+    argon
+        .hash_password_into(password, salt, key.as_mut_bytes())
+        .map_err(invalid)?;
     Ok(key)
 }
 
@@ -105,7 +124,12 @@ pub fn derive_kek(master_key: &Key32) -> Key32 {
     kek
 }
 
-fn hkdf_sha256(salt: Option<&[u8]>, ikm: &[u8], info: &[u8], okm: &mut [u8]) -> Result<(), hkdf::InvalidLength> {
+fn hkdf_sha256(
+    salt: Option<&[u8]>,
+    ikm: &[u8],
+    info: &[u8],
+    okm: &mut [u8],
+) -> Result<(), hkdf::InvalidLength> {
     Hkdf::<Sha256>::new(salt, ikm).expand(info, okm)
 }
 
@@ -119,8 +143,19 @@ mod tests {
 
     #[test]
     fn argon2id_matches_rfc9106_test_vector() {
-        let params = KdfParams { memory_kib: 32, iterations: 3, parallelism: 4 };
-        let tag = argon2id(&[0x01; 32], &[0x02; 16], params, Some(&[0x03; 8]), &[0x04; 12]).unwrap();
+        let params = KdfParams {
+            memory_kib: 32,
+            iterations: 3,
+            parallelism: 4,
+        };
+        let tag = argon2id(
+            &[0x01; 32],
+            &[0x02; 16],
+            params,
+            Some(&[0x03; 8]),
+            &[0x04; 12],
+        )
+        .unwrap();
         assert_eq!(
             hex::encode(tag.as_bytes()),
             "0d640df58d78766c08c037a34a8b53c9d01ef0452d75b65eb52520e96b01e659"
@@ -130,8 +165,13 @@ mod tests {
     #[test]
     fn hkdf_matches_rfc5869_test_case_1() {
         let mut okm = [0u8; 42];
-        hkdf_sha256(Some(&unhex("000102030405060708090a0b0c")), &[0x0b; 22], &unhex("f0f1f2f3f4f5f6f7f8f9"), &mut okm)
-            .unwrap();
+        hkdf_sha256(
+            Some(&unhex("000102030405060708090a0b0c")),
+            &[0x0b; 22],
+            &unhex("f0f1f2f3f4f5f6f7f8f9"),
+            &mut okm,
+        )
+        .unwrap();
         assert_eq!(
             hex::encode(okm),
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
@@ -151,9 +191,21 @@ mod tests {
     #[test]
     fn parameters_below_the_owasp_floor_are_refused() {
         for weak in [
-            KdfParams { memory_kib: 19 * 1024 - 1, iterations: 3, parallelism: 1 },
-            KdfParams { memory_kib: 64 * 1024, iterations: 1, parallelism: 4 },
-            KdfParams { memory_kib: 32, iterations: 3, parallelism: 4 },
+            KdfParams {
+                memory_kib: 19 * 1024 - 1,
+                iterations: 3,
+                parallelism: 1,
+            },
+            KdfParams {
+                memory_kib: 64 * 1024,
+                iterations: 1,
+                parallelism: 4,
+            },
+            KdfParams {
+                memory_kib: 32,
+                iterations: 3,
+                parallelism: 4,
+            },
         ] {
             let err = derive_master_key(b"pw", &[0; 16], weak).unwrap_err();
             assert_eq!(err.code(), "weak_kdf_params", "{weak:?}");
@@ -164,10 +216,21 @@ mod tests {
 
     #[test]
     fn absurd_parameters_are_refused_before_allocating() {
-        let huge = KdfParams { memory_kib: u32::MAX, iterations: 3, parallelism: 4 };
+        let huge = KdfParams {
+            memory_kib: u32::MAX,
+            iterations: 3,
+            parallelism: 4,
+        };
         assert_eq!(huge.validate().unwrap_err().code(), "invalid_kdf_params");
-        let no_lanes = KdfParams { memory_kib: 64 * 1024, iterations: 3, parallelism: 0 };
-        assert_eq!(no_lanes.validate().unwrap_err().code(), "invalid_kdf_params");
+        let no_lanes = KdfParams {
+            memory_kib: 64 * 1024,
+            iterations: 3,
+            parallelism: 0,
+        };
+        assert_eq!(
+            no_lanes.validate().unwrap_err().code(),
+            "invalid_kdf_params"
+        );
     }
 
     #[test]

@@ -69,13 +69,28 @@ fn wrap_aad(vault_id: Uuid, kdf: KdfParams, salt: &Salt) -> Vec<u8> {
 }
 
 /// Seals the vault key under the KEK, binding the vault id, KDF parameters and salt.
-pub fn wrap_vault_key(vault_key: &VaultKey, kek: &Key32, vault_id: Uuid, kdf: KdfParams, salt: &Salt) -> Result<Vec<u8>> {
+pub fn wrap_vault_key(
+    vault_key: &VaultKey,
+    kek: &Key32,
+    vault_id: Uuid,
+    kdf: KdfParams,
+    salt: &Salt,
+) -> Result<Vec<u8>> {
     seal(kek, &wrap_aad(vault_id, kdf, salt), vault_key.0.as_bytes())
 }
 
 /// Opens a wrapped vault key; any wrong password, parameter or vault id fails the same way.
-pub fn unwrap_vault_key(wrapped: &[u8], kek: &Key32, vault_id: Uuid, kdf: KdfParams, salt: &Salt) -> Result<VaultKey> {
+pub fn unwrap_vault_key(
+    wrapped: &[u8],
+    kek: &Key32,
+    vault_id: Uuid,
+    kdf: KdfParams,
+    salt: &Salt,
+) -> Result<VaultKey> {
     let plain = open(kek, &wrap_aad(vault_id, kdf, salt), wrapped)?;
-    let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| VaultError::Integrity)?;
+    let bytes: [u8; 32] = plain
+        .as_slice()
+        .try_into()
+        .map_err(|_| VaultError::Integrity)?;
     Ok(VaultKey(Key32(bytes)))
 }

@@ -12,8 +12,8 @@ use zeroize::Zeroizing;
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
 use crate::crypto::{
-    derive_kek, derive_master_key, open_item, seal_item, unwrap_vault_key, wrap_vault_key, KdfParams, Key32, Salt,
-    VaultKey,
+    derive_kek, derive_master_key, open_item, seal_item, unwrap_vault_key, wrap_vault_key,
+    KdfParams, Key32, Salt, VaultKey,
 };
 use crate::error::{Result, VaultError};
 use crate::item::{Item, ItemDraft};
@@ -55,15 +55,19 @@ impl std::fmt::Debug for Vault {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Turns SQLite's "not a database" and "malformed" into an error that names the file.
 fn classify(path: &Path, err: rusqlite::Error) -> VaultError {
     match err.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-            VaultError::CorruptVault { path: path.to_path_buf(), reason: err.to_string() }
-        }
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => VaultError::CorruptVault {
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        },
         _ => VaultError::Database(err),
     }
 }
@@ -88,9 +92,14 @@ fn configure(conn: &Connection, path: &Path) -> Result<()> {
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
-    let verdict: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| classify(path, e))?;
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| classify(path, e))?;
     if verdict != "ok" {
-        return Err(VaultError::CorruptVault { path: path.to_path_buf(), reason: verdict });
+        return Err(VaultError::CorruptVault {
+            path: path.to_path_buf(),
+            reason: verdict,
+        });
     }
     Ok(())
 }
@@ -107,8 +116,14 @@ impl Vault {
         let vault_key = VaultKey::generate()?;
         let master_key = derive_master_key(master_password, &salt, kdf)?;
         let vault_id = Uuid::new_v4();
-        let wrapped_vault_key = wrap_vault_key(&vault_key, &derive_kek(&master_key), vault_id, kdf, &salt)?;
-        let header = Header { vault_id, kdf, salt, wrapped_vault_key };
+        let wrapped_vault_key =
+            wrap_vault_key(&vault_key, &derive_kek(&master_key), vault_id, kdf, &salt)?;
+        let header = Header {
+            vault_id,
+            kdf,
+            salt,
+            wrapped_vault_key,
+        };
 
         create_private_file(path)?;
         let mut conn = connect(path)?;
@@ -128,18 +143,30 @@ impl Vault {
             ],
         )?;
         let index = SearchIndex::default();
-        Ok(Self { conn, path: path.to_path_buf(), header, unlocked: Some(Unlocked { vault_key, index }) })
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            header,
+            unlocked: Some(Unlocked { vault_key, index }),
+        })
     }
 
     /// Opens an existing vault, locked; checks the file is an intact Keyhaven vault and never writes to a foreign one.
     pub fn open(path: &Path) -> Result<Self> {
         match std::fs::metadata(path) {
-            Ok(meta) if meta.len() == 0 => return Err(VaultError::VaultNotFound(path.to_path_buf())),
+            Ok(meta) if meta.len() == 0 => {
+                return Err(VaultError::VaultNotFound(path.to_path_buf()))
+            }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(VaultError::VaultNotFound(path.to_path_buf()))
             }
-            Err(source) => return Err(VaultError::Io { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(VaultError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         }
         let mut conn = connect(path)?;
         check_integrity(&conn, path)?;
@@ -150,16 +177,27 @@ impl Vault {
             .map_err(|e| classify(path, e))?
             == 1;
         if !is_keyhaven {
-            return Err(VaultError::CorruptVault { path: path.to_path_buf(), reason: "not a Keyhaven vault".into() });
+            return Err(VaultError::CorruptVault {
+                path: path.to_path_buf(),
+                reason: "not a Keyhaven vault".into(),
+            });
         }
         configure(&conn, path)?;
         schema::migrate(&mut conn, path)?;
         let header = Self::read_header(&conn, path)?;
-        Ok(Self { conn, path: path.to_path_buf(), header, unlocked: None })
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            header,
+            unlocked: None,
+        })
     }
 
     fn read_header(conn: &Connection, path: &Path) -> Result<Header> {
-        let corrupt = |reason: &str| VaultError::CorruptVault { path: path.to_path_buf(), reason: reason.into() };
+        let corrupt = |reason: &str| VaultError::CorruptVault {
+            path: path.to_path_buf(),
+            reason: reason.into(),
+        };
         let row = conn
             .query_row(
                 "SELECT id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key FROM vault",
@@ -180,7 +218,9 @@ impl Vault {
         Ok(Header {
             vault_id: uuid_from_blob(&id).map_err(|_| corrupt("the vault id is malformed"))?,
             kdf,
-            salt: salt.try_into().map_err(|_| corrupt("the KDF salt is malformed"))?,
+            salt: salt
+                .try_into()
+                .map_err(|_| corrupt("the KDF salt is malformed"))?,
             wrapped_vault_key,
         })
     }
@@ -226,13 +266,23 @@ impl Vault {
 
     fn unwrap_with(&self, master_key: &Key32) -> Result<VaultKey> {
         let h = &self.header;
-        unwrap_vault_key(&h.wrapped_vault_key, &derive_kek(master_key), h.vault_id, h.kdf, &h.salt)
-            .map_err(|_| VaultError::WrongMasterPassword)
+        unwrap_vault_key(
+            &h.wrapped_vault_key,
+            &derive_kek(master_key),
+            h.vault_id,
+            h.kdf,
+            &h.salt,
+        )
+        .map_err(|_| VaultError::WrongMasterPassword)
     }
 
     fn read_all_items(&self, vault_key: &VaultKey) -> Result<Vec<Item>> {
-        let mut stmt = self.conn.prepare("SELECT id, blob FROM items WHERE deleted = 0")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, blob FROM items WHERE deleted = 0")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
         let mut items = Vec::new();
         for row in rows {
             let (id, blob) = row.map_err(|e| classify(&self.path, e))?;
@@ -243,9 +293,14 @@ impl Vault {
     }
 
     fn decrypt_item(&self, vault_key: &VaultKey, id: Uuid, blob: &[u8]) -> Result<Item> {
-        let corrupt = |what: &str| VaultError::CorruptVault { path: self.path.clone(), reason: format!("item {id} {what}") };
-        let json = open_item(vault_key, self.header.vault_id, id, blob).map_err(|_| corrupt("failed its integrity check"))?;
-        let item: Item = serde_json::from_slice(&json).map_err(|_| corrupt("is not a readable item"))?;
+        let corrupt = |what: &str| VaultError::CorruptVault {
+            path: self.path.clone(),
+            reason: format!("item {id} {what}"),
+        };
+        let json = open_item(vault_key, self.header.vault_id, id, blob)
+            .map_err(|_| corrupt("failed its integrity check"))?;
+        let item: Item =
+            serde_json::from_slice(&json).map_err(|_| corrupt("is not a readable item"))?;
         if item.id != id {
             return Err(corrupt("carries another item's id"));
         }
@@ -266,12 +321,18 @@ impl Vault {
     }
 
     /// Re-wraps the vault key under a new master password (fresh salt); items stay as they are.
-    pub fn change_master_password(&mut self, current: &[u8], new: &[u8], kdf: KdfParams) -> Result<()> {
+    pub fn change_master_password(
+        &mut self,
+        current: &[u8],
+        new: &[u8],
+        kdf: KdfParams,
+    ) -> Result<()> {
         kdf.validate()?;
         let vault_key = self.unwrap_with(&self.derive_master_key(current)?)?;
         let salt = KdfParams::new_salt()?;
         let new_kek = derive_kek(&derive_master_key(new, &salt, kdf)?);
-        let wrapped_vault_key = wrap_vault_key(&vault_key, &new_kek, self.header.vault_id, kdf, &salt)?;
+        let wrapped_vault_key =
+            wrap_vault_key(&vault_key, &new_kek, self.header.vault_id, kdf, &salt)?;
         let changed = self.conn.execute(
             "UPDATE vault SET kdf_memory_kib = ?1, kdf_iterations = ?2, kdf_parallelism = ?3, kdf_salt = ?4,
                               wrapped_vault_key = ?5 WHERE id = ?6",
@@ -285,9 +346,17 @@ impl Vault {
             ],
         )?;
         if changed != 1 {
-            return Err(VaultError::CorruptVault { path: self.path.clone(), reason: "the vault header is missing".into() });
+            return Err(VaultError::CorruptVault {
+                path: self.path.clone(),
+                reason: "the vault header is missing".into(),
+            });
         }
-        self.header = Header { vault_id: self.header.vault_id, kdf, salt, wrapped_vault_key };
+        self.header = Header {
+            vault_id: self.header.vault_id,
+            kdf,
+            salt,
+            wrapped_vault_key,
+        };
         Ok(())
     }
 
@@ -340,7 +409,11 @@ impl Vault {
         let unlocked = self.unlocked()?;
         let blob: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT blob FROM items WHERE id = ?1 AND deleted = 0", [id.as_bytes().as_slice()], |r| r.get(0))
+            .query_row(
+                "SELECT blob FROM items WHERE id = ?1 AND deleted = 0",
+                [id.as_bytes().as_slice()],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| classify(&self.path, e))?;
         let blob = blob.ok_or_else(|| VaultError::ItemNotFound(id.to_string()))?;
@@ -366,18 +439,31 @@ impl Vault {
         let needle = reference.to_lowercase();
         let matches: Vec<Uuid> = index
             .all()
-            .filter(|s| s.title.to_lowercase() == needle || (needle.len() >= 4 && s.id.simple().to_string().starts_with(&needle)))
+            .filter(|s| {
+                s.title.to_lowercase() == needle
+                    || (needle.len() >= 4 && s.id.simple().to_string().starts_with(&needle))
+            })
             .map(|s| s.id)
             .collect();
         match matches.as_slice() {
             [one] => Ok(*one),
             [] => Err(VaultError::ItemNotFound(reference.to_string())),
-            _ => Err(VaultError::InvalidItem(format!("\"{reference}\" matches {} items; use the id", matches.len()))),
+            _ => Err(VaultError::InvalidItem(format!(
+                "\"{reference}\" matches {} items; use the id",
+                matches.len()
+            ))),
         }
     }
 
     fn seal(&self, item: &Item) -> Result<Vec<u8>> {
-        let json = Zeroizing::new(serde_json::to_vec(item).map_err(|e| VaultError::InvalidItem(e.to_string()))?);
-        seal_item(&self.unlocked()?.vault_key, self.header.vault_id, item.id, &json)
+        let json = Zeroizing::new(
+            serde_json::to_vec(item).map_err(|e| VaultError::InvalidItem(e.to_string()))?,
+        );
+        seal_item(
+            &self.unlocked()?.vault_key,
+            self.header.vault_id,
+            item.id,
+            &json,
+        )
     }
 }

@@ -38,9 +38,16 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let tx = conn.transaction()?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let found: i64 = tx.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).optional()?.unwrap_or(0);
+    let found: i64 = tx
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
     if found > CURRENT_VERSION {
-        return Err(VaultError::NewerSchema { path: path.to_path_buf(), found, known: CURRENT_VERSION });
+        return Err(VaultError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            known: CURRENT_VERSION,
+        });
     }
     if found == CURRENT_VERSION {
         return Ok(());
@@ -49,7 +56,10 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         tx.execute_batch(migration)?;
     }
     tx.execute("DELETE FROM schema_version", [])?;
-    tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [CURRENT_VERSION])?;
+    tx.execute(
+        "INSERT INTO schema_version (version) VALUES (?1)",
+        [CURRENT_VERSION],
+    )?;
     tx.commit()?;
     Ok(())
 }

@@ -1,0 +1,50 @@
+# The README's two commands: `make run` and `make test`. Both install what they need first.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Build once, outside the clone, so CI and every checkout rebuild incrementally.
+export CARGO_TARGET_DIR ?= /var/tmp/keyhaven-target
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+# One feature set for every cargo invocation (the app serves its bundled UI), so the Tauri crates
+# compile once; e2e runs the binary that `cargo test` builds, with the same features.
+CARGO_FEATURES := --features keyhaven/custom-protocol
+APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
+
+.PHONY: run test deps node-deps ui lint unit e2e bindings bench clean-artifacts
+
+run: deps node-deps ui
+	cargo build $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli
+	@echo "Starting Keyhaven (the CLI is at $(CARGO_TARGET_DIR)/debug/keyhaven)"
+	$(APP_BIN)
+
+test: deps node-deps lint ui unit e2e
+
+deps:
+	scripts/install-deps.sh
+
+node-deps:
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+ui:
+	npm run build
+
+lint: node-deps
+	cargo fmt --all --check
+	npm run check
+	npm run lint
+
+unit: ui
+	cargo clippy --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
+	npm run test:ui
+	cargo test --workspace $(CARGO_FEATURES)
+
+e2e: ui
+	cargo test --workspace $(CARGO_FEATURES) --no-run
+	scripts/e2e.sh
+
+# Regenerate ui/src/lib/bindings.ts from the Rust commands.
+bindings:
+	UPDATE_BINDINGS=1 cargo test $(CARGO_FEATURES) --test app checked_in_typescript_bindings_match_the_rust_commands
+
+bench:
+	cargo bench -p keyhaven-vault --bench vault

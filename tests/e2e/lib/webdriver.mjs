@@ -1,0 +1,162 @@
+// A minimal W3C WebDriver client for driving the real app through tauri-driver.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+const ELEMENT = "element-6066-11e4-a4e4-806f-fff1f5d4da6f";
+
+/** Resolves with a TCP port the OS reports free on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {net.AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Waits until something accepts connections on 127.0.0.1:port.
+ * @param {number} port
+ * @param {number} timeoutMs
+ */
+export async function waitForPort(port, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+/**
+ * Starts tauri-driver on free ports with the app's environment (its own data dir unless given).
+ * @param {Record<string, string>} env
+ */
+export async function startDriver(env = {}) {
+  const port = await freePort();
+  const nativePort = await freePort();
+  const dataDir = env.KEYHAVEN_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-"));
+  const driver = spawn(
+    "tauri-driver",
+    ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env: { ...process.env, KEYHAVEN_DATA_DIR: dataDir, ...env }, stdio: ["ignore", "inherit", "inherit"] },
+  );
+  await waitForPort(port);
+  await waitForPort(nativePort);
+  return {
+    port,
+    dataDir,
+    stop: () =>
+      new Promise((resolve) => {
+        if (driver.exitCode !== null) return resolve(undefined);
+        driver.once("exit", () => resolve(undefined));
+        driver.kill("SIGTERM");
+      }),
+  };
+}
+
+/** One WebDriver session on the real app binary. */
+export class Session {
+  /** @param {number} port @param {string} id */
+  constructor(port, id) {
+    this.base = `http://127.0.0.1:${port}/session/${id}`;
+  }
+
+  /** @param {number} port @param {string} application */
+  static async create(port, application) {
+    const res = await fetch(`http://127.0.0.1:${port}/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ capabilities: { alwaysMatch: { "tauri:options": { application } } } }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(`cannot create a session: ${JSON.stringify(body)}`);
+    return new Session(port, body.value.sessionId);
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} route
+   * @param {unknown} [payload]
+   * @returns {Promise<any>}
+   */
+  async request(method, route, payload) {
+    const res = await fetch(`${this.base}${route}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(`${method} ${route}: ${JSON.stringify(body.value ?? body)}`);
+    return body.value;
+  }
+
+  /**
+   * Finds one element by CSS selector, retrying until it appears.
+   * @param {string} selector
+   * @returns {Promise<string>} the element reference
+   */
+  async find(selector, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    let lastError;
+    while (Date.now() < deadline) {
+      try {
+        const found = await this.request("POST", "/element", { using: "css selector", value: selector });
+        return found[ELEMENT];
+      } catch (err) {
+        lastError = err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`no element matches ${selector}: ${lastError}`);
+  }
+
+  /** @param {string} selector @returns {Promise<string>} */
+  async text(selector) {
+    return this.request("GET", `/element/${await this.find(selector)}/text`);
+  }
+
+  /** @param {string} selector */
+  async click(selector) {
+    await this.request("POST", `/element/${await this.find(selector)}/click`, {});
+  }
+
+  /**
+   * Runs a script in the page (WebDriver automation is not subject to the page's CSP).
+   * @param {string} script
+   * @param {unknown[]} args
+   */
+  async execute(script, args = []) {
+    return this.request("POST", "/execute/sync", { script, args });
+  }
+
+  /**
+   * Saves a PNG of the window under KEYHAVEN_SCREENSHOTS and returns its path.
+   * @param {string} name
+   */
+  async screenshot(name) {
+    const png = await this.request("GET", "/screenshot");
+    const dir = process.env.KEYHAVEN_SCREENSHOTS ?? path.join(process.cwd(), "artifacts", "screenshots");
+    const file = path.join(dir, `${name}.png`);
+    writeFileSync(file, Buffer.from(png, "base64"));
+    return file;
+  }
+
+  async delete() {
+    await fetch(this.base, { method: "DELETE" });
+  }
+}

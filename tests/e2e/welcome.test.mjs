@@ -1,0 +1,45 @@
+// Smoke test: the real app binary starts under Xvfb and shows the welcome screen.
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import { after, before, test } from "node:test";
+
+import { Session, startDriver } from "./lib/webdriver.mjs";
+
+const application = process.env.KEYHAVEN_APP_BIN ?? "";
+/** @type {Awaited<ReturnType<typeof startDriver>>} */
+let driver;
+/** @type {Session} */
+let session;
+
+before(async () => {
+  assert.ok(application, "KEYHAVEN_APP_BIN must name the app binary (scripts/e2e.sh sets it)");
+  driver = await startDriver();
+  session = await Session.create(driver.port, application);
+});
+
+after(async () => {
+  await session?.delete();
+  await driver?.stop();
+});
+
+test("the welcome screen shows the product and both ways in", async () => {
+  assert.equal(await session.text("h1"), "Keyhaven");
+  assert.equal(await session.text("button.primary"), "Connect to Keyhaven Account");
+  assert.equal(await session.text("button.secondary"), "Get started without an account");
+  assert.match(await session.text("[data-testid=version]"), /^Keyhaven \d+\.\d+\.\d+$/);
+  const shot = await session.screenshot("welcome-light");
+  assert.ok(statSync(shot).size > 5_000, "the screenshot holds a rendered window");
+});
+
+test("the welcome screen renders in the dark theme", async () => {
+  await session.execute("document.documentElement.dataset.theme = 'dark'");
+  const background = await session.execute("return getComputedStyle(document.body).backgroundColor");
+  assert.equal(background, "rgb(15, 20, 32)");
+  await session.screenshot("welcome-dark");
+});
+
+test("choosing a way in explains what this build can do", async () => {
+  await session.click("button.secondary");
+  assert.match(await session.text("[role=status]"), /keyhaven vault init/);
+  await session.screenshot("welcome-get-started");
+});
