@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 export KEYHAVEN_APP_BIN="${KEYHAVEN_APP_BIN:-$CARGO_TARGET_DIR/debug/keyhaven-desktop}"
 export KEYHAVEN_SCREENSHOTS="${KEYHAVEN_SCREENSHOTS:-$PWD/artifacts/screenshots}"
 export NO_AT_BRIDGE=1
-export WEBKIT_DISABLE_COMPOSITING_MODE=1
 export PATH="$HOME/.cargo/bin:$PATH"
 
 [ -x "$KEYHAVEN_APP_BIN" ] || { echo "e2e: no app binary at $KEYHAVEN_APP_BIN; run make e2e" >&2; exit 1; }

@@ -5,7 +5,10 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-const ELEMENT = "element-6066-11e4-a4e4-806f-fff1f5d4da6f";
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+// Screenshots hang in WebKitWebDriver when compositing is disabled; fail instead of waiting forever.
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Resolves with a TCP port the OS reports free on 127.0.0.1. */
 export function freePort() {
@@ -99,6 +102,9 @@ export class Session {
       method,
       headers: { "content-type": "application/json" },
       body: payload === undefined ? undefined : JSON.stringify(payload),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    }).catch((err) => {
+      throw new Error(`${method} ${route}: ${err.message}`);
     });
     const body = await res.json();
     if (!res.ok) throw new Error(`${method} ${route}: ${JSON.stringify(body.value ?? body)}`);
@@ -116,6 +122,7 @@ export class Session {
     while (Date.now() < deadline) {
       try {
         const found = await this.request("POST", "/element", { using: "css selector", value: selector });
+        if (!found?.[ELEMENT]) throw new Error(`unexpected element reply ${JSON.stringify(found)}`);
         return found[ELEMENT];
       } catch (err) {
         lastError = err;
@@ -149,6 +156,10 @@ export class Session {
    * @param {string} name
    */
   async screenshot(name) {
+    await this.request("POST", "/execute/async", {
+      script: "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+      args: [],
+    });
     const png = await this.request("GET", "/screenshot");
     const dir = process.env.KEYHAVEN_SCREENSHOTS ?? path.join(process.cwd(), "artifacts", "screenshots");
     const file = path.join(dir, `${name}.png`);
