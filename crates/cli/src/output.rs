@@ -35,7 +35,7 @@ pub fn kind_label(kind: ItemKind) -> &'static str {
 }
 
 /// A table of summaries: short id, type, title, subtitle.
-pub fn summaries(items: &[ItemSummary]) {
+pub fn summaries(items: &[&ItemSummary]) {
     if items.is_empty() {
         println!("No items.");
         return;

@@ -65,7 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn print_summaries(items: &[keyhaven_vault::search::ItemSummary], json: bool) {
+fn print_summaries(items: &[&keyhaven_vault::search::ItemSummary], json: bool) {
     if json {
         output::json(&items);
     } else {

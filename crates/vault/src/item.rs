@@ -238,12 +238,15 @@ impl Item {
                 self.password_history.truncate(PASSWORD_HISTORY_LEN);
             }
         }
+        let same_kind = self.content.kind() == draft.content.kind();
         let unknown_content = content_unknown_fields(&self.content).clone();
         self.title = draft.title;
         self.content = draft.content;
-        let new_unknown = content_unknown_fields_mut(&mut self.content);
-        for (key, value) in unknown_content {
-            new_unknown.entry(key).or_insert(value);
+        if same_kind {
+            let new_unknown = content_unknown_fields_mut(&mut self.content);
+            for (key, value) in unknown_content {
+                new_unknown.entry(key).or_insert(value);
+            }
         }
         self.favourite = draft.favourite;
         self.folder = draft.folder;

@@ -40,7 +40,10 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> VaultError + '_ {
     }
 }
 
-/// Creates the vault's directory (0700) and an empty vault file (0600); fails if the file exists.
+/// Creates the vault's directory (0700) and an empty vault file (0600); fails if a non-empty file exists.
+///
+/// An empty file is what a crash during creation leaves behind (the first transaction never
+/// committed), so it is taken over rather than refused.
 pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
@@ -58,7 +61,14 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            Err(VaultError::VaultExists(path.to_path_buf()))
+            let meta = fs::metadata(path).map_err(io_error(path))?;
+            if meta.len() > 0 || !meta.is_file() {
+                return Err(VaultError::VaultExists(path.to_path_buf()));
+            }
+            #[cfg(unix)]
+            fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(io_error(path))?;
+            Ok(())
         }
         Err(e) => Err(io_error(path)(e)),
     }

@@ -1,5 +1,6 @@
 //! The in-memory index of what lists and search show, built at unlock and dropped (zeroed) at lock.
 
+use rayon::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 use zeroize::Zeroize;
@@ -82,9 +83,9 @@ pub struct SearchIndex {
 
 impl SearchIndex {
     /// Builds the index from decrypted items.
-    pub fn build<'a>(items: impl IntoIterator<Item = &'a Item>) -> Self {
-        let mut entries: Vec<Entry> = items.into_iter().map(entry_of).collect();
-        entries.sort_by(|a, b| {
+    pub fn build(items: &[Item]) -> Self {
+        let mut entries: Vec<Entry> = items.par_iter().map(entry_of).collect();
+        entries.par_sort_unstable_by(|a, b| {
             a.sort_key
                 .cmp(&b.sort_key)
                 .then(a.summary.id.cmp(&b.summary.id))
@@ -187,7 +188,7 @@ mod tests {
     #[test]
     fn upsert_keeps_title_order_and_replaces() {
         let mut a = item("b", "", "", &[]);
-        let mut index = SearchIndex::build([&a, &item("c", "", "", &[])]);
+        let mut index = SearchIndex::build(&[a.clone(), item("c", "", "", &[])]);
         index.upsert(&item("a", "", "", &[]));
         a.title = "d".into();
         index.upsert(&a);

@@ -259,7 +259,7 @@ fn search_finds_items_while_unlocked_only() {
         .search("GIT ada")
         .unwrap()
         .into_iter()
-        .map(|s| s.title)
+        .map(|s| s.title.clone())
         .collect();
     assert_eq!(hits, ["GitHub"]);
     vault.lock();
@@ -400,4 +400,15 @@ fn sql(path: &Path, statements: &str) {
         .unwrap()
         .execute_batch(statements)
         .unwrap();
+}
+
+#[test]
+fn an_empty_file_left_by_a_crash_during_creation_is_taken_over() {
+    let dir = TempDir::new().unwrap();
+    let path = vault_path(&dir);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, b"").unwrap();
+    assert_eq!(Vault::open(&path).unwrap_err().code(), "vault_not_found");
+    Vault::create(&path, PW, FAST).unwrap();
+    Vault::open(&path).unwrap().unlock(PW).unwrap();
 }

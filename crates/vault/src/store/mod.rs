@@ -5,6 +5,7 @@ mod schema;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rayon::prelude::*;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -29,6 +30,30 @@ struct Header {
     kdf: KdfParams,
     salt: Salt,
     wrapped_vault_key: Vec<u8>,
+}
+
+/// Decrypts and parses sealed items of one vault; shareable across threads.
+struct ItemOpener<'a> {
+    path: &'a Path,
+    vault_id: Uuid,
+    vault_key: &'a VaultKey,
+}
+
+impl ItemOpener<'_> {
+    fn open(&self, id: Uuid, blob: &[u8]) -> Result<Item> {
+        let corrupt = |what: &str| VaultError::CorruptVault {
+            path: self.path.to_path_buf(),
+            reason: format!("item {id} {what}"),
+        };
+        let json = open_item(self.vault_key, self.vault_id, id, blob)
+            .map_err(|_| corrupt("failed its integrity check"))?;
+        let item: Item =
+            serde_json::from_slice(&json).map_err(|_| corrupt("is not a readable item"))?;
+        if item.id != id {
+            return Err(corrupt("carries another item's id"));
+        }
+        Ok(item)
+    }
 }
 
 struct Unlocked {
@@ -128,8 +153,9 @@ impl Vault {
         create_private_file(path)?;
         let mut conn = connect(path)?;
         configure(&conn, path)?;
-        schema::migrate(&mut conn, path)?;
-        conn.execute(
+        let tx = conn.transaction()?;
+        schema::migrate(&tx, path)?;
+        tx.execute(
             "INSERT INTO vault (id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -142,6 +168,7 @@ impl Vault {
                 now_ms()
             ],
         )?;
+        tx.commit()?;
         let index = SearchIndex::default();
         Ok(Self {
             conn,
@@ -183,7 +210,9 @@ impl Vault {
             });
         }
         configure(&conn, path)?;
-        schema::migrate(&mut conn, path)?;
+        let tx = conn.transaction()?;
+        schema::migrate(&tx, path)?;
+        tx.commit()?;
         let header = Self::read_header(&conn, path)?;
         Ok(Self {
             conn,
@@ -276,35 +305,29 @@ impl Vault {
         .map_err(|_| VaultError::WrongMasterPassword)
     }
 
+    fn opener<'a>(&'a self, vault_key: &'a VaultKey) -> ItemOpener<'a> {
+        ItemOpener {
+            path: &self.path,
+            vault_id: self.header.vault_id,
+            vault_key,
+        }
+    }
+
+    /// Reads every live item, then decrypts and parses them on all cores.
     fn read_all_items(&self, vault_key: &VaultKey) -> Result<Vec<Item>> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, blob FROM items WHERE deleted = 0")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
-        let mut items = Vec::new();
-        for row in rows {
-            let (id, blob) = row.map_err(|e| classify(&self.path, e))?;
-            let id = uuid_from_blob(&id)?;
-            items.push(self.decrypt_item(vault_key, id, &blob)?);
-        }
-        Ok(items)
-    }
-
-    fn decrypt_item(&self, vault_key: &VaultKey, id: Uuid, blob: &[u8]) -> Result<Item> {
-        let corrupt = |what: &str| VaultError::CorruptVault {
-            path: self.path.clone(),
-            reason: format!("item {id} {what}"),
-        };
-        let json = open_item(vault_key, self.header.vault_id, id, blob)
-            .map_err(|_| corrupt("failed its integrity check"))?;
-        let item: Item =
-            serde_json::from_slice(&json).map_err(|_| corrupt("is not a readable item"))?;
-        if item.id != id {
-            return Err(corrupt("carries another item's id"));
-        }
-        Ok(item)
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| classify(&self.path, e))?;
+        let opener = self.opener(vault_key);
+        rows.par_iter()
+            .map(|(id, blob)| opener.open(uuid_from_blob(id)?, blob))
+            .collect()
     }
 
     /// Drops the vault key and the decrypted index (both zeroed).
@@ -417,17 +440,17 @@ impl Vault {
             .optional()
             .map_err(|e| classify(&self.path, e))?;
         let blob = blob.ok_or_else(|| VaultError::ItemNotFound(id.to_string()))?;
-        self.decrypt_item(&unlocked.vault_key, id, &blob)
+        self.opener(&unlocked.vault_key).open(id, &blob)
     }
 
     /// Every live item's summary, in title order.
-    pub fn list(&self) -> Result<Vec<ItemSummary>> {
-        Ok(self.unlocked()?.index.all().cloned().collect())
+    pub fn list(&self) -> Result<Vec<&ItemSummary>> {
+        Ok(self.unlocked()?.index.all().collect())
     }
 
     /// Summaries of items matching every term of `query` (title, username, URLs, tags; any case).
-    pub fn search(&self, query: &str) -> Result<Vec<ItemSummary>> {
-        Ok(self.unlocked()?.index.search(query).cloned().collect())
+    pub fn search(&self, query: &str) -> Result<Vec<&ItemSummary>> {
+        Ok(self.unlocked()?.index.search(query).collect())
     }
 
     /// Resolves an item by full id, unique id prefix, or exact (case-insensitive) title.

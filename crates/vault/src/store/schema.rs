@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{OptionalExtension, Transaction};
 
 use crate::error::{Result, VaultError};
 
@@ -34,9 +34,8 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Brings the schema up to [`CURRENT_VERSION`]; refuses a file from a newer build.
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let tx = conn.transaction()?;
+/// Brings the schema up to [`CURRENT_VERSION`] inside the caller's transaction; refuses a file from a newer build.
+pub(crate) fn migrate(tx: &Transaction<'_>, path: &Path) -> Result<()> {
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
     let found: i64 = tx
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
@@ -60,6 +59,5 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         "INSERT INTO schema_version (version) VALUES (?1)",
         [CURRENT_VERSION],
     )?;
-    tx.commit()?;
     Ok(())
 }
