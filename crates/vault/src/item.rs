@@ -157,18 +157,8 @@ impl ItemContent {
         match self {
             Self::Login(login) => login.username.clone(),
             Self::SecureNote(_) => String::new(),
-            Self::Card(card) => {
-                let digits: Vec<char> = card.number.chars().filter(char::is_ascii_digit).collect();
-                let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
-                match (card.brand.is_empty(), last4.is_empty()) {
-                    (_, true) => card.brand.clone(),
-                    (true, false) => format!("•••• {last4}"),
-                    (false, false) => format!("{} •••• {last4}", card.brand),
-                }
-            }
-            Self::Identity(id) => format!("{} {}", id.first_name, id.last_name)
-                .trim()
-                .to_string(),
+            Self::Card(card) => card_subtitle(&card.brand, &card.number),
+            Self::Identity(id) => identity_subtitle(&id.first_name, &id.last_name),
         }
     }
 
@@ -264,6 +254,21 @@ impl Item {
             tags: self.tags.clone(),
         }
     }
+}
+
+/// "Visa •••• 1234": the brand and only the last four digits of the number.
+pub(crate) fn card_subtitle(brand: &str, number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    let last4: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+    match (brand.is_empty(), last4.is_empty()) {
+        (_, true) => brand.to_string(),
+        (true, false) => format!("•••• {last4}"),
+        (false, false) => format!("{brand} •••• {last4}"),
+    }
+}
+
+pub(crate) fn identity_subtitle(first_name: &str, last_name: &str) -> String {
+    format!("{first_name} {last_name}").trim().to_string()
 }
 
 fn content_unknown_fields(content: &ItemContent) -> &UnknownFields {

@@ -1,11 +1,11 @@
 //! The in-memory index of what lists and search show, built at unlock and dropped (zeroed) at lock.
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroize;
 
-use crate::item::{Item, ItemKind};
+use crate::item::{card_subtitle, identity_subtitle, Item, ItemContent, ItemKind};
 
 /// What a list row shows about an item: no secrets.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,7 +38,59 @@ impl ItemSummary {
     }
 }
 
-struct Entry {
+/// Only what the index needs from an item's JSON: parsed without the full model's
+/// unknown-field capture, which keeps unlocking a large vault fast.
+#[derive(Deserialize)]
+struct IndexedItem {
+    id: Uuid,
+    title: String,
+    content: IndexedContent,
+    #[serde(default)]
+    favourite: bool,
+    #[serde(default)]
+    folder: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    updated_at: i64,
+}
+
+#[derive(Deserialize)]
+struct IndexedContent {
+    #[serde(rename = "type")]
+    kind: ItemKind,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    urls: Vec<String>,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    brand: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+}
+
+impl Drop for IndexedContent {
+    fn drop(&mut self) {
+        self.number.zeroize();
+    }
+}
+
+impl IndexedContent {
+    fn subtitle(&self) -> String {
+        match self.kind {
+            ItemKind::Login => self.username.clone(),
+            ItemKind::SecureNote => String::new(),
+            ItemKind::Card => card_subtitle(&self.brand, &self.number),
+            ItemKind::Identity => identity_subtitle(&self.first_name, &self.last_name),
+        }
+    }
+}
+
+/// One indexed item: its summary plus the lowercase text search runs over.
+pub(crate) struct Entry {
     summary: ItemSummary,
     sort_key: String,
     haystack: String,
@@ -56,6 +108,40 @@ impl Drop for Entry {
 }
 
 impl Entry {
+    /// Indexes a decrypted item.
+    pub(crate) fn from_item(item: &Item) -> Self {
+        let username = match &item.content {
+            ItemContent::Login(login) => login.username.as_str(),
+            _ => "",
+        };
+        Self::new(ItemSummary::of(item), username)
+    }
+
+    /// Indexes an item straight from its decrypted JSON.
+    pub(crate) fn from_json(json: &[u8]) -> serde_json::Result<Self> {
+        let mut item: IndexedItem = serde_json::from_slice(json)?;
+        let summary = ItemSummary {
+            id: item.id,
+            kind: item.content.kind,
+            subtitle: item.content.subtitle(),
+            title: std::mem::take(&mut item.title),
+            urls: if item.content.kind == ItemKind::Login {
+                std::mem::take(&mut item.content.urls)
+            } else {
+                Vec::new()
+            },
+            favourite: item.favourite,
+            folder: item.folder.take(),
+            tags: std::mem::take(&mut item.tags),
+            updated_at: item.updated_at,
+        };
+        Ok(Self::new(summary, &item.content.username))
+    }
+
+    pub(crate) fn id(&self) -> Uuid {
+        self.summary.id
+    }
+
     fn new(summary: ItemSummary, username: &str) -> Self {
         let sort_key = summary.title.to_lowercase();
         let mut haystack = String::with_capacity(sort_key.len() + 64);
@@ -84,7 +170,11 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Builds the index from decrypted items.
     pub fn build(items: &[Item]) -> Self {
-        let mut entries: Vec<Entry> = items.par_iter().map(entry_of).collect();
+        Self::from_entries(items.par_iter().map(Entry::from_item).collect())
+    }
+
+    /// Orders already built entries by title.
+    pub(crate) fn from_entries(mut entries: Vec<Entry>) -> Self {
         entries.par_sort_unstable_by(|a, b| {
             a.sort_key
                 .cmp(&b.sort_key)
@@ -96,7 +186,7 @@ impl SearchIndex {
     /// Inserts or replaces an item, keeping title order.
     pub fn upsert(&mut self, item: &Item) {
         self.remove(item.id);
-        let entry = entry_of(item);
+        let entry = Entry::from_item(item);
         let at = self.entries.partition_point(|e| {
             (e.sort_key.as_str(), e.summary.id) < (entry.sort_key.as_str(), entry.summary.id)
         });
@@ -129,14 +219,6 @@ impl SearchIndex {
             .filter(move |e| terms.iter().all(|t| e.haystack.contains(t.as_str())))
             .map(|e| &e.summary)
     }
-}
-
-fn entry_of(item: &Item) -> Entry {
-    let username = match &item.content {
-        crate::item::ItemContent::Login(login) => login.username.as_str(),
-        _ => "",
-    };
-    Entry::new(ItemSummary::of(item), username)
 }
 
 #[cfg(test)]
@@ -183,6 +265,46 @@ mod tests {
         assert_eq!(titles(&index, "ada work"), ["GitHub"]);
         assert_eq!(titles(&index, ""), ["Bank", "GitHub", "Wifi code"]);
         assert!(titles(&index, "nothing").is_empty());
+    }
+
+    #[test]
+    fn indexing_from_json_matches_indexing_the_full_item() {
+        use crate::item::{Card, Identity};
+        let contents = [
+            ItemContent::Login(Login {
+                username: "ada".into(),
+                urls: vec!["https://a.example".into()],
+                ..Login::default()
+            }),
+            ItemContent::SecureNote(SecureNote {
+                notes: "secret".into(),
+                ..SecureNote::default()
+            }),
+            ItemContent::Card(Card {
+                number: "4111 1111 1111 1234".into(),
+                brand: "Visa".into(),
+                ..Card::default()
+            }),
+            ItemContent::Identity(Identity {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                ..Identity::default()
+            }),
+        ];
+        for content in contents {
+            let draft = ItemDraft {
+                title: "T".into(),
+                content,
+                favourite: true,
+                folder: Some("F".into()),
+                tags: vec!["x".into()],
+            };
+            let item = Item::new(draft, Uuid::new_v4(), 42);
+            let from_json = Entry::from_json(&serde_json::to_vec(&item).unwrap()).unwrap();
+            let from_item = Entry::from_item(&item);
+            assert_eq!(from_json.summary, from_item.summary);
+            assert_eq!(from_json.haystack, from_item.haystack);
+        }
     }
 
     #[test]

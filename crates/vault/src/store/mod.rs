@@ -19,7 +19,7 @@ use crate::crypto::{
 use crate::error::{Result, VaultError};
 use crate::item::{Item, ItemDraft};
 use crate::paths::create_private_file;
-use crate::search::{ItemSummary, SearchIndex};
+use crate::search::{Entry, ItemSummary, SearchIndex};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -40,19 +40,38 @@ struct ItemOpener<'a> {
 }
 
 impl ItemOpener<'_> {
-    fn open(&self, id: Uuid, blob: &[u8]) -> Result<Item> {
-        let corrupt = |what: &str| VaultError::CorruptVault {
+    fn corrupt(&self, id: Uuid, what: &str) -> VaultError {
+        VaultError::CorruptVault {
             path: self.path.to_path_buf(),
             reason: format!("item {id} {what}"),
-        };
-        let json = open_item(self.vault_key, self.vault_id, id, blob)
-            .map_err(|_| corrupt("failed its integrity check"))?;
-        let item: Item =
-            serde_json::from_slice(&json).map_err(|_| corrupt("is not a readable item"))?;
+        }
+    }
+
+    fn decrypt(&self, id: Uuid, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        open_item(self.vault_key, self.vault_id, id, blob)
+            .map_err(|_| self.corrupt(id, "failed its integrity check"))
+    }
+
+    /// The full item.
+    fn open(&self, id: Uuid, blob: &[u8]) -> Result<Item> {
+        let json = self.decrypt(id, blob)?;
+        let item: Item = serde_json::from_slice(&json)
+            .map_err(|_| self.corrupt(id, "is not a readable item"))?;
         if item.id != id {
-            return Err(corrupt("carries another item's id"));
+            return Err(self.corrupt(id, "carries another item's id"));
         }
         Ok(item)
+    }
+
+    /// Only what the search index keeps.
+    fn open_entry(&self, id: Uuid, blob: &[u8]) -> Result<Entry> {
+        let json = self.decrypt(id, blob)?;
+        let entry =
+            Entry::from_json(&json).map_err(|_| self.corrupt(id, "is not a readable item"))?;
+        if entry.id() != id {
+            return Err(self.corrupt(id, "carries another item's id"));
+        }
+        Ok(entry)
     }
 }
 
@@ -287,8 +306,7 @@ impl Vault {
     /// Unlocks with an already derived master key: unwraps the vault key and builds the search index.
     pub fn unlock_with_master_key(&mut self, master_key: &Key32) -> Result<()> {
         let vault_key = self.unwrap_with(master_key)?;
-        let items = self.read_all_items(&vault_key)?;
-        let index = SearchIndex::build(&items);
+        let index = self.read_index(&vault_key)?;
         self.unlocked = Some(Unlocked { vault_key, index });
         Ok(())
     }
@@ -313,8 +331,8 @@ impl Vault {
         }
     }
 
-    /// Reads every live item, then decrypts and parses them on all cores.
-    fn read_all_items(&self, vault_key: &VaultKey) -> Result<Vec<Item>> {
+    /// Reads every live item, then decrypts and indexes them on all cores.
+    fn read_index(&self, vault_key: &VaultKey) -> Result<SearchIndex> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, blob FROM items WHERE deleted = 0")?;
@@ -325,9 +343,11 @@ impl Vault {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| classify(&self.path, e))?;
         let opener = self.opener(vault_key);
-        rows.par_iter()
-            .map(|(id, blob)| opener.open(uuid_from_blob(id)?, blob))
-            .collect()
+        let entries = rows
+            .par_iter()
+            .map(|(id, blob)| opener.open_entry(uuid_from_blob(id)?, blob))
+            .collect::<Result<Vec<Entry>>>()?;
+        Ok(SearchIndex::from_entries(entries))
     }
 
     /// Drops the vault key and the decrypted index (both zeroed).
