@@ -16,7 +16,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
         .commands(tauri_specta::collect_commands![commands::app::app_info])
 }
 
-/// The TypeScript bindings exactly as they are checked in.
+/// Writes the TypeScript bindings to `path` (`make bindings` writes the checked-in copy).
 pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
     let typescript = specta_typescript::Typescript::default()
         .header("// @ts-nocheck\n// Generated from the Rust commands by tauri-specta. Do not edit: run `make bindings`.\n")
