@@ -144,13 +144,14 @@ impl Entry {
 
     fn new(summary: ItemSummary, username: &str) -> Self {
         let sort_key = summary.title.to_lowercase();
-        let mut haystack = String::with_capacity(sort_key.len() + 64);
-        for part in [summary.title.as_str(), username]
-            .into_iter()
+        let mut haystack = String::with_capacity(sort_key.len() + 96);
+        haystack.push_str(&sort_key);
+        haystack.push('\n');
+        for part in std::iter::once(username)
             .chain(summary.urls.iter().map(String::as_str))
             .chain(summary.tags.iter().map(String::as_str))
         {
-            haystack.push_str(&part.to_lowercase());
+            push_lowercase(&mut haystack, part);
             haystack.push('\n');
         }
         Self {
@@ -158,6 +159,17 @@ impl Entry {
             sort_key,
             haystack,
         }
+    }
+}
+
+/// Appends `text` lowercased, without allocating for the usual all-ASCII case.
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.push_str(&text.to_lowercase());
     }
 }
 
