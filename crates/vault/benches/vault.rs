@@ -55,11 +55,29 @@ fn unlock(c: &mut Criterion) {
     });
     let mut vault = Vault::open(&path).expect("open");
     group.bench_function("unlock_without_kdf", |b| {
-        b.iter(|| {
-            vault
-                .unlock_with_master_key(black_box(&master_key))
-                .expect("unlock");
-            vault.lock();
+        b.iter_custom(|iterations| {
+            let mut unlocking = Duration::ZERO;
+            for _ in 0..iterations {
+                vault.lock();
+                let start = Instant::now();
+                vault
+                    .unlock_with_master_key(black_box(&master_key))
+                    .expect("unlock");
+                unlocking += start.elapsed();
+            }
+            unlocking
+        })
+    });
+    group.bench_function("lock", |b| {
+        b.iter_custom(|iterations| {
+            let mut locking = Duration::ZERO;
+            for _ in 0..iterations {
+                vault.unlock_with_master_key(&master_key).expect("unlock");
+                let start = Instant::now();
+                vault.lock();
+                locking += start.elapsed();
+            }
+            locking
         })
     });
     group.finish();

@@ -1,9 +1,9 @@
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::keys::{random_bytes, Key32, VaultKey};
+use super::keys::{random_bytes, VaultKey};
 use crate::error::{Result, VaultError};
 
 const NONCE_LEN: usize = 12;
@@ -13,9 +13,8 @@ const ITEM_DOMAIN: &[u8] = b"keyhaven/item";
 pub const ITEM_FORMAT_VERSION: u8 = 1;
 
 /// AES-256-GCM with a fresh random 96-bit nonce; output is nonce ‖ ciphertext ‖ tag.
-pub(crate) fn seal(key: &Key32, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn seal(cipher: &Aes256Gcm, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
     let nonce_bytes: [u8; NONCE_LEN] = random_bytes()?;
-    let cipher = Aes256Gcm::new(key.as_bytes().into());
     let ciphertext = cipher
         .encrypt(
             &Nonce::from(nonce_bytes),
@@ -32,13 +31,12 @@ pub(crate) fn seal(key: &Key32, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>>
 }
 
 /// Opens what [`seal`] produced; any change to key, data or associated data fails.
-pub(crate) fn open(key: &Key32, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+pub(crate) fn open(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     if sealed.len() < NONCE_LEN + 16 {
         return Err(VaultError::Integrity);
     }
     let (nonce_bytes, ciphertext) = sealed.split_at(NONCE_LEN);
     let nonce: [u8; NONCE_LEN] = nonce_bytes.try_into().map_err(|_| VaultError::Integrity)?;
-    let cipher = Aes256Gcm::new(key.as_bytes().into());
     cipher
         .decrypt(
             &Nonce::from(nonce),
@@ -68,7 +66,7 @@ pub fn seal_item(
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
     let sealed = seal(
-        &vault_key.0,
+        &vault_key.cipher,
         &item_aad(vault_id, item_id, ITEM_FORMAT_VERSION),
         plaintext,
     )?;
@@ -89,13 +87,18 @@ pub fn open_item(
     if version != ITEM_FORMAT_VERSION {
         return Err(VaultError::UnsupportedFormat(version));
     }
-    open(&vault_key.0, &item_aad(vault_id, item_id, version), sealed)
+    open(
+        &vault_key.cipher,
+        &item_aad(vault_id, item_id, version),
+        sealed,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{unwrap_vault_key, wrap_vault_key, KdfParams};
+    use crate::crypto::{unwrap_vault_key, wrap_vault_key, KdfParams, Key32};
+    use aes_gcm::aead::KeyInit;
     use proptest::prelude::*;
 
     fn unhex(s: &str) -> Vec<u8> {
@@ -146,7 +149,7 @@ mod tests {
 
     #[test]
     fn every_seal_uses_a_fresh_nonce() {
-        let key = VaultKey(Key32::from_bytes([1; 32]));
+        let key = VaultKey::from_key(Key32::from_bytes([1; 32]));
         let (v, i) = (Uuid::new_v4(), Uuid::new_v4());
         let a = seal_item(&key, v, i, b"same").unwrap();
         let b = seal_item(&key, v, i, b"same").unwrap();
@@ -164,7 +167,7 @@ mod tests {
     proptest! {
         #[test]
         fn sealed_items_round_trip(key in any::<[u8; 32]>(), plaintext in proptest::collection::vec(any::<u8>(), 0..2048)) {
-            let key = VaultKey(Key32::from_bytes(key));
+            let key = VaultKey::from_key(Key32::from_bytes(key));
             let (v, i) = (Uuid::new_v4(), Uuid::new_v4());
             let blob = seal_item(&key, v, i, &plaintext).unwrap();
             let opened = open_item(&key, v, i, &blob).unwrap();
@@ -173,7 +176,7 @@ mod tests {
 
         #[test]
         fn any_flipped_bit_fails_with_a_typed_error(plaintext in proptest::collection::vec(any::<u8>(), 0..512), bit in any::<usize>()) {
-            let key = VaultKey(Key32::from_bytes([9; 32]));
+            let key = VaultKey::from_key(Key32::from_bytes([9; 32]));
             let (v, i) = (Uuid::new_v4(), Uuid::new_v4());
             let mut blob = seal_item(&key, v, i, &plaintext).unwrap();
             let bit = bit % (blob.len() * 8);
@@ -184,7 +187,7 @@ mod tests {
 
         #[test]
         fn truncated_blobs_fail_with_a_typed_error(plaintext in proptest::collection::vec(any::<u8>(), 0..256), cut in any::<usize>()) {
-            let key = VaultKey(Key32::from_bytes([9; 32]));
+            let key = VaultKey::from_key(Key32::from_bytes([9; 32]));
             let (v, i) = (Uuid::new_v4(), Uuid::new_v4());
             let blob = seal_item(&key, v, i, &plaintext).unwrap();
             let cut = cut % blob.len();
@@ -193,7 +196,7 @@ mod tests {
 
         #[test]
         fn a_blob_under_another_item_or_vault_id_fails(plaintext in proptest::collection::vec(any::<u8>(), 0..256)) {
-            let key = VaultKey(Key32::from_bytes([3; 32]));
+            let key = VaultKey::from_key(Key32::from_bytes([3; 32]));
             let (v, i) = (Uuid::new_v4(), Uuid::new_v4());
             let blob = seal_item(&key, v, i, &plaintext).unwrap();
             prop_assert_eq!(open_item(&key, v, Uuid::new_v4(), &blob).unwrap_err().code(), "integrity_check_failed");
@@ -203,11 +206,11 @@ mod tests {
         #[test]
         fn a_wrapped_vault_key_rejects_any_changed_binding(kdf in kdf_strategy(), other in kdf_strategy(), salt in any::<[u8; 16]>()) {
             let kek = Key32::from_bytes([5; 32]);
-            let vault_key = VaultKey(Key32::from_bytes([6; 32]));
+            let vault_key = VaultKey::from_key(Key32::from_bytes([6; 32]));
             let id = Uuid::new_v4();
             let wrapped = wrap_vault_key(&vault_key, &kek, id, kdf, &salt).unwrap();
             let back = unwrap_vault_key(&wrapped, &kek, id, kdf, &salt).unwrap();
-            prop_assert_eq!(back.0.as_bytes(), vault_key.0.as_bytes());
+            prop_assert_eq!(back.key.as_bytes(), vault_key.key.as_bytes());
             if other != kdf {
                 prop_assert_eq!(unwrap_vault_key(&wrapped, &kek, id, other, &salt).unwrap_err().code(), "integrity_check_failed");
             }

@@ -3,9 +3,9 @@
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rayon::prelude::*;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -331,22 +331,45 @@ impl Vault {
         }
     }
 
-    /// Reads every live item, then decrypts and indexes them on all cores.
+    /// Reads every live item on this thread while the rayon pool decrypts and indexes
+    /// batches of them, so reading overlaps decryption.
     fn read_index(&self, vault_key: &VaultKey) -> Result<SearchIndex> {
+        const BATCH: usize = 512;
+        type Row = (Vec<u8>, Vec<u8>);
+        let opener = &self.opener(vault_key);
+        let decrypted = &Mutex::new(Vec::<Result<Vec<Entry>>>::new());
+        let decrypt = |batch: Vec<Row>| {
+            let entries = batch
+                .iter()
+                .map(|(id, blob)| opener.open_entry(uuid_from_blob(id)?, blob))
+                .collect();
+            decrypted
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(entries);
+        };
         let mut stmt = self
             .conn
             .prepare("SELECT id, blob FROM items WHERE deleted = 0")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| classify(&self.path, e))?;
-        let opener = self.opener(vault_key);
-        let entries = rows
-            .par_iter()
-            .map(|(id, blob)| opener.open_entry(uuid_from_blob(id)?, blob))
-            .collect::<Result<Vec<Entry>>>()?;
+        let mut rows = stmt.query([])?;
+        rayon::in_place_scope(|scope| -> Result<()> {
+            let mut batch: Vec<Row> = Vec::with_capacity(BATCH);
+            while let Some(row) = rows.next().map_err(|e| classify(&self.path, e))? {
+                batch.push((row.get(0)?, row.get(1)?));
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    scope.spawn(move |_| decrypt(full));
+                }
+            }
+            scope.spawn(move |_| decrypt(batch));
+            Ok(())
+        })?;
+        let batches =
+            std::mem::take(&mut *decrypted.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut entries = Vec::new();
+        for batch in batches {
+            entries.extend(batch?);
+        }
         Ok(SearchIndex::from_entries(entries))
     }
 
