@@ -27,6 +27,7 @@ test("the welcome screen shows the product and both ways in", async () => {
   assert.equal(await session.text("button.primary"), "Connect to Keyhaven Account");
   assert.equal(await session.text("button.secondary"), "Get started without an account");
   assert.match(await session.text("[data-testid=version]"), /^Keyhaven \d+\.\d+\.\d+$/);
+  assert.equal(await session.execute("return document.documentElement.dataset.theme"), "light");
   const shot = await session.screenshot("welcome-light");
   assert.ok(statSync(shot).size > 5_000, "the screenshot holds a rendered window");
 });
