@@ -99,6 +99,7 @@ fn init(path: &Path, args: &InitArgs, input: &mut Input, json: bool) -> Result<(
         parallelism: args.kdf_parallelism,
     };
     kdf.validate()?;
+    // Refuse before asking for a password; `Vault::create` checks again, atomically.
     if path.exists() && std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(true) {
         return Err(keyhaven_vault::VaultError::VaultExists(path.to_path_buf()).into());
     }
