@@ -107,6 +107,9 @@ pub struct FieldArgs {
     /// Mark as favourite
     #[arg(long)]
     pub favourite: bool,
+    /// Remove the favourite mark
+    #[arg(long, conflicts_with = "favourite")]
+    pub not_favourite: bool,
     /// Cardholder name (cards)
     #[arg(long)]
     pub cardholder: Option<String>,

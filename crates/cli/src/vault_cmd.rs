@@ -182,6 +182,9 @@ fn apply_flags(draft: &mut ItemDraft, fields: &FieldArgs) -> Result<()> {
     if fields.favourite {
         draft.favourite = true;
     }
+    if fields.not_favourite {
+        draft.favourite = false;
+    }
     match &mut draft.content {
         ItemContent::Login(login) => {
             if let Some(username) = &fields.username {

@@ -179,6 +179,40 @@ fn edit_keeps_history_and_rm_needs_confirmation_without_a_terminal() {
     .unwrap();
     assert_eq!(item["content"]["password"], "second-password");
     assert_eq!(item["password_history"][0]["password"], "first-password");
+    ok(keyhaven(
+        &path,
+        &["vault", "edit", "Mail", "--favourite", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    let starred = ok(keyhaven(
+        &path,
+        &["vault", "get", "Mail", "--json", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&starred).unwrap()["favourite"],
+        true
+    );
+    ok(keyhaven(
+        &path,
+        &[
+            "vault",
+            "edit",
+            "Mail",
+            "--not-favourite",
+            "--password-stdin",
+        ],
+        &format!("{MASTER}\n"),
+    ));
+    let unstarred = ok(keyhaven(
+        &path,
+        &["vault", "get", "Mail", "--json", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&unstarred).unwrap()["favourite"],
+        false
+    );
     assert_eq!(
         keyhaven(
             &path,
@@ -297,4 +331,50 @@ fn two_processes_adding_at_once_lose_nothing() {
     )))
     .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn a_writer_killed_at_any_instant_leaves_a_vault_that_opens_with_every_committed_item() {
+    let (_dir, path) = new_vault();
+    let mut committed = 0usize;
+    for round in 0..24u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keyhaven"))
+            .args([
+                "vault",
+                "add",
+                "--password-stdin",
+                "--title",
+                &format!("item {round}"),
+                "--generate",
+            ])
+            .env("KEYHAVEN_VAULT", &path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{MASTER}\n").as_bytes())
+            .unwrap();
+        // Spread the kill over the whole run: before the KDF, during it, around the commit.
+        std::thread::sleep(std::time::Duration::from_millis(round * 7 % 160));
+        child.kill().ok();
+        child.wait().unwrap();
+        let listed = keyhaven(
+            &path,
+            &["vault", "list", "--json", "--password-stdin"],
+            &format!("{MASTER}\n"),
+        );
+        let items: serde_json::Value = serde_json::from_str(&ok(listed)).unwrap();
+        let count = items.as_array().unwrap().len();
+        assert!(
+            count == committed || count == committed + 1,
+            "round {round}: {count} items after {committed}"
+        );
+        committed = count;
+    }
+    eprintln!("{committed} of 24 killed writers had committed their item");
 }
