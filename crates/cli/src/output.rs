@@ -31,6 +31,7 @@ pub fn kind_label(kind: ItemKind) -> &'static str {
         ItemKind::SecureNote => "note",
         ItemKind::Card => "card",
         ItemKind::Identity => "identity",
+        ItemKind::Other => "other",
     }
 }
 
@@ -131,6 +132,13 @@ pub fn item(item: &Item, show: bool) {
                 .join(", ");
             rows.push(("address", address));
             rows.push(("notes", i.notes.clone()));
+        }
+        ItemContent::Other(other) => {
+            rows.push(("type", format!("{} (from a newer Keyhaven)", other.kind)));
+            rows.push((
+                "fields",
+                format!("{} kept as they are; --json shows them", other.fields.len()),
+            ));
         }
     }
     if let Some(folder) = &item.folder {

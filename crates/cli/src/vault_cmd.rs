@@ -219,7 +219,7 @@ fn apply_flags(draft: &mut ItemDraft, fields: &FieldArgs) -> Result<()> {
                 }
             }
         }
-        ItemContent::SecureNote(_) => {}
+        ItemContent::SecureNote(_) | ItemContent::Other(_) => {}
     }
     Ok(())
 }
@@ -243,7 +243,7 @@ fn prompt_secrets(draft: &mut ItemDraft, input: &mut Input, length: usize) -> Re
             card.number = input.secret("Card number (hidden): ")?.to_string();
             card.security_code = input.secret("Security code (hidden): ")?.to_string();
         }
-        ItemContent::Identity(_) => {}
+        ItemContent::Identity(_) | ItemContent::Other(_) => {}
     }
     Ok(())
 }

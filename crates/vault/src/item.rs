@@ -50,13 +50,74 @@ pub struct ItemDraft {
 }
 
 /// The type-specific part of an item, tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ItemContent {
     Login(Login),
     SecureNote(SecureNote),
     Card(Card),
     Identity(Identity),
+    /// A type a newer Keyhaven wrote; kept verbatim so that saving the item loses nothing.
+    Other(OtherContent),
+}
+
+/// The content of an item type this build does not know: its `type` tag and every other field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherContent {
+    pub kind: String,
+    pub fields: UnknownFields,
+}
+
+/// The known types, as serde's internally tagged enum (borrowed, for serializing).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum KnownContent<'a> {
+    Login(&'a Login),
+    SecureNote(&'a SecureNote),
+    Card(&'a Card),
+    Identity(&'a Identity),
+}
+
+impl Serialize for ItemContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Self::Login(x) => KnownContent::Login(x).serialize(serializer),
+            Self::SecureNote(x) => KnownContent::SecureNote(x).serialize(serializer),
+            Self::Card(x) => KnownContent::Card(x).serialize(serializer),
+            Self::Identity(x) => KnownContent::Identity(x).serialize(serializer),
+            Self::Other(other) => {
+                let mut map = serializer.serialize_map(Some(other.fields.len() + 1))?;
+                map.serialize_entry("type", &other.kind)?;
+                for (key, value) in &other.fields {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemContent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::deserialize(deserializer)?;
+        let kind = match fields.remove("type") {
+            Some(Value::String(kind)) => kind,
+            _ => return Err(D::Error::missing_field("type")),
+        };
+        let known = |fields| Value::Object(fields);
+        let content = match kind.as_str() {
+            "login" => serde_json::from_value(known(fields)).map(Self::Login),
+            "secure_note" => serde_json::from_value(known(fields)).map(Self::SecureNote),
+            "card" => serde_json::from_value(known(fields)).map(Self::Card),
+            "identity" => serde_json::from_value(known(fields)).map(Self::Identity),
+            _ => Ok(Self::Other(OtherContent {
+                kind,
+                fields: fields.into_iter().collect(),
+            })),
+        };
+        content.map_err(D::Error::custom)
+    }
 }
 
 /// A website or app login.
@@ -140,6 +201,9 @@ pub enum ItemKind {
     SecureNote,
     Card,
     Identity,
+    /// A type from a newer Keyhaven.
+    #[serde(other)]
+    Other,
 }
 
 impl ItemContent {
@@ -149,6 +213,7 @@ impl ItemContent {
             Self::SecureNote(_) => ItemKind::SecureNote,
             Self::Card(_) => ItemKind::Card,
             Self::Identity(_) => ItemKind::Identity,
+            Self::Other(_) => ItemKind::Other,
         }
     }
 
@@ -159,6 +224,7 @@ impl ItemContent {
             Self::SecureNote(_) => String::new(),
             Self::Card(card) => card_subtitle(&card.brand, &card.number),
             Self::Identity(id) => identity_subtitle(&id.first_name, &id.last_name),
+            Self::Other(_) => String::new(),
         }
     }
 
@@ -277,6 +343,7 @@ fn content_unknown_fields(content: &ItemContent) -> &UnknownFields {
         ItemContent::SecureNote(x) => &x.unknown,
         ItemContent::Card(x) => &x.unknown,
         ItemContent::Identity(x) => &x.unknown,
+        ItemContent::Other(x) => &x.fields,
     }
 }
 
@@ -286,6 +353,7 @@ fn content_unknown_fields_mut(content: &mut ItemContent) -> &mut UnknownFields {
         ItemContent::SecureNote(x) => &mut x.unknown,
         ItemContent::Card(x) => &mut x.unknown,
         ItemContent::Identity(x) => &mut x.unknown,
+        ItemContent::Other(x) => &mut x.fields,
     }
 }
 
@@ -323,6 +391,30 @@ mod tests {
         assert_eq!(saved["attachments"], json!([{"name": "scan.pdf"}]));
         assert_eq!(saved["content"]["passkey"], json!({"rp": "bank.example"}));
         assert_eq!(saved["content"]["password"], json!("new"));
+    }
+
+    #[test]
+    fn an_item_type_from_a_newer_version_survives_load_edit_and_save() {
+        let from_newer_app = json!({
+            "id": Uuid::nil(),
+            "title": "Bank passkey",
+            "content": {"type": "passkey", "rp_id": "bank.example", "credential": {"alg": -7}},
+            "created_at": 1, "updated_at": 2
+        });
+        let mut item: Item = serde_json::from_value(from_newer_app.clone()).unwrap();
+        assert_eq!(item.content.kind(), ItemKind::Other);
+        let mut draft = item.to_draft();
+        draft.title = "Bank".into();
+        item.apply(draft, 3);
+        let saved = serde_json::to_value(&item).unwrap();
+        assert_eq!(saved["content"], from_newer_app["content"]);
+        assert_eq!(saved["title"], "Bank");
+    }
+
+    #[test]
+    fn content_without_a_type_is_refused() {
+        let no_type = json!({"id": Uuid::nil(), "title": "x", "content": {"username": "a"}, "created_at": 1, "updated_at": 1});
+        assert!(serde_json::from_value::<Item>(no_type).is_err());
     }
 
     #[test]

@@ -85,6 +85,7 @@ impl IndexedContent {
             ItemKind::SecureNote => String::new(),
             ItemKind::Card => card_subtitle(&self.brand, &self.number),
             ItemKind::Identity => identity_subtitle(&self.first_name, &self.last_name),
+            ItemKind::Other => String::new(),
         }
     }
 }
@@ -301,6 +302,12 @@ mod tests {
                 first_name: "Ada".into(),
                 last_name: "Lovelace".into(),
                 ..Identity::default()
+            }),
+            ItemContent::Other(crate::item::OtherContent {
+                kind: "passkey".into(),
+                fields: [("rp_id".to_string(), serde_json::json!("bank.example"))]
+                    .into_iter()
+                    .collect(),
             }),
         ];
         for content in contents {

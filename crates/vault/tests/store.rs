@@ -412,3 +412,29 @@ fn an_empty_file_left_by_a_crash_during_creation_is_taken_over() {
     Vault::create(&path, PW, FAST).unwrap();
     Vault::open(&path).unwrap().unlock(PW).unwrap();
 }
+
+#[test]
+fn an_item_type_from_a_newer_keyhaven_unlocks_lists_and_survives_an_edit() {
+    let dir = TempDir::new().unwrap();
+    let path = vault_path(&dir);
+    let mut vault = Vault::create(&path, PW, FAST).unwrap();
+    let draft: ItemDraft = serde_json::from_value(serde_json::json!({
+        "title": "Bank passkey",
+        "content": {"type": "passkey", "rp_id": "bank.example", "credential": {"alg": -7}}
+    }))
+    .unwrap();
+    let item = vault.add(draft).unwrap();
+    drop(vault);
+
+    let mut vault = Vault::open(&path).unwrap();
+    vault.unlock(PW).unwrap();
+    assert_eq!(vault.list().unwrap()[0].kind, ItemKind::Other);
+    let mut edit = vault.get(item.id).unwrap().to_draft();
+    edit.title = "Bank".into();
+    let edited = vault.update(item.id, edit).unwrap();
+    let content = serde_json::to_value(&edited.content).unwrap();
+    assert_eq!(
+        content,
+        serde_json::json!({"type": "passkey", "rp_id": "bank.example", "credential": {"alg": -7}})
+    );
+}
