@@ -1,5 +1,13 @@
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&["app_info"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "app_info",
+        "vault_status",
+        "create_vault",
+        "unlock_vault",
+        "lock_vault",
+        "list_items",
+        "password_strength",
+    ]);
     let attributes = tauri_build::Attributes::new()
         .app_manifest(manifest)
         .capabilities_path_pattern("./src-tauri/capabilities/**/*");

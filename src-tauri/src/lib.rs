@@ -6,14 +6,22 @@
 
 pub mod commands;
 pub mod error;
+pub mod state;
 
 /// Where the generated TypeScript bindings live, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
 /// Every command the UI can call, with their types for the TypeScript bindings.
 pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
-    tauri_specta::Builder::<R>::new()
-        .commands(tauri_specta::collect_commands![commands::app::app_info])
+    tauri_specta::Builder::<R>::new().commands(tauri_specta::collect_commands![
+        commands::app::app_info,
+        commands::vault::vault_status,
+        commands::vault::create_vault,
+        commands::vault::unlock_vault,
+        commands::vault::lock_vault,
+        commands::vault::list_items,
+        commands::generator::password_strength,
+    ])
 }
 
 /// Writes the TypeScript bindings to `path` (`make bindings` writes the checked-in copy).
@@ -26,16 +34,27 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Adds the app's commands and plugins to a builder (the real one, or `tauri::test::mock_builder`).
-pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(specta_builder::<R>().invoke_handler())
+/// Adds the app's state, commands and plugins to a builder (the real one, or `tauri::test::mock_builder`).
+pub fn configure<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    state: state::AppState,
+) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .invoke_handler(specta_builder::<R>().invoke_handler())
 }
 
-/// Starts the desktop app.
+/// Starts the desktop app on this OS user's vault (`KEYHAVEN_VAULT` / `KEYHAVEN_DATA_DIR` override it).
 pub fn run() {
-    if let Err(err) =
-        configure(tauri::Builder::default()).run(tauri::generate_context!("tauri.conf.json"))
-    {
+    let vault_path = match keyhaven_vault::paths::default_vault_path() {
+        Ok(path) => path,
+        Err(err) => {
+            eprintln!("keyhaven: {err}");
+            std::process::exit(1);
+        }
+    };
+    let app = configure(tauri::Builder::default(), state::AppState::new(vault_path));
+    if let Err(err) = app.run(tauri::generate_context!("tauri.conf.json")) {
         eprintln!("keyhaven: the app could not start: {err}");
         std::process::exit(1);
     }

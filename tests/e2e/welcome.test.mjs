@@ -39,8 +39,8 @@ test("the welcome screen renders in the dark theme", async () => {
   await session.screenshot("welcome-dark");
 });
 
-test("choosing a way in explains what this build can do", async () => {
-  await session.click("button.secondary");
-  assert.match(await session.text("[role=status]"), /keyhaven vault init/);
-  await session.screenshot("welcome-get-started");
+test("connecting says that account sign-in is not in this build yet", async () => {
+  await session.click("button.primary");
+  assert.match(await session.text("[role=status]"), /not in this build yet/);
+  await session.screenshot("welcome-connect-notice");
 });

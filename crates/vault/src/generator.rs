@@ -93,6 +93,7 @@ pub fn generate(options: &GeneratorOptions) -> Result<Zeroizing<String>> {
 
 /// How hard a password is to guess, from zxcvbn.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Strength {
     /// 0 (too guessable) to 4 (very unguessable).
     pub score: u8,

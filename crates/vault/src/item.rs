@@ -195,6 +195,7 @@ pub struct PasswordHistoryEntry {
 
 /// The kind of an item, for filters and listings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     Login,

@@ -9,6 +9,7 @@ use crate::item::{card_subtitle, identity_subtitle, Item, ItemContent, ItemKind}
 
 /// What a list row shows about an item: no secrets.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ItemSummary {
     pub id: Uuid,
     pub kind: ItemKind,

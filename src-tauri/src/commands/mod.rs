@@ -1,3 +1,5 @@
 //! Tauri commands, one module per area.
 
 pub mod app;
+pub mod generator;
+pub mod vault;

@@ -143,6 +143,31 @@ export class Session {
   }
 
   /**
+   * Types text into an input, as a person would.
+   * @param {string} selector
+   * @param {string} text
+   */
+  async type(selector, text) {
+    await this.request("POST", `/element/${await this.find(selector)}/value`, { text });
+  }
+
+  /**
+   * Waits until the element's text matches.
+   * @param {string} selector
+   * @param {RegExp} pattern
+   */
+  async waitForText(selector, pattern, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    while (Date.now() < deadline) {
+      last = await this.text(selector).catch(() => "");
+      if (pattern.test(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${selector} never matched ${pattern}; last text: ${JSON.stringify(last)}`);
+  }
+
+  /**
    * Runs a script in the page (WebDriver automation is not subject to the page's CSP).
    * @param {string} script
    * @param {unknown[]} args

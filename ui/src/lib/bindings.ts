@@ -8,15 +8,61 @@
 
 export const commands = {
 /**
- * Tells the welcome screen who we are and whether a vault exists on this computer.
+ * Tells the UI who we are.
  */
-async appInfo() : Promise<Result<AppInfo, CommandError>> {
+async appInfo() : Promise<AppInfo> {
+    return await TAURI_INVOKE("app_info");
+},
+/**
+ * Whether a vault exists on this computer for this OS user, and whether it is unlocked.
+ */
+async vaultStatus() : Promise<VaultStatus> {
+    return await TAURI_INVOKE("vault_status");
+},
+/**
+ * Creates the local vault protected by `master_password` and opens it.
+ */
+async createVault(masterPassword: string) : Promise<Result<VaultStatus, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("app_info") };
+    return { status: "ok", data: await TAURI_INVOKE("create_vault", { masterPassword }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Unlocks the local vault; `wrong_master_password` when the password is wrong.
+ */
+async unlockVault(masterPassword: string) : Promise<Result<VaultStatus, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("unlock_vault", { masterPassword }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Locks the vault: drops and zeroes the key and everything decrypted.
+ */
+async lockVault() : Promise<VaultStatus> {
+    return await TAURI_INVOKE("lock_vault");
+},
+/**
+ * Summaries of the items matching `query` (all items for an empty query), in title order.
+ */
+async listItems(query: string) : Promise<Result<ItemSummary[], CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_items", { query }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * How guessable `password` is (zxcvbn), with feedback in words.
+ */
+async passwordStrength(password: string) : Promise<Strength> {
+    return await TAURI_INVOKE("password_strength", { password });
 }
 }
 
@@ -31,13 +77,41 @@ async appInfo() : Promise<Result<AppInfo, CommandError>> {
 /** user-defined types **/
 
 /**
- * The product, its version and whether this OS user already has a local vault.
+ * The product and its version.
  */
-export type AppInfo = { product_name: string; version: string; has_local_vault: boolean }
+export type AppInfo = { product_name: string; version: string }
 /**
  * `{ code, message }`, serialized to the web view.
  */
 export type CommandError = { code: string; message: string }
+/**
+ * The kind of an item, for filters and listings.
+ */
+export type ItemKind = "login" | "secure_note" | "card" | "identity" | 
+/**
+ * A type from a newer Keyhaven.
+ */
+"other"
+/**
+ * What a list row shows about an item: no secrets.
+ */
+export type ItemSummary = { id: string; kind: ItemKind; title: string; subtitle: string; urls: string[]; favourite: boolean; folder: string | null; tags: string[]; updated_at: number }
+/**
+ * How hard a password is to guess, from zxcvbn.
+ */
+export type Strength = { 
+/**
+ * 0 (too guessable) to 4 (very unguessable).
+ */
+score: number; guesses_log10: number; 
+/**
+ * Offline fast-hash crack time, in words.
+ */
+crack_time: string; warning: string | null; suggestions: string[] }
+/**
+ * Whether a local vault exists and whether it is unlocked.
+ */
+export type VaultStatus = { exists: boolean; unlocked: boolean }
 
 /** tauri-specta globals **/
 
