@@ -6,6 +6,11 @@ fn main() {
         "unlock_vault",
         "lock_vault",
         "list_items",
+        "get_item",
+        "add_item",
+        "update_item",
+        "delete_item",
+        "generate_password",
         "password_strength",
     ]);
     let attributes = tauri_build::Attributes::new()

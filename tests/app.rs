@@ -241,3 +241,60 @@ fn checked_in_typescript_bindings_match_the_rust_commands() {
         checked_in.display()
     );
 }
+
+#[test]
+fn items_of_every_type_are_added_read_edited_and_deleted() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("vault.sqlite");
+    keyhaven_vault::Vault::create(
+        &path,
+        MASTER.as_bytes(),
+        keyhaven_vault::crypto::KdfParams::MINIMUM,
+    )
+    .unwrap();
+    let app = app_with_vault(&path);
+    let main = main_window(&app);
+    invoke_with(&main, "unlock_vault", json!({"masterPassword": MASTER})).expect("unlocked");
+
+    let drafts = [
+        json!({"title": "GitHub", "content": {"type": "login", "username": "ada", "password": "first", "urls": ["https://github.com"]}}),
+        json!({"title": "Wifi", "content": {"type": "secure_note", "notes": "hunter2"}}),
+        json!({"title": "Visa", "content": {"type": "card", "number": "4111111111111234", "expiry_month": 12, "expiry_year": 2030}}),
+        json!({"title": "Me", "content": {"type": "identity", "first_name": "Ada", "last_name": "Lovelace"}}),
+    ];
+    let mut ids = Vec::new();
+    for draft in drafts {
+        let added = invoke_with(&main, "add_item", json!({"draft": draft})).expect("added");
+        ids.push(added["id"].as_str().unwrap().to_string());
+    }
+    let listed = invoke_with(&main, "list_items", json!({"query": ""})).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+
+    let login = invoke_with(&main, "get_item", json!({"id": ids[0]})).unwrap();
+    assert_eq!(login["content"]["password"], "first");
+    let edit = json!({"title": "GitHub", "content": {"type": "login", "username": "ada", "password": "second"}});
+    let edited = invoke_with(&main, "update_item", json!({"id": ids[0], "draft": edit})).unwrap();
+    assert_eq!(edited["password_history"][0]["password"], "first");
+
+    invoke_with(&main, "delete_item", json!({"id": ids[1]})).expect("deleted");
+    let gone = invoke_with(&main, "get_item", json!({"id": ids[1]})).expect_err("deleted");
+    assert_eq!(gone["code"], "item_not_found");
+    let untitled = json!({"title": " ", "content": {"type": "secure_note"}});
+    let refused = invoke_with(&main, "add_item", json!({"draft": untitled})).expect_err("no title");
+    assert_eq!(refused["code"], "invalid_item");
+}
+
+#[test]
+fn generated_passwords_follow_the_options() {
+    let (_dir, app) = app();
+    let main = main_window(&app);
+    let options = json!({"length": 32, "lowercase": true, "uppercase": true, "digits": true, "symbols": false, "exclude_lookalikes": true});
+    let password = invoke_with(&main, "generate_password", json!({"options": options})).unwrap();
+    let password = password.as_str().unwrap();
+    assert_eq!(password.len(), 32);
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+    let too_short = json!({"length": 4, "lowercase": true, "uppercase": true, "digits": true, "symbols": true, "exclude_lookalikes": false});
+    let err = invoke_with(&main, "generate_password", json!({"options": too_short}))
+        .expect_err("too short");
+    assert_eq!(err["code"], "invalid_generator_options");
+}

@@ -20,6 +20,11 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
         commands::vault::unlock_vault,
         commands::vault::lock_vault,
         commands::vault::list_items,
+        commands::items::get_item,
+        commands::items::add_item,
+        commands::items::update_item,
+        commands::items::delete_item,
+        commands::generator::generate_password,
         commands::generator::password_strength,
     ])
 }

@@ -21,6 +21,7 @@ pub const MAX_LENGTH: usize = 128;
 
 /// What kind of password to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct GeneratorOptions {
     pub length: usize,

@@ -16,6 +16,7 @@ pub type UnknownFields = BTreeMap<String, Value>;
 
 /// One stored item: common metadata plus the type-specific content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Item {
     pub id: Uuid,
     pub title: String,
@@ -33,11 +34,13 @@ pub struct Item {
     #[serde(default)]
     pub password_history: Vec<PasswordHistoryEntry>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub unknown: UnknownFields,
 }
 
 /// What a caller supplies to create or replace an item; ids and times are the store's job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ItemDraft {
     pub title: String,
     pub content: ItemContent,
@@ -51,12 +54,18 @@ pub struct ItemDraft {
 
 /// The type-specific part of an item, tagged by `type`.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "specta",
+    derive(specta::Type),
+    serde(tag = "type", rename_all = "snake_case")
+)]
 pub enum ItemContent {
     Login(Login),
     SecureNote(SecureNote),
     Card(Card),
     Identity(Identity),
     /// A type a newer Keyhaven wrote; kept verbatim so that saving the item loses nothing.
+    #[cfg_attr(feature = "specta", specta(skip))]
     Other(OtherContent),
 }
 
@@ -123,6 +132,7 @@ impl<'de> Deserialize<'de> for ItemContent {
 /// A website or app login.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Login {
     pub username: String,
     pub password: String,
@@ -131,21 +141,25 @@ pub struct Login {
     pub totp_secret: Option<String>,
     pub custom_fields: Vec<CustomField>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub unknown: UnknownFields,
 }
 
 /// Free text kept secret.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SecureNote {
     pub notes: String,
     #[serde(flatten)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub unknown: UnknownFields,
 }
 
 /// A payment card.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Card {
     pub cardholder_name: String,
     pub number: String,
@@ -155,12 +169,14 @@ pub struct Card {
     pub brand: String,
     pub notes: String,
     #[serde(flatten)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub unknown: UnknownFields,
 }
 
 /// A person's identity details for forms.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Identity {
     pub first_name: String,
     pub last_name: String,
@@ -173,12 +189,14 @@ pub struct Identity {
     pub country: String,
     pub notes: String,
     #[serde(flatten)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub unknown: UnknownFields,
 }
 
 /// A named extra field; hidden ones are masked like passwords.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CustomField {
     pub name: String,
     pub value: String,
@@ -187,6 +205,7 @@ pub struct CustomField {
 
 /// A password a login used before, with when it was replaced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PasswordHistoryEntry {
     pub password: String,
     /// Milliseconds since the Unix epoch.

@@ -1,6 +1,15 @@
-//! Password strength for the UI's meters.
+//! Generated passwords and strength for the UI's meters.
 
-use keyhaven_vault::generator::{strength, Strength};
+use keyhaven_vault::generator::{generate, strength, GeneratorOptions, Strength};
+
+use crate::error::CommandError;
+
+/// A new random password (OS CSPRNG) with the chosen length and character classes.
+#[tauri::command]
+#[specta::specta]
+pub fn generate_password(options: GeneratorOptions) -> Result<String, CommandError> {
+    Ok(generate(&options)?.to_string())
+}
 
 /// How guessable `password` is (zxcvbn), with feedback in words.
 #[tauri::command]

@@ -2,4 +2,5 @@
 
 pub mod app;
 pub mod generator;
+pub mod items;
 pub mod vault;

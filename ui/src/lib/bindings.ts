@@ -59,6 +59,61 @@ async listItems(query: string) : Promise<Result<ItemSummary[], CommandError>> {
 }
 },
 /**
+ * One item in full, for its detail view and edit form.
+ */
+async getItem(id: string) : Promise<Result<Item, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_item", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds an item and returns it with its id and times.
+ */
+async addItem(draft: ItemDraft) : Promise<Result<Item, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_item", { draft }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Replaces an item's fields; a replaced password goes into its history.
+ */
+async updateItem(id: string, draft: ItemDraft) : Promise<Result<Item, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_item", { id, draft }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Deletes an item (a tombstone stays for sync).
+ */
+async deleteItem(id: string) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_item", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A new random password (OS CSPRNG) with the chosen length and character classes.
+ */
+async generatePassword(options: GeneratorOptions) : Promise<Result<string, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("generate_password", { options }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * How guessable `password` is (zxcvbn), with feedback in words.
  */
 async passwordStrength(password: string) : Promise<Strength> {
@@ -81,9 +136,45 @@ async passwordStrength(password: string) : Promise<Strength> {
  */
 export type AppInfo = { product_name: string; version: string }
 /**
+ * A payment card.
+ */
+export type Card = { cardholder_name: string; number: string; expiry_month: number | null; expiry_year: number | null; security_code: string; brand: string; notes: string }
+/**
  * `{ code, message }`, serialized to the web view.
  */
 export type CommandError = { code: string; message: string }
+/**
+ * A named extra field; hidden ones are masked like passwords.
+ */
+export type CustomField = { name: string; value: string; hidden: boolean }
+/**
+ * What kind of password to generate.
+ */
+export type GeneratorOptions = { length: number; lowercase: boolean; uppercase: boolean; digits: boolean; symbols: boolean; exclude_lookalikes: boolean }
+/**
+ * A person's identity details for forms.
+ */
+export type Identity = { first_name: string; last_name: string; email: string; phone: string; company: string; address: string; city: string; postal_code: string; country: string; notes: string }
+/**
+ * One stored item: common metadata plus the type-specific content.
+ */
+export type Item = { id: string; title: string; content: ItemContent; favourite?: boolean; folder?: string | null; tags?: string[]; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+created_at: number; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+updated_at: number; password_history?: PasswordHistoryEntry[] }
+/**
+ * The type-specific part of an item, tagged by `type`.
+ */
+export type ItemContent = ({ type: "login" } & Login) | ({ type: "secure_note" } & SecureNote) | ({ type: "card" } & Card) | ({ type: "identity" } & Identity)
+/**
+ * What a caller supplies to create or replace an item; ids and times are the store's job.
+ */
+export type ItemDraft = { title: string; content: ItemContent; favourite?: boolean; folder?: string | null; tags?: string[] }
 /**
  * The kind of an item, for filters and listings.
  */
@@ -96,6 +187,22 @@ export type ItemKind = "login" | "secure_note" | "card" | "identity" |
  * What a list row shows about an item: no secrets.
  */
 export type ItemSummary = { id: string; kind: ItemKind; title: string; subtitle: string; urls: string[]; favourite: boolean; folder: string | null; tags: string[]; updated_at: number }
+/**
+ * A website or app login.
+ */
+export type Login = { username: string; password: string; urls: string[]; notes: string; totp_secret: string | null; custom_fields: CustomField[] }
+/**
+ * A password a login used before, with when it was replaced.
+ */
+export type PasswordHistoryEntry = { password: string; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+replaced_at: number }
+/**
+ * Free text kept secret.
+ */
+export type SecureNote = { notes: string }
 /**
  * How hard a password is to guess, from zxcvbn.
  */
