@@ -60,3 +60,90 @@ test("the unlock screen in the dark theme", async () => {
   await session.execute("document.documentElement.dataset.theme = 'dark'");
   await session.screenshot("unlock-dark");
 });
+
+/**
+ * Sets an input's value the way typing does (clears it first).
+ * @param {string} selector
+ * @param {string} value
+ */
+async function fill(selector, value) {
+  await session.execute(
+    "const el = document.querySelector(arguments[0]); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
+    [selector],
+  );
+  if (value) await session.type(selector, value);
+}
+
+/**
+ * Adds an item through the New item menu and the editor.
+ * @param {string} kind
+ * @param {Record<string, string>} fields input or textarea name → value
+ */
+async function addItem(kind, fields) {
+  await session.execute(
+    "const s = document.querySelector('select[aria-label=\"New item\"]'); s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));",
+    [kind],
+  );
+  await session.find("#editor-title");
+  for (const [name, value] of Object.entries(fields)) {
+    await fill(`[name=${name}]`, value);
+  }
+  await session.click("form.editor button[type=submit]");
+  await session.waitForText("#detail-title", new RegExp(`^${fields.title}`));
+}
+
+async function listedTitles() {
+  return session.execute(
+    "return [...document.querySelectorAll('nav[aria-label=Items] .item .title')].map((el) => el.textContent.trim())",
+  );
+}
+
+test("items of three kinds are added, found, edited, and survive lock and relaunch", async () => {
+  await session.execute("document.documentElement.dataset.theme = 'light'");
+  await fill("#unlock-password", MASTER);
+  await session.click("button[type=submit]");
+  await session.find("select[aria-label='New item']");
+
+  await addItem("login", { title: "GitHub", username: "ada", password: "gh-pass-123", urls: "https://github.com" });
+  await session.screenshot("item-detail-login");
+  await addItem("secure_note", { title: "Wifi", notes: "router: correct-battery" });
+  await addItem("card", { title: "Visa", number: "4111111111111234", expiry_month: "12", expiry_year: "2030" });
+  assert.deepEqual(await listedTitles(), ["GitHub", "Visa", "Wifi"]);
+
+  await fill("input[type=search]", "GIT");
+  await session.waitForText("nav[aria-label=Items]", /^GitHub[^]*$/);
+  assert.deepEqual(await listedTitles(), ["GitHub"]);
+  await session.screenshot("vault-search");
+  await fill("input[type=search]", "");
+  await session.waitForText("nav[aria-label=Items]", /Wifi/);
+
+  await session.click("nav[aria-label=Items] .item");
+  await session.waitForText("#detail-title", /^GitHub/);
+  await session.click(".detail button.secondary");
+  await session.find("#editor-title");
+  await fill("[name=username]", "ada.lovelace");
+  await session.screenshot("item-editor-login");
+  await session.click("form.editor button[type=submit]");
+  await session.waitForText(".detail dl", /ada\.lovelace/);
+
+  await session.click("header button");
+  await fill("#unlock-password", MASTER);
+  await session.click("button[type=submit]");
+  await session.waitForText("nav[aria-label=Items]", /Wifi/);
+  assert.deepEqual(await listedTitles(), ["GitHub", "Visa", "Wifi"]);
+  await session.screenshot("vault-list");
+});
+
+test("after a relaunch the vault asks for the master password and holds every item", async () => {
+  await session.delete();
+  session = await Session.create(driver.port, application);
+  await session.find("#unlock-password");
+  await session.type("#unlock-password", MASTER);
+  await session.click("button[type=submit]");
+  await session.waitForText("nav[aria-label=Items]", /Wifi/, 20_000);
+  assert.deepEqual(await listedTitles(), ["GitHub", "Visa", "Wifi"]);
+  await session.click("nav[aria-label=Items] .item");
+  await session.waitForText(".detail dl", /ada\.lovelace/);
+  await session.execute("document.documentElement.dataset.theme = 'dark'");
+  await session.screenshot("item-detail-dark");
+});

@@ -24,12 +24,13 @@ describe("Vault", () => {
     mockVault([]);
     render(Vault, { onLocked: () => {} });
     expect(await screen.findByRole("heading", { name: "Your vault is empty" })).toBeInTheDocument();
+    expect(screen.getByText(/Add your first login/)).toBeInTheDocument();
   });
 
   it("lists items and narrows them as you type", async () => {
     mockVault();
     render(Vault, { onLocked: () => {} });
-    expect(await screen.findByText("GitHub")).toBeInTheDocument();
+    expect(await screen.findByRole("button", { name: /GitHub ★/ })).toBeInTheDocument();
     expect(screen.getByText("Card · Visa •••• 1234")).toBeInTheDocument();
     await fireEvent.input(screen.getByRole("searchbox", { name: "Search the vault" }), { target: { value: "git" } });
     await waitFor(() => expect(screen.queryByText("Bank card")).not.toBeInTheDocument());

@@ -1,0 +1,61 @@
+import { describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import type { Item } from "./bindings";
+import ItemDetail from "./ItemDetail.svelte";
+
+const LOGIN: Item = {
+  id: "11111111-1111-4111-8111-111111111111",
+  title: "GitHub",
+  content: {
+    type: "login",
+    username: "ada",
+    password: "s3cret-pass",
+    urls: ["https://github.com"],
+    notes: "",
+    totp_secret: null,
+    custom_fields: [],
+  },
+  favourite: true,
+  folder: "Work",
+  tags: ["dev"],
+  created_at: 1,
+  updated_at: 2,
+  password_history: [{ password: "old", replaced_at: 2 }],
+};
+
+describe("ItemDetail", () => {
+  it("masks secrets until asked, and shows the rest", async () => {
+    render(ItemDetail, { item: LOGIN, onEdit: () => {}, onDeleted: () => {} });
+    expect(screen.getByText("ada")).toBeInTheDocument();
+    expect(screen.queryByText("s3cret-pass")).not.toBeInTheDocument();
+    expect(screen.getByText("https://github.com")).toBeInTheDocument();
+    expect(screen.getByText("1 previous password kept")).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Show password" }));
+    expect(screen.getByText("s3cret-pass")).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Hide password" }));
+    expect(screen.queryByText("s3cret-pass")).not.toBeInTheDocument();
+  });
+
+  it("deletes only after confirmation", async () => {
+    const deleted: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd !== "delete_item") throw new Error(`unexpected command ${cmd}`);
+      deleted.push((args as Record<string, string>).id ?? "");
+      return null;
+    });
+    const onDeleted = vi.fn();
+    render(ItemDetail, { item: LOGIN, onEdit: () => {}, onDeleted });
+    await fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(screen.getByRole("alertdialog")).toHaveTextContent("Delete “GitHub”?");
+    await fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument();
+    expect(deleted).toEqual([]);
+    await fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    const confirm = screen.getAllByRole("button", { name: "Delete" }).at(-1);
+    if (!confirm) throw new Error("no confirm button");
+    await fireEvent.click(confirm);
+    await waitFor(() => expect(onDeleted).toHaveBeenCalledOnce());
+    expect(deleted).toEqual([LOGIN.id]);
+  });
+});
