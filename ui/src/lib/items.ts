@@ -9,6 +9,15 @@ export const KIND_LABELS: Record<ItemKind, string> = {
   other: "Other",
 };
 
+/** Filter labels for each kind. */
+export const KIND_PLURALS: Record<ItemKind, string> = {
+  login: "Logins",
+  secure_note: "Secure notes",
+  card: "Cards",
+  identity: "Identities",
+  other: "Other items",
+};
+
 /** The kinds a person can create in this build. */
 export const CREATABLE_KINDS = ["login", "secure_note", "card", "identity"] as const;
 export type CreatableKind = (typeof CREATABLE_KINDS)[number];

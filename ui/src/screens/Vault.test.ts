@@ -46,3 +46,29 @@ describe("Vault", () => {
     await waitFor(() => expect(onLocked).toHaveBeenCalledWith({ exists: true, unlocked: false }));
   });
 });
+
+describe("Vault filters and keyboard", () => {
+  it("filters by kind and favourites", async () => {
+    mockVault();
+    render(Vault, { onLocked: () => {} });
+    await screen.findByRole("button", { name: /GitHub/ });
+    await fireEvent.change(screen.getByRole("combobox", { name: "Show" }), { target: { value: "card" } });
+    expect(screen.getByRole("button", { name: /Bank card/ })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /GitHub/ })).not.toBeInTheDocument();
+    await fireEvent.change(screen.getByRole("combobox", { name: "Show" }), { target: { value: "favourites" } });
+    expect(screen.getByRole("button", { name: /GitHub/ })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: /Bank card/ })).not.toBeInTheDocument();
+  });
+
+  it("Ctrl+F and typing anywhere go to the search box", async () => {
+    mockVault();
+    render(Vault, { onLocked: () => {} });
+    await screen.findByRole("button", { name: /GitHub/ });
+    const search = screen.getByRole("searchbox", { name: "Search the vault" });
+    await fireEvent.keyDown(document.body, { key: "f", ctrlKey: true });
+    expect(search).toHaveFocus();
+    search.blur();
+    await fireEvent.keyDown(document.body, { key: "g" });
+    expect(search).toHaveFocus();
+  });
+});
