@@ -1,6 +1,6 @@
 // A minimal W3C WebDriver client for driving the real app through tauri-driver.
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -47,28 +47,43 @@ export async function waitForPort(port, timeoutMs = 20_000) {
 
 /**
  * Starts tauri-driver on free ports with the app's environment (its own data dir unless given).
+ *
+ * The driver runs in its own process group and logs to a file, so that stopping it ends
+ * WebKitWebDriver and every app it launched, and no stray app keeps the test's output open.
  * @param {Record<string, string>} env
  */
 export async function startDriver(env = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const dataDir = env.KEYHAVEN_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-"));
+  const logDir = process.env.KEYHAVEN_E2E_LOGS ?? path.join(process.cwd(), "artifacts", "logs");
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(path.join(logDir, `tauri-driver-${port}.log`), "a");
   const driver = spawn(
     "tauri-driver",
     ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
-    { env: { ...process.env, KEYHAVEN_DATA_DIR: dataDir, ...env }, stdio: ["ignore", "inherit", "inherit"] },
+    { env: { ...process.env, KEYHAVEN_DATA_DIR: dataDir, ...env }, stdio: ["ignore", log, log], detached: true },
   );
+  closeSync(log);
   await waitForPort(port);
   await waitForPort(nativePort);
+  const group = /** @type {number} */ (driver.pid);
+  /** @param {NodeJS.Signals} signal */
+  const signalGroup = (signal) => {
+    try {
+      process.kill(-group, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
   return {
     port,
     dataDir,
-    stop: () =>
-      new Promise((resolve) => {
-        if (driver.exitCode !== null) return resolve(undefined);
-        driver.once("exit", () => resolve(undefined));
-        driver.kill("SIGTERM");
-      }),
+    stop: async () => {
+      signalGroup("SIGTERM");
+      await new Promise((r) => setTimeout(r, 500));
+      signalGroup("SIGKILL");
+    },
   };
 }
 
