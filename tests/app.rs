@@ -297,4 +297,6 @@ fn generated_passwords_follow_the_options() {
     let err = invoke_with(&main, "generate_password", json!({"options": too_short}))
         .expect_err("too short");
     assert_eq!(err["code"], "invalid_generator_options");
+    let default = invoke_with(&main, "generate_password", json!({"options": null})).unwrap();
+    assert_eq!(default.as_str().unwrap().chars().count(), 20);
 }

@@ -4,11 +4,11 @@ use keyhaven_vault::generator::{generate, strength, GeneratorOptions, Strength};
 
 use crate::error::CommandError;
 
-/// A new random password (OS CSPRNG) with the chosen length and character classes.
+/// A new random password (OS CSPRNG) with the chosen length and classes, or the defaults.
 #[tauri::command]
 #[specta::specta]
-pub fn generate_password(options: GeneratorOptions) -> Result<String, CommandError> {
-    Ok(generate(&options)?.to_string())
+pub fn generate_password(options: Option<GeneratorOptions>) -> Result<String, CommandError> {
+    Ok(generate(&options.unwrap_or_default())?.to_string())
 }
 
 /// How guessable `password` is (zxcvbn), with feedback in words.

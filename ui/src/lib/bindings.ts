@@ -103,9 +103,9 @@ async deleteItem(id: string) : Promise<Result<null, CommandError>> {
 }
 },
 /**
- * A new random password (OS CSPRNG) with the chosen length and character classes.
+ * A new random password (OS CSPRNG) with the chosen length and classes, or the defaults.
  */
-async generatePassword(options: GeneratorOptions) : Promise<Result<string, CommandError>> {
+async generatePassword(options: GeneratorOptions | null) : Promise<Result<string, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("generate_password", { options }) };
 } catch (e) {
