@@ -14,4 +14,4 @@ export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p "$KEYHAVEN_SCREENSHOTS"
 
 exec xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
-  dbus-run-session -- node --test --test-concurrency=1 tests/e2e/
+  dbus-run-session -- node --test --test-concurrency=1 "${@:-tests/e2e/}"

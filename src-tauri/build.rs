@@ -1,17 +1,24 @@
 fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
+        "note_activity",
         "vault_status",
         "create_vault",
         "unlock_vault",
         "lock_vault",
         "list_items",
+        "list_folders",
         "get_item",
         "add_item",
         "update_item",
         "delete_item",
+        "open_item_url",
+        "copy_item_field",
+        "copy_text",
         "generate_password",
         "password_strength",
+        "get_settings",
+        "update_settings",
     ]);
     let attributes = tauri_build::Attributes::new()
         .app_manifest(manifest)

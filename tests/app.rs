@@ -1,22 +1,40 @@
 //! The desktop app's commands and permissions, tested with `tauri::test` and the real config.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use keyhaven_app::clipboard::MemoryClipboard;
+use keyhaven_app::events::VaultStatusChanged;
 use keyhaven_app::state::AppState;
+use keyhaven_app::Shell;
 use serde_json::json;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewUrl, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri_specta::Event;
 
-/// The app on a vault file of its own (tests run in parallel).
-fn app_with_vault(vault: &Path) -> App<MockRuntime> {
-    keyhaven_app::configure(
+/// What the app's clipboard holds (an in-memory one: these tests have no display).
+type ClipboardContents = Arc<Mutex<Option<String>>>;
+
+/// The app on a vault file of its own (tests run in parallel), and its clipboard.
+fn app_with_clipboard(vault: &Path) -> (App<MockRuntime>, ClipboardContents) {
+    let clipboard = MemoryClipboard::default();
+    let contents = Arc::clone(&clipboard.0);
+    let app = keyhaven_app::configure(
         tauri::test::mock_builder(),
-        AppState::new(vault.to_path_buf()),
+        AppState::with_clipboard(vault.to_path_buf(), Box::new(clipboard)),
+        Shell::Headless,
     )
     .build(tauri::generate_context!("tauri.conf.json", test = true))
-    .expect("the app builds with the real config")
+    .expect("the app builds with the real config");
+    keyhaven_app::start(&app, Shell::Headless).expect("the app starts");
+    (app, contents)
+}
+
+fn app_with_vault(vault: &Path) -> App<MockRuntime> {
+    app_with_clipboard(vault).0
 }
 
 /// The main window exactly as tauri.conf.json declares it.
@@ -67,6 +85,21 @@ fn invoke_with<W: AsRef<tauri::Webview<MockRuntime>>>(
     })
 }
 
+/// The rows `list_items` returns for a query and filter (first page).
+fn list<W: AsRef<tauri::Webview<MockRuntime>>>(
+    webview: &W,
+    query: &str,
+    filter: serde_json::Value,
+) -> serde_json::Value {
+    let page = invoke_with(
+        webview,
+        "list_items",
+        json!({"query": query, "filter": filter, "offset": 0, "limit": 100}),
+    )
+    .expect("list_items");
+    page["items"].clone()
+}
+
 #[test]
 fn app_info_reports_the_product_and_version() {
     let (_dir, app) = app();
@@ -89,16 +122,18 @@ fn getting_started_creates_an_unlocked_vault_that_locks_and_unlocks() {
     let created =
         invoke_with(&main, "create_vault", json!({"masterPassword": MASTER})).expect("created");
     assert_eq!(created, json!({"exists": true, "unlocked": true}));
-    assert_eq!(
-        invoke_with(&main, "list_items", json!({"query": ""})).unwrap(),
-        json!([])
-    );
+    assert_eq!(list(&main, "", json!({"show": "all"})), json!([]));
 
     assert_eq!(
         invoke(&main, "lock_vault").unwrap(),
         json!({"exists": true, "unlocked": false})
     );
-    let locked = invoke_with(&main, "list_items", json!({"query": ""})).expect_err("locked");
+    let locked = invoke_with(
+        &main,
+        "list_items",
+        json!({"query": "", "filter": {"show": "all"}, "offset": 0, "limit": 50}),
+    )
+    .expect_err("locked");
     assert_eq!(locked["code"], "vault_locked");
 
     let wrong =
@@ -147,13 +182,13 @@ fn items_added_elsewhere_are_listed_and_searched_without_secrets() {
     let app = app_with_vault(&path);
     let main = main_window(&app);
     invoke_with(&main, "unlock_vault", json!({"masterPassword": MASTER})).expect("unlocked");
-    let all = invoke_with(&main, "list_items", json!({"query": ""})).unwrap();
+    let all = list(&main, "", json!({"show": "all"}));
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert!(
         !all.to_string().contains("secret"),
         "lists carry no secrets: {all}"
     );
-    let found = invoke_with(&main, "list_items", json!({"query": "git"})).unwrap();
+    let found = list(&main, "git", json!({"show": "all"}));
     assert_eq!(found[0]["title"], "GitHub");
 }
 
@@ -267,7 +302,7 @@ fn items_of_every_type_are_added_read_edited_and_deleted() {
         let added = invoke_with(&main, "add_item", json!({"draft": draft})).expect("added");
         ids.push(added["id"].as_str().unwrap().to_string());
     }
-    let listed = invoke_with(&main, "list_items", json!({"query": ""})).unwrap();
+    let listed = list(&main, "", json!({"show": "all"}));
     assert_eq!(listed.as_array().unwrap().len(), 4);
 
     let login = invoke_with(&main, "get_item", json!({"id": ids[0]})).unwrap();
@@ -290,7 +325,8 @@ fn generated_passwords_follow_the_options() {
     let main = main_window(&app);
     let options = json!({"length": 32, "lowercase": true, "uppercase": true, "digits": true, "symbols": false, "exclude_lookalikes": true});
     let password = invoke_with(&main, "generate_password", json!({"options": options})).unwrap();
-    let password = password.as_str().unwrap();
+    assert_eq!(password["options"], options);
+    let password = password["password"].as_str().unwrap();
     assert_eq!(password.len(), 32);
     assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
     let too_short = json!({"length": 4, "lowercase": true, "uppercase": true, "digits": true, "symbols": true, "exclude_lookalikes": false});
@@ -298,5 +334,257 @@ fn generated_passwords_follow_the_options() {
         .expect_err("too short");
     assert_eq!(err["code"], "invalid_generator_options");
     let default = invoke_with(&main, "generate_password", json!({"options": null})).unwrap();
-    assert_eq!(default.as_str().unwrap().chars().count(), 20);
+    assert_eq!(default["password"].as_str().unwrap().chars().count(), 20);
+    assert_eq!(
+        default["options"]["length"], 20,
+        "the defaults are reported"
+    );
+}
+
+/// The main window with a vault created and one login added; returns the login's id.
+fn unlocked_with_login(app: &App<MockRuntime>) -> (tauri::WebviewWindow<MockRuntime>, String) {
+    let main = main_window(app);
+    invoke_with(&main, "create_vault", json!({"masterPassword": MASTER})).expect("created");
+    let draft = json!({"title": "GitHub", "content": {
+        "type": "login", "username": "ada", "password": "s3cret-pass", "urls": ["github.com", "javascript:alert(1)"],
+        "custom_fields": [{"name": "PIN", "value": "4321", "hidden": true}]
+    }});
+    let added = invoke_with(&main, "add_item", json!({"draft": draft})).expect("added");
+    (main, added["id"].as_str().expect("an id").to_string())
+}
+
+fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn the_quick_search_window_can_find_and_copy_but_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, clipboard) = app_with_clipboard(&dir.path().join("vault.sqlite"));
+    let (_main, id) = unlocked_with_login(&app);
+    let quick = WebviewWindowBuilder::new(&app, "quick-search", WebviewUrl::default())
+        .build()
+        .expect("the quick-search window");
+
+    let found = list(&quick, "git", json!({"show": "all"}));
+    assert_eq!(found[0]["title"], "GitHub");
+    invoke_with(
+        &quick,
+        "copy_item_field",
+        json!({"id": id, "field": {"field": "password"}}),
+    )
+    .expect("quick search copies passwords");
+    assert_eq!(clipboard.lock().unwrap().as_deref(), Some("s3cret-pass"));
+
+    for (refused, args) in [
+        ("get_item", json!({"id": id})),
+        ("delete_item", json!({"id": id})),
+        ("update_item", json!({"id": id, "draft": {}})),
+        ("unlock_vault", json!({"masterPassword": MASTER})),
+        ("lock_vault", json!({})),
+        ("copy_text", json!({"text": "x"})),
+        ("update_settings", json!({"settings": {}})),
+        ("open_item_url", json!({"id": id, "index": 0})),
+    ] {
+        let err = invoke_with(&quick, refused, args).expect_err(refused);
+        assert!(
+            err.to_string().to_lowercase().contains("not allowed"),
+            "{refused}: {err}"
+        );
+    }
+    let main_capability = include_str!("../src-tauri/capabilities/main-window.json");
+    let quick_capability = include_str!("../src-tauri/capabilities/quick-search-window.json");
+    assert!(quick_capability.len() < main_capability.len());
+}
+
+#[test]
+fn copying_puts_the_field_on_the_clipboard_and_clears_it_after_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, clipboard) = app_with_clipboard(&dir.path().join("vault.sqlite"));
+    let (main, id) = unlocked_with_login(&app);
+    let mut settings = invoke(&main, "get_settings").unwrap();
+    assert_eq!(settings["clipboard_clear_seconds"], 30, "30 s by default");
+    settings["clipboard_clear_seconds"] = json!(1);
+    invoke_with(&main, "update_settings", json!({"settings": settings})).unwrap();
+
+    let copied = invoke_with(
+        &main,
+        "copy_item_field",
+        json!({"id": id, "field": {"field": "username"}}),
+    )
+    .unwrap();
+    assert_eq!(copied["clears_after_seconds"], 1);
+    assert_eq!(clipboard.lock().unwrap().as_deref(), Some("ada"));
+    assert!(
+        wait_until(|| clipboard.lock().unwrap().is_none()),
+        "cleared after 1 s"
+    );
+
+    invoke_with(
+        &main,
+        "copy_item_field",
+        json!({"id": id, "field": {"field": "custom", "index": 0}}),
+    )
+    .unwrap();
+    assert_eq!(clipboard.lock().unwrap().as_deref(), Some("4321"));
+    *clipboard.lock().unwrap() = Some("something the person copied".into());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        clipboard.lock().unwrap().as_deref(),
+        Some("something the person copied"),
+        "what someone else copied is left alone"
+    );
+
+    for field in [
+        json!({"field": "card_number"}),
+        json!({"field": "custom", "index": 7}),
+    ] {
+        let err =
+            invoke_with(&main, "copy_item_field", json!({"id": id, "field": field})).unwrap_err();
+        assert_eq!(err["code"], "nothing_to_copy");
+    }
+    invoke_with(
+        &main,
+        "copy_item_field",
+        json!({"id": id, "field": {"field": "password"}}),
+    )
+    .unwrap();
+    invoke(&main, "lock_vault").unwrap();
+    assert_eq!(
+        *clipboard.lock().unwrap(),
+        None,
+        "locking clears a password we copied"
+    );
+    let err = invoke_with(
+        &main,
+        "copy_item_field",
+        json!({"id": id, "field": {"field": "password"}}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "vault_locked");
+}
+
+#[test]
+fn settings_are_validated_saved_and_kept_for_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault.sqlite");
+    let app = app_with_vault(&vault);
+    let main = main_window(&app);
+    let defaults = invoke(&main, "get_settings").unwrap();
+    assert_eq!(
+        defaults,
+        json!({"auto_lock_seconds": 900, "lock_on_sleep": true, "clipboard_clear_seconds": 30,
+               "close_to_tray": true, "theme": "system"})
+    );
+    let too_long = json!({"auto_lock_seconds": 1_000_000, "lock_on_sleep": true,
+        "clipboard_clear_seconds": 30, "close_to_tray": true, "theme": "dark"});
+    let err = invoke_with(&main, "update_settings", json!({"settings": too_long})).unwrap_err();
+    assert_eq!(err["code"], "invalid_settings");
+    assert_eq!(
+        invoke(&main, "get_settings").unwrap(),
+        defaults,
+        "nothing changed"
+    );
+
+    let chosen = json!({"auto_lock_seconds": 300, "lock_on_sleep": false,
+        "clipboard_clear_seconds": 0, "close_to_tray": false, "theme": "dark"});
+    assert_eq!(
+        invoke_with(&main, "update_settings", json!({"settings": chosen})).unwrap(),
+        chosen
+    );
+    drop(main);
+    drop(app);
+
+    let again = app_with_vault(&vault);
+    assert_eq!(
+        invoke(&main_window(&again), "get_settings").unwrap(),
+        chosen
+    );
+}
+
+#[test]
+fn an_idle_vault_locks_itself_and_every_window_hears_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _clipboard) = app_with_clipboard(&dir.path().join("vault.sqlite"));
+    let (main, _id) = unlocked_with_login(&app);
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&heard);
+    VaultStatusChanged::listen_any(app.handle(), move |event| {
+        sink.lock().unwrap().push(event.payload.0);
+    });
+    let state = app.state::<AppState>();
+    let in_14_minutes = Instant::now() + Duration::from_secs(14 * 60);
+    assert!(!state.lock_if_idle(in_14_minutes), "15 minutes by default");
+    invoke(&main, "note_activity").unwrap();
+    assert!(state.lock_if_idle(Instant::now() + Duration::from_secs(15 * 60 + 1)));
+    assert!(!state.status().unlocked);
+    assert!(wait_until(|| heard
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|status| status.exists && !status.unlocked)));
+}
+
+#[test]
+fn only_web_addresses_of_the_item_are_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _clipboard) = app_with_clipboard(&dir.path().join("vault.sqlite"));
+    let (main, id) = unlocked_with_login(&app);
+    let err = invoke_with(&main, "open_item_url", json!({"id": id, "index": 1})).unwrap_err();
+    assert_eq!(err["code"], "url_not_opened");
+    assert!(err["message"].as_str().unwrap().contains("javascript"));
+    let err = invoke_with(&main, "open_item_url", json!({"id": id, "index": 9})).unwrap_err();
+    assert_eq!(err["code"], "url_not_opened");
+}
+
+#[test]
+fn the_list_is_paged_and_filtered_in_rust() {
+    let (_dir, app) = app();
+    let main = main_window(&app);
+    invoke_with(&main, "create_vault", json!({"masterPassword": MASTER})).unwrap();
+    for n in 0..120 {
+        let draft = if n % 3 == 0 {
+            json!({"title": format!("Note {n:03}"), "content": {"type": "secure_note", "notes": "x"}, "folder": "Home"})
+        } else {
+            json!({"title": format!("Login {n:03}"), "content": {"type": "login", "username": "u"}, "favourite": n % 10 == 1})
+        };
+        invoke_with(&main, "add_item", json!({"draft": draft})).unwrap();
+    }
+    let page = |query: &str, filter: serde_json::Value, offset: u32, limit: u32| {
+        invoke_with(
+            &main,
+            "list_items",
+            json!({"query": query, "filter": filter, "offset": offset, "limit": limit}),
+        )
+        .unwrap()
+    };
+    let second = page("", json!({"show": "all"}), 50, 50);
+    assert_eq!(second["total"], 120);
+    assert_eq!(second["offset"], 50);
+    assert_eq!(second["items"].as_array().unwrap().len(), 50);
+    let last = page("", json!({"show": "all"}), 100, 50);
+    assert_eq!(last["items"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        page("", json!({"show": "all"}), 500, 50)["items"],
+        json!([])
+    );
+    assert_eq!(
+        page("", json!({"show": "kind", "kind": "secure_note"}), 0, 500)["total"],
+        40
+    );
+    assert_eq!(page("", json!({"show": "favourites"}), 0, 500)["total"], 8);
+    // every word matches anywhere: "01" is in 001, 010–019 and 101, less the notes (multiples of 3)
+    assert_eq!(page("login 01", json!({"show": "all"}), 0, 500)["total"], 9);
+    assert_eq!(
+        page("", json!({"show": "folder", "folder": "Home"}), 0, 500)["total"],
+        40
+    );
+    assert_eq!(invoke(&main, "list_folders").unwrap(), json!(["Home"]));
 }

@@ -4,29 +4,49 @@
 //! and map its error to `{ code, message }` ([`error::CommandError`]). [`specta_builder`] is the
 //! one list of commands: it feeds the invoke handler and the generated TypeScript bindings.
 
+mod auto_lock;
+pub mod clipboard;
 pub mod commands;
 pub mod error;
+pub mod events;
+mod links;
+pub mod settings;
+pub mod shell;
+#[cfg(target_os = "linux")]
+mod sleep_lock;
 pub mod state;
+
+use tauri::Manager;
+use tauri_specta::Event;
 
 /// Where the generated TypeScript bindings live, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
 /// Every command the UI can call, with their types for the TypeScript bindings.
 pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
-    tauri_specta::Builder::<R>::new().commands(tauri_specta::collect_commands![
-        commands::app::app_info,
-        commands::vault::vault_status,
-        commands::vault::create_vault,
-        commands::vault::unlock_vault,
-        commands::vault::lock_vault,
-        commands::vault::list_items,
-        commands::items::get_item,
-        commands::items::add_item,
-        commands::items::update_item,
-        commands::items::delete_item,
-        commands::generator::generate_password,
-        commands::generator::password_strength,
-    ])
+    tauri_specta::Builder::<R>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::app::app_info,
+            commands::app::note_activity,
+            commands::vault::vault_status,
+            commands::vault::create_vault,
+            commands::vault::unlock_vault,
+            commands::vault::lock_vault,
+            commands::vault::list_items,
+            commands::vault::list_folders,
+            commands::items::get_item,
+            commands::items::add_item,
+            commands::items::update_item,
+            commands::items::delete_item,
+            commands::items::open_item_url,
+            commands::clipboard::copy_item_field,
+            commands::clipboard::copy_text,
+            commands::generator::generate_password,
+            commands::generator::password_strength,
+            commands::settings::get_settings,
+            commands::settings::update_settings,
+        ])
+        .events(tauri_specta::collect_events![events::VaultStatusChanged])
 }
 
 /// Writes the TypeScript bindings to `path` (`make bindings` writes the checked-in copy).
@@ -39,17 +59,60 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Adds the app's state, commands and plugins to a builder (the real one, or `tauri::test::mock_builder`).
+/// Which parts of the desktop shell to start besides the windows' commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shell {
+    /// Tray, close-to-tray, lock on sleep: the real app.
+    Desktop,
+    /// Commands, events and auto-lock only (`tauri::test` has no display or tray).
+    Headless,
+}
+
+/// Adds the app's state, commands, events and timers to a builder (the real one, or `tauri::test::mock_builder`).
 pub fn configure<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     state: state::AppState,
+    shell: Shell,
 ) -> tauri::Builder<R> {
     builder
         .manage(state)
         .invoke_handler(specta_builder::<R>().invoke_handler())
+        .on_window_event(move |window, event| {
+            if shell == Shell::Desktop {
+                shell::on_window_event(window, event);
+            }
+        })
+        .setup(move |app| Ok(start(app, shell)?))
+}
+
+/// What runs once the app is built (Tauri's setup): typed events, the status listener that
+/// tells every window and the tray, the auto-lock timer, and with [`Shell::Desktop`] the tray
+/// and lock-on-sleep. `tauri::test` apps never reach setup, so tests call this themselves.
+pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Result<()> {
+    specta_builder::<R>().mount_events(app);
+    let handle = app.handle().clone();
+    app.state::<state::AppState>()
+        .on_status_change(move |status| {
+            let _ = events::VaultStatusChanged(status).emit(&handle);
+            if shell == Shell::Desktop {
+                shell::refresh_tray(&handle, status);
+            }
+        });
+    auto_lock::start(app.handle().clone())?;
+    if shell == Shell::Desktop {
+        shell::install_tray(app)?;
+        if std::env::args().any(|arg| arg == shell::QUICK_SEARCH_ARG) {
+            shell::show_quick_search(app.handle())?;
+        }
+        #[cfg(target_os = "linux")]
+        sleep_lock::start(app.handle());
+    }
+    Ok(())
 }
 
 /// Starts the desktop app on this OS user's vault (`KEYHAVEN_VAULT` / `KEYHAVEN_DATA_DIR` override it).
+/// A second launch only brings the running app's window forward (`--quick-search`: the
+/// quick-search window, for a desktop keyboard shortcut).
 pub fn run() {
     let vault_path = match keyhaven_vault::paths::default_vault_path() {
         Ok(path) => path,
@@ -58,9 +121,21 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let app = configure(tauri::Builder::default(), state::AppState::new(vault_path));
-    if let Err(err) = app.run(tauri::generate_context!("tauri.conf.json")) {
-        eprintln!("keyhaven: the app could not start: {err}");
-        std::process::exit(1);
+    let builder =
+        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            shell::on_second_launch(app, &argv)
+        }));
+    let app = configure(builder, state::AppState::new(vault_path), Shell::Desktop)
+        .build(tauri::generate_context!("tauri.conf.json"));
+    match app {
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                app.state::<state::AppState>().clear_clipboard_if_ours();
+            }
+        }),
+        Err(err) => {
+            eprintln!("keyhaven: the app could not start: {err}");
+            std::process::exit(1);
+        }
     }
 }

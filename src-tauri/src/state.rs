@@ -1,41 +1,80 @@
-//! What the app holds between commands: where this OS user's vault lives and, while unlocked, the vault.
+//! What the app holds between commands: where this OS user's vault lives and, while unlocked,
+//! the vault; the settings; the clipboard; and when the person last used the app.
 
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::generator::check_master_password;
 use keyhaven_vault::{Vault, VaultError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::clipboard::{ClipboardBackend, SecretClipboard, SystemClipboard};
+use crate::settings::{Settings, SettingsError};
+
 /// Whether a local vault exists and whether it is unlocked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct VaultStatus {
     pub exists: bool,
     pub unlocked: bool,
 }
 
-/// The local vault of this app instance; `None` while locked (the key is dropped and zeroed).
+type StatusListener = Box<dyn Fn(VaultStatus) + Send + Sync>;
+
+/// The app's state, shared by every window, the tray and the auto-lock timer.
 pub struct AppState {
     vault_path: PathBuf,
+    settings_path: PathBuf,
     vault: Mutex<Option<Vault>>,
+    settings: Mutex<Settings>,
+    clipboard: Arc<SecretClipboard>,
+    last_activity: Mutex<Instant>,
+    on_status_change: OnceLock<StatusListener>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl AppState {
+    /// The state for the vault at `vault_path`, with `settings.json` beside it and the system clipboard.
     pub fn new(vault_path: PathBuf) -> Self {
+        Self::with_clipboard(vault_path, Box::new(SystemClipboard::default()))
+    }
+
+    /// Like [`AppState::new`] with another clipboard (tests run without a display).
+    pub fn with_clipboard(vault_path: PathBuf, clipboard: Box<dyn ClipboardBackend>) -> Self {
+        let settings_path = vault_path.with_file_name("settings.json");
         Self {
+            settings: Mutex::new(Settings::load(&settings_path)),
             vault_path,
+            settings_path,
             vault: Mutex::new(None),
+            clipboard: SecretClipboard::new(clipboard),
+            last_activity: Mutex::new(Instant::now()),
+            on_status_change: OnceLock::new(),
         }
     }
 
-    fn guard(&self) -> MutexGuard<'_, Option<Vault>> {
-        self.vault.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Calls `listener` whenever the vault is created, unlocked or locked, whoever did it.
+    pub fn on_status_change(&self, listener: impl Fn(VaultStatus) + Send + Sync + 'static) {
+        let _ = self.on_status_change.set(Box::new(listener));
+    }
+
+    fn notify(&self) {
+        if let Some(listener) = self.on_status_change.get() {
+            listener(self.status());
+        }
+    }
+
+    pub fn vault_path(&self) -> &Path {
+        &self.vault_path
     }
 
     pub fn status(&self) -> VaultStatus {
-        let vault = self.guard();
+        let vault = lock(&self.vault);
         let on_disk = std::fs::metadata(&self.vault_path).is_ok_and(|m| m.len() > 0);
         VaultStatus {
             exists: vault.is_some() || on_disk,
@@ -51,7 +90,9 @@ impl AppState {
             master_password.as_bytes(),
             KdfParams::default(),
         )?;
-        *self.guard() = Some(vault);
+        *lock(&self.vault) = Some(vault);
+        self.touch();
+        self.notify();
         Ok(())
     }
 
@@ -59,20 +100,73 @@ impl AppState {
     pub fn unlock(&self, master_password: &str) -> Result<(), VaultError> {
         let mut vault = Vault::open(&self.vault_path)?;
         vault.unlock(master_password.as_bytes())?;
-        *self.guard() = Some(vault);
+        *lock(&self.vault) = Some(vault);
+        self.touch();
+        self.notify();
         Ok(())
     }
 
+    /// Drops the vault (its key and decrypted index are zeroed) and clears a secret we left on the clipboard.
     pub fn lock(&self) {
-        *self.guard() = None;
+        let was_unlocked = lock(&self.vault).take().is_some();
+        self.clipboard.clear_if_still_ours(None);
+        if was_unlocked {
+            self.notify();
+        }
     }
 
-    /// Runs `f` on the unlocked vault, or fails with `vault_locked`.
+    /// Runs `f` on the unlocked vault, or fails with `vault_locked`. Counts as activity.
     pub fn with_unlocked<T>(
         &self,
         f: impl FnOnce(&mut Vault) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
-        let mut vault = self.guard();
-        f(vault.as_mut().ok_or(VaultError::Locked)?)
+        let mut vault = lock(&self.vault);
+        let vault = vault.as_mut().ok_or(VaultError::Locked)?;
+        self.touch();
+        f(vault)
+    }
+
+    /// Records that the person used the app now (postpones auto-lock).
+    pub fn touch(&self) {
+        *lock(&self.last_activity) = Instant::now();
+    }
+
+    /// Locks if the vault is unlocked and idle for longer than the auto-lock setting; returns whether it did.
+    pub fn lock_if_idle(&self, now: Instant) -> bool {
+        let seconds = lock(&self.settings).auto_lock_seconds;
+        if seconds == 0 || !self.status().unlocked {
+            return false;
+        }
+        let idle = now.saturating_duration_since(*lock(&self.last_activity));
+        if idle < Duration::from_secs(u64::from(seconds)) {
+            return false;
+        }
+        self.lock();
+        true
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Saves new settings; they take effect at once.
+    pub fn update_settings(&self, settings: Settings) -> Result<Settings, SettingsError> {
+        settings.save(&self.settings_path)?;
+        *lock(&self.settings) = settings.clone();
+        Ok(settings)
+    }
+
+    /// Copies `text`, to be cleared after the clipboard setting; returns that delay in seconds (0: never).
+    pub fn copy_secret(&self, text: &str) -> Result<u32, crate::clipboard::ClipboardError> {
+        let seconds = lock(&self.settings).clipboard_clear_seconds;
+        let clear_after = (seconds > 0).then(|| Duration::from_secs(u64::from(seconds)));
+        self.clipboard.copy(text, clear_after)?;
+        self.touch();
+        Ok(seconds)
+    }
+
+    /// Clears a secret we put on the clipboard if it is still there (on quit).
+    pub fn clear_clipboard_if_ours(&self) {
+        self.clipboard.clear_if_still_ours(None);
     }
 }

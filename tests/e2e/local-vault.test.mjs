@@ -41,7 +41,7 @@ test("getting started creates a vault behind a strong master password", async ()
 });
 
 test("locking asks for the master password; a wrong one is explained and changes nothing", async () => {
-  await session.click("header button");
+  await session.click("#lock");
   await session.find("#unlock-password");
   await session.type("#unlock-password", "not my password");
   await session.click("button[type=submit]");
@@ -55,7 +55,7 @@ test("locking asks for the master password; a wrong one is explained and changes
 });
 
 test("the unlock screen in the dark theme", async () => {
-  await session.click("header button");
+  await session.click("#lock");
   await session.find("#unlock-password");
   await session.execute("document.documentElement.dataset.theme = 'dark'");
   await session.screenshot("unlock-dark");
@@ -94,7 +94,7 @@ async function addItem(kind, fields) {
 
 async function listedTitles() {
   return session.execute(
-    "return [...document.querySelectorAll('nav[aria-label=Items] .item .title')].map((el) => el.textContent.trim())",
+    "return [...document.querySelectorAll('[role=listbox][aria-label=Items] [role=option] .title')].map((el) => el.textContent.trim())",
   );
 }
 
@@ -111,13 +111,13 @@ test("items of three kinds are added, found, edited, and survive lock and relaun
   assert.deepEqual(await listedTitles(), ["GitHub", "Visa", "Wifi"]);
 
   await fill("input[type=search]", "GIT");
-  await session.waitForText("nav[aria-label=Items]", /^GitHub[^]*$/);
+  await session.waitForText("[role=listbox][aria-label=Items]", /^GitHub[^]*$/);
   assert.deepEqual(await listedTitles(), ["GitHub"]);
   await session.screenshot("vault-search");
   await fill("input[type=search]", "");
-  await session.waitForText("nav[aria-label=Items]", /Wifi/);
+  await session.waitForText("[role=listbox][aria-label=Items]", /Wifi/);
 
-  await session.click("nav[aria-label=Items] .item");
+  await session.click("[role=listbox][aria-label=Items] [role=option]");
   await session.waitForText("#detail-title", /^GitHub/);
   await session.click(".detail button.secondary");
   await session.find("#editor-title");
@@ -126,10 +126,10 @@ test("items of three kinds are added, found, edited, and survive lock and relaun
   await session.click("form.editor button[type=submit]");
   await session.waitForText(".detail dl", /ada\.lovelace/);
 
-  await session.click("header button");
+  await session.click("#lock");
   await fill("#unlock-password", MASTER);
   await session.click("button[type=submit]");
-  await session.waitForText("nav[aria-label=Items]", /Wifi/);
+  await session.waitForText("[role=listbox][aria-label=Items]", /Wifi/);
   assert.deepEqual(await listedTitles(), ["GitHub", "Visa", "Wifi"]);
   await session.screenshot("vault-list");
 });
@@ -140,9 +140,9 @@ test("after a relaunch the vault asks for the master password and holds every it
   await session.find("#unlock-password");
   await session.type("#unlock-password", MASTER);
   await session.click("button[type=submit]");
-  await session.waitForText("nav[aria-label=Items]", /Wifi/, 20_000);
+  await session.waitForText("[role=listbox][aria-label=Items]", /Wifi/, 20_000);
   assert.deepEqual(await listedTitles(), ["GitHub", "Visa", "Wifi"]);
-  await session.click("nav[aria-label=Items] .item");
+  await session.click("[role=listbox][aria-label=Items] [role=option]");
   await session.waitForText(".detail dl", /ada\.lovelace/);
   await session.execute("document.documentElement.dataset.theme = 'dark'");
   await session.screenshot("item-detail-dark");

@@ -22,3 +22,10 @@ pub fn app_info() -> AppInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
     }
 }
+
+/// The person is using the app (keys, pointer): postpones auto-lock. The UI calls it at most every few seconds.
+#[tauri::command]
+#[specta::specta]
+pub fn note_activity(state: tauri::State<'_, crate::state::AppState>) {
+    state.touch();
+}

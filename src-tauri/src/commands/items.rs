@@ -5,6 +5,7 @@ use tauri::State;
 use uuid::Uuid;
 
 use crate::error::CommandError;
+use crate::links::browsable_url;
 use crate::state::AppState;
 
 /// One item in full, for its detail view and edit form.
@@ -37,4 +38,23 @@ pub fn update_item(
 #[specta::specta]
 pub fn delete_item(state: State<'_, AppState>, id: Uuid) -> Result<(), CommandError> {
     Ok(state.with_unlocked(|vault| vault.delete(id))?)
+}
+
+/// Opens one of a login's URLs (by position) in the default browser; only http(s) addresses.
+#[tauri::command]
+#[specta::specta]
+pub fn open_item_url(state: State<'_, AppState>, id: Uuid, index: u32) -> Result<(), CommandError> {
+    let raw = state.with_unlocked(|vault| {
+        let item = vault.get(id)?;
+        Ok(usize::try_from(index)
+            .ok()
+            .and_then(|i| item.content.urls().get(i).cloned()))
+    })?;
+    let url = browsable_url(raw.as_deref().unwrap_or_default())?;
+    open::that_detached(&url).map_err(|e| {
+        CommandError::new(
+            "url_not_opened",
+            format!("the browser could not be started: {e}"),
+        )
+    })
 }

@@ -1,6 +1,8 @@
 //! Tauri commands, one module per area.
 
 pub mod app;
+pub mod clipboard;
 pub mod generator;
 pub mod items;
+pub mod settings;
 pub mod vault;

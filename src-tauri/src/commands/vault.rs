@@ -1,6 +1,9 @@
 //! The local vault: status, create, unlock, lock, list. The vault key never leaves Rust.
 
+use keyhaven_vault::item::ItemKind;
 use keyhaven_vault::search::ItemSummary;
+use serde::{Deserialize, Serialize};
+use specta::Type;
 use tauri::State;
 use zeroize::Zeroizing;
 
@@ -46,12 +49,81 @@ pub fn lock_vault(state: State<'_, AppState>) -> VaultStatus {
     state.status()
 }
 
-/// Summaries of the items matching `query` (all items for an empty query), in title order.
+/// Which items the list shows besides the search.
+#[derive(Debug, Clone, Deserialize, Type)]
+#[serde(tag = "show", rename_all = "snake_case")]
+pub enum ItemFilter {
+    All,
+    Favourites,
+    Kind { kind: ItemKind },
+    Folder { folder: String },
+}
+
+impl ItemFilter {
+    fn admits(&self, item: &ItemSummary) -> bool {
+        match self {
+            Self::All => true,
+            Self::Favourites => item.favourite,
+            Self::Kind { kind } => item.kind == *kind,
+            Self::Folder { folder } => item.folder.as_deref() == Some(folder.as_str()),
+        }
+    }
+}
+
+/// One window of the list: the rows from `offset`, and how many match in all (the list
+/// renders only what is on screen, so 10,000 items cost what 30 do).
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct ItemPage {
+    pub total: u32,
+    pub offset: u32,
+    pub items: Vec<ItemSummary>,
+}
+
+/// The most rows one call returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// Summaries of the items matching `query` and `filter` (all for an empty query), in title order,
+/// `limit` rows from `offset`.
 #[tauri::command]
 #[specta::specta]
 pub fn list_items(
     state: State<'_, AppState>,
     query: String,
-) -> Result<Vec<ItemSummary>, CommandError> {
-    Ok(state.with_unlocked(|vault| Ok(vault.search(&query)?.into_iter().cloned().collect()))?)
+    filter: ItemFilter,
+    offset: u32,
+    limit: u32,
+) -> Result<ItemPage, CommandError> {
+    Ok(state.with_unlocked(|vault| {
+        let matching: Vec<&ItemSummary> = vault
+            .search(&query)?
+            .into_iter()
+            .filter(|item| filter.admits(item))
+            .collect();
+        let start = (offset as usize).min(matching.len());
+        let end = start
+            .saturating_add(limit.min(MAX_PAGE) as usize)
+            .min(matching.len());
+        Ok(ItemPage {
+            total: u32::try_from(matching.len()).unwrap_or(u32::MAX),
+            offset: start as u32,
+            items: matching[start..end]
+                .iter()
+                .map(|item| (*item).clone())
+                .collect(),
+        })
+    })?)
+}
+
+/// The folder names in use, sorted, for the list's filter.
+#[tauri::command]
+#[specta::specta]
+pub fn list_folders(state: State<'_, AppState>) -> Result<Vec<String>, CommandError> {
+    Ok(state.with_unlocked(|vault| {
+        let folders: std::collections::BTreeSet<String> = vault
+            .list()?
+            .into_iter()
+            .filter_map(|item| item.folder.clone())
+            .collect();
+        Ok(folders.into_iter().collect())
+    })?)
 }

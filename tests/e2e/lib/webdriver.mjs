@@ -207,6 +207,42 @@ export class Session {
     return file;
   }
 
+  /**
+   * Runs an async script; it calls `arguments[arguments.length - 1]` with its result.
+   * @param {string} script
+   * @param {unknown[]} args
+   */
+  async executeAsync(script, args = []) {
+    return this.request("POST", "/execute/async", { script, args });
+  }
+
+  /** @returns {Promise<string[]>} the handles of the app's open windows */
+  async windowHandles() {
+    return this.request("GET", "/window/handles");
+  }
+
+  /** @param {string} handle */
+  async switchToWindow(handle) {
+    await this.request("POST", "/window", { handle });
+  }
+
+  /**
+   * Waits until a window other than `known` opens, and switches to it.
+   * @param {string[]} known
+   */
+  async switchToNewWindow(known, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const fresh = (await this.windowHandles()).find((handle) => !known.includes(handle));
+      if (fresh) {
+        await this.switchToWindow(fresh);
+        return fresh;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("no new window opened");
+  }
+
   async delete() {
     await fetch(this.base, { method: "DELETE" });
   }

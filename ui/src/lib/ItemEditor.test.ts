@@ -8,7 +8,7 @@ describe("ItemEditor", () => {
   it("adds a login with a generated password, websites and tags", async () => {
     const sent: unknown[] = [];
     mockIPC((cmd, args) => {
-      if (cmd === "generate_password") return "Generated-Pass-123!";
+      if (cmd === "generate_password") return { password: "Generated-Pass-123!", options: {} };
       if (cmd === "add_item") {
         const draft = (args as { draft: Record<string, unknown> }).draft;
         sent.push(draft);

@@ -14,6 +14,12 @@ async appInfo() : Promise<AppInfo> {
     return await TAURI_INVOKE("app_info");
 },
 /**
+ * The person is using the app (keys, pointer): postpones auto-lock. The UI calls it at most every few seconds.
+ */
+async noteActivity() : Promise<void> {
+    await TAURI_INVOKE("note_activity");
+},
+/**
  * Whether a vault exists on this computer for this OS user, and whether it is unlocked.
  */
 async vaultStatus() : Promise<VaultStatus> {
@@ -48,11 +54,23 @@ async lockVault() : Promise<VaultStatus> {
     return await TAURI_INVOKE("lock_vault");
 },
 /**
- * Summaries of the items matching `query` (all items for an empty query), in title order.
+ * Summaries of the items matching `query` and `filter` (all for an empty query), in title order,
+ * `limit` rows from `offset`.
  */
-async listItems(query: string) : Promise<Result<ItemSummary[], CommandError>> {
+async listItems(query: string, filter: ItemFilter, offset: number, limit: number) : Promise<Result<ItemPage, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("list_items", { query }) };
+    return { status: "ok", data: await TAURI_INVOKE("list_items", { query, filter, offset, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The folder names in use, sorted, for the list's filter.
+ */
+async listFolders() : Promise<Result<string[], CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_folders") };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -103,9 +121,42 @@ async deleteItem(id: string) : Promise<Result<null, CommandError>> {
 }
 },
 /**
+ * Opens one of a login's URLs (by position) in the default browser; only http(s) addresses.
+ */
+async openItemUrl(id: string, index: number) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_item_url", { id, index }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Copies one field of an item; the clipboard is cleared after the setting's delay if unchanged.
+ */
+async copyItemField(id: string, field: CopyField) : Promise<Result<Copied, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("copy_item_field", { id, field }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Copies text the UI shows (a generated password), cleared like any secret.
+ */
+async copyText(text: string) : Promise<Result<Copied, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("copy_text", { text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * A new random password (OS CSPRNG) with the chosen length and classes, or the defaults.
  */
-async generatePassword(options: GeneratorOptions | null) : Promise<Result<string, CommandError>> {
+async generatePassword(options: GeneratorOptions | null) : Promise<Result<Generated, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("generate_password", { options }) };
 } catch (e) {
@@ -118,12 +169,34 @@ async generatePassword(options: GeneratorOptions | null) : Promise<Result<string
  */
 async passwordStrength(password: string) : Promise<Strength> {
     return await TAURI_INVOKE("password_strength", { password });
+},
+/**
+ * The current settings (defaults where never set).
+ */
+async getSettings() : Promise<Settings> {
+    return await TAURI_INVOKE("get_settings");
+},
+/**
+ * Saves the settings and applies them at once; values out of range are refused.
+ */
+async updateSettings(settings: Settings) : Promise<Result<Settings, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_settings", { settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
 /** user-defined events **/
 
 
+export const events = __makeEvents__<{
+vaultStatusChanged: VaultStatusChanged
+}>({
+vaultStatusChanged: "vault-status-changed"
+})
 
 /** user-defined constants **/
 
@@ -144,9 +217,29 @@ export type Card = { cardholder_name: string; number: string; expiry_month: numb
  */
 export type CommandError = { code: string; message: string }
 /**
+ * What the UI tells the person after a copy.
+ */
+export type Copied = { 
+/**
+ * Seconds until the clipboard is cleared; 0 when clearing is off.
+ */
+clears_after_seconds: number }
+/**
+ * Which of an item's fields to copy.
+ */
+export type CopyField = { field: "username" } | { field: "password" } | { field: "card_number" } | { field: "security_code" } | { field: "email" } | 
+/**
+ * A login's custom field, by position.
+ */
+{ field: "custom"; index: number }
+/**
  * A named extra field; hidden ones are masked like passwords.
  */
 export type CustomField = { name: string; value: string; hidden: boolean }
+/**
+ * A generated password and the options it was made with (the defaults when none were given).
+ */
+export type Generated = { password: string; options: GeneratorOptions }
 /**
  * What kind of password to generate.
  */
@@ -176,6 +269,10 @@ export type ItemContent = ({ type: "login" } & Login) | ({ type: "secure_note" }
  */
 export type ItemDraft = { title: string; content: ItemContent; favourite?: boolean; folder?: string | null; tags?: string[] }
 /**
+ * Which items the list shows besides the search.
+ */
+export type ItemFilter = { show: "all" } | { show: "favourites" } | { show: "kind"; kind: ItemKind } | { show: "folder"; folder: string }
+/**
  * The kind of an item, for filters and listings.
  */
 export type ItemKind = "login" | "secure_note" | "card" | "identity" | 
@@ -183,6 +280,11 @@ export type ItemKind = "login" | "secure_note" | "card" | "identity" |
  * A type from a newer Keyhaven.
  */
 "other"
+/**
+ * One window of the list: the rows from `offset`, and how many match in all (the list
+ * renders only what is on screen, so 10,000 items cost what 30 do).
+ */
+export type ItemPage = { total: number; offset: number; items: ItemSummary[] }
 /**
  * What a list row shows about an item: no secrets.
  */
@@ -204,6 +306,26 @@ replaced_at: number }
  */
 export type SecureNote = { notes: string }
 /**
+ * Everything the Settings screen edits. Missing fields in the file take their defaults.
+ */
+export type Settings = { 
+/**
+ * Lock after this many seconds without use; 0 never locks on idle.
+ */
+auto_lock_seconds: number; 
+/**
+ * Lock when the computer sleeps or its screen locks.
+ */
+lock_on_sleep: boolean; 
+/**
+ * Clear a copied secret after this many seconds (only if it is still on the clipboard); 0 never.
+ */
+clipboard_clear_seconds: number; 
+/**
+ * Closing the main window hides it; the app stays in the tray.
+ */
+close_to_tray: boolean; theme: Theme }
+/**
  * How hard a password is to guess, from zxcvbn.
  */
 export type Strength = { 
@@ -216,9 +338,17 @@ score: number; guesses_log10: number;
  */
 crack_time: string; warning: string | null; suggestions: string[] }
 /**
+ * Light, dark, or whatever the system uses.
+ */
+export type Theme = "system" | "light" | "dark"
+/**
  * Whether a local vault exists and whether it is unlocked.
  */
 export type VaultStatus = { exists: boolean; unlocked: boolean }
+/**
+ * The vault was created, unlocked or locked — by this window, another, the tray or auto-lock.
+ */
+export type VaultStatusChanged = VaultStatus
 
 /** tauri-specta globals **/
 

@@ -17,3 +17,11 @@ export function applyTheme(choice: ThemeChoice, root: HTMLElement = document.doc
   media.addEventListener("change", apply);
   return () => media.removeEventListener("change", apply);
 }
+
+let stopFollowing: () => void = () => {};
+
+/** Switches the whole window to `choice` (the Settings screen and startup use this). */
+export function setTheme(choice: ThemeChoice): void {
+  stopFollowing();
+  stopFollowing = applyTheme(choice);
+}

@@ -8,12 +8,21 @@ const ITEMS = [
   { id: "2", kind: "login", title: "GitHub", subtitle: "ada", urls: ["https://github.com"], favourite: true, folder: null, tags: [], updated_at: 2 },
 ];
 
+type Filter = { show: string; kind?: string; folder?: string };
+
+/** Rust's paging and filtering, in miniature. */
 function mockVault(items = ITEMS) {
   mockIPC((cmd, args) => {
     if (cmd === "list_items") {
-      const query = ((args as Record<string, string>).query ?? "").toLowerCase();
-      return items.filter((item) => item.title.toLowerCase().includes(query));
+      const { query, filter, offset, limit } = args as { query: string; filter: Filter; offset: number; limit: number };
+      const matching = items
+        .filter((item) => item.title.toLowerCase().includes(query.toLowerCase()))
+        .filter((item) =>
+          filter.show === "favourites" ? item.favourite : filter.show === "kind" ? item.kind === filter.kind : true,
+        );
+      return { total: matching.length, offset, items: matching.slice(offset, offset + limit) };
     }
+    if (cmd === "list_folders") return [];
     if (cmd === "lock_vault") return { exists: true, unlocked: false };
     throw new Error(`unexpected command ${cmd}`);
   });
@@ -30,7 +39,7 @@ describe("Vault", () => {
   it("lists items and narrows them as you type", async () => {
     mockVault();
     render(Vault, { onLocked: () => {} });
-    expect(await screen.findByRole("button", { name: /GitHub ★/ })).toBeInTheDocument();
+    expect(await screen.findByRole("option", { name: /GitHub ★/ })).toBeInTheDocument();
     expect(screen.getByText("Card · Visa •••• 1234")).toBeInTheDocument();
     await fireEvent.input(screen.getByRole("searchbox", { name: "Search the vault" }), { target: { value: "git" } });
     await waitFor(() => expect(screen.queryByText("Bank card")).not.toBeInTheDocument());
@@ -51,24 +60,50 @@ describe("Vault filters and keyboard", () => {
   it("filters by kind and favourites", async () => {
     mockVault();
     render(Vault, { onLocked: () => {} });
-    await screen.findByRole("button", { name: /GitHub/ });
+    await screen.findByRole("option", { name: /GitHub/ });
     await fireEvent.change(screen.getByRole("combobox", { name: "Show" }), { target: { value: "card" } });
-    expect(screen.getByRole("button", { name: /Bank card/ })).toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: /GitHub/ })).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole("option", { name: /GitHub/ })).not.toBeInTheDocument());
+    expect(screen.getByRole("option", { name: /Bank card/ })).toBeInTheDocument();
     await fireEvent.change(screen.getByRole("combobox", { name: "Show" }), { target: { value: "favourites" } });
-    expect(screen.getByRole("button", { name: /GitHub/ })).toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: /Bank card/ })).not.toBeInTheDocument();
+    await waitFor(() => expect(screen.queryByRole("option", { name: /Bank card/ })).not.toBeInTheDocument());
+    expect(screen.getByRole("option", { name: /GitHub/ })).toBeInTheDocument();
   });
 
   it("Ctrl+F and typing anywhere go to the search box", async () => {
     mockVault();
     render(Vault, { onLocked: () => {} });
-    await screen.findByRole("button", { name: /GitHub/ });
+    await screen.findByRole("option", { name: /GitHub/ });
     const search = screen.getByRole("searchbox", { name: "Search the vault" });
     await fireEvent.keyDown(document.body, { key: "f", ctrlKey: true });
     expect(search).toHaveFocus();
     search.blur();
     await fireEvent.keyDown(document.body, { key: "g" });
     expect(search).toHaveFocus();
+  });
+
+  it("arrow keys move through the list and Enter opens the item", async () => {
+    const opened: string[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "list_items") return { total: 2, offset: 0, items: ITEMS };
+      if (cmd === "list_folders") return ["Work"];
+      if (cmd === "get_item") {
+        opened.push((args as { id: string }).id);
+        return { id: "2", title: "GitHub", content: { type: "secure_note", notes: "" }, favourite: false, folder: null, tags: [], created_at: 1, updated_at: 1, password_history: [] };
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Vault, { onLocked: () => {} });
+    await screen.findByRole("option", { name: /GitHub/ });
+    const search = screen.getByRole("searchbox", { name: "Search the vault" });
+    await fireEvent.keyDown(search, { key: "ArrowDown" });
+    const list = screen.getByRole("listbox", { name: "Items" });
+    expect(list).toHaveFocus();
+    expect(list).toHaveAttribute("aria-activedescendant", "item-row-0");
+    await fireEvent.keyDown(list, { key: "ArrowDown" });
+    expect(list).toHaveAttribute("aria-activedescendant", "item-row-1");
+    await fireEvent.keyDown(list, { key: "Enter" });
+    await waitFor(() => expect(opened).toEqual(["2"]));
+    expect(await screen.findByRole("heading", { name: "GitHub" })).toBeInTheDocument();
+    expect(screen.getByRole("option", { name: "Folder: Work" })).toBeInTheDocument();
   });
 });
