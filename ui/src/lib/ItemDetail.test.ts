@@ -58,4 +58,36 @@ describe("ItemDetail", () => {
     await waitFor(() => expect(onDeleted).toHaveBeenCalledOnce());
     expect(deleted).toEqual([LOGIN.id]);
   });
+
+  it("copies a field through Rust without showing it, and says when the clipboard clears", async () => {
+    const copies: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd !== "copy_item_field") throw new Error(`unexpected command ${cmd}`);
+      copies.push(args);
+      return { clears_after_seconds: 30 };
+    });
+    render(ItemDetail, { item: LOGIN, onEdit: () => {}, onDeleted: () => {} });
+    await fireEvent.click(screen.getByRole("button", { name: "Copy password" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Password copied. The clipboard is cleared in 30 s.");
+    expect(copies).toEqual([{ id: LOGIN.id, field: { field: "password" } }]);
+    expect(screen.queryByText("s3cret-pass")).not.toBeInTheDocument();
+  });
+
+  it("opens a website through Rust and shows a refusal", async () => {
+    mockIPC((cmd) => {
+      if (cmd !== "open_item_url") throw new Error(`unexpected command ${cmd}`);
+      throw { code: "url_not_opened", message: "only web addresses (http and https) are opened" };
+    });
+    render(ItemDetail, { item: LOGIN, onEdit: () => {}, onDeleted: () => {} });
+    await fireEvent.click(screen.getByRole("button", { name: "Open https://github.com in the browser" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("only web addresses");
+  });
+
+  it("lists previous passwords, masked until shown", async () => {
+    render(ItemDetail, { item: LOGIN, onEdit: () => {}, onDeleted: () => {} });
+    await fireEvent.click(screen.getByRole("button", { name: "1 previous password kept" }));
+    expect(screen.queryByText("old")).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Show previous password 1" }));
+    expect(screen.getByText("old")).toBeInTheDocument();
+  });
 });
