@@ -10,7 +10,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_FEATURES := --features keyhaven/custom-protocol
 APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
 
-.PHONY: run test deps node-deps ui lint unit e2e bindings bench clean-artifacts
+.PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets clean-artifacts
 
 run: deps node-deps ui
 	cargo build $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli
@@ -48,3 +48,16 @@ bindings:
 
 bench:
 	cargo bench -p keyhaven-vault --bench vault
+
+# Issue #3's budgets: start-up and idle memory against an empty Tauri 2 app built the same way
+# (release), and search-as-you-type on 10,000 items. Writes artifacts/budgets.json.
+budgets: deps node-deps ui
+	cargo build --release $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli
+	cargo build --release -p keyhaven-vault --example seed_vault
+	cargo build --release --features custom-protocol --manifest-path bench/empty-tauri/Cargo.toml
+	KEYHAVEN_APP_BIN=$(CARGO_TARGET_DIR)/release/keyhaven-desktop \
+	KEYHAVEN_CLI_BIN=$(CARGO_TARGET_DIR)/release/keyhaven \
+	SEED_VAULT_BIN=$(CARGO_TARGET_DIR)/release/examples/seed_vault \
+	EMPTY_APP_BIN=$(CARGO_TARGET_DIR)/release/empty-tauri \
+	NO_AT_BRIDGE=1 xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
+	  dbus-run-session -- node scripts/measure-budgets.mjs

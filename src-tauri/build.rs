@@ -2,6 +2,7 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "app_info",
         "note_activity",
+        "ui_ready",
         "vault_status",
         "create_vault",
         "unlock_vault",

@@ -28,6 +28,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
         .commands(tauri_specta::collect_commands![
             commands::app::app_info,
             commands::app::note_activity,
+            commands::app::ui_ready,
             commands::vault::vault_status,
             commands::vault::create_vault,
             commands::vault::unlock_vault,

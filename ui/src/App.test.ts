@@ -21,7 +21,7 @@ describe("App", () => {
         if (cmd === "get_settings") return SETTINGS;
         if (cmd === "list_items") return { total: 0, offset: 0, items: [] };
         if (cmd === "list_folders") return [];
-        if (cmd === "note_activity") return null;
+        if (cmd === "note_activity" || cmd === "ui_ready") return null;
         throw new Error(`unexpected command ${cmd}`);
       },
       { shouldMockEvents: true },

@@ -29,3 +29,23 @@ pub fn app_info() -> AppInfo {
 pub fn note_activity(state: tauri::State<'_, crate::state::AppState>) {
     state.touch();
 }
+
+/// Environment variable that makes the app report when its first screen is painted
+/// (`scripts/measure-startup.mjs` compares that with an empty Tauri app).
+pub const STARTUP_PROBE_ENV: &str = "KEYHAVEN_STARTUP_PROBE";
+
+/// The UI has painted its first screen. With `KEYHAVEN_STARTUP_PROBE` set, prints `ui-ready` on
+/// stdout once, for the startup measurement; otherwise does nothing.
+#[tauri::command]
+#[specta::specta]
+pub fn ui_ready() {
+    static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if std::env::var_os(STARTUP_PROBE_ENV).is_some()
+        && !REPORTED.swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "ui-ready");
+        let _ = stdout.flush();
+    }
+}

@@ -20,6 +20,13 @@ async noteActivity() : Promise<void> {
     await TAURI_INVOKE("note_activity");
 },
 /**
+ * The UI has painted its first screen. With `KEYHAVEN_STARTUP_PROBE` set, prints `ui-ready` on
+ * stdout once, for the startup measurement; otherwise does nothing.
+ */
+async uiReady() : Promise<void> {
+    await TAURI_INVOKE("ui_ready");
+},
+/**
  * Whether a vault exists on this computer for this OS user, and whether it is unlocked.
  */
 async vaultStatus() : Promise<VaultStatus> {

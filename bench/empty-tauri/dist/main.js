@@ -1,0 +1,2 @@
+// Reports the first painted frame, as Keyhaven's UI does.
+requestAnimationFrame(() => requestAnimationFrame(() => window.__TAURI_INTERNALS__.invoke("ui_ready")));
