@@ -145,30 +145,46 @@ async function searchLatency() {
     await session.waitForText(".count", /10000 items/, 30_000);
     const typed = ["g", "gi", "git", "gith", "githu", "github", "github ", "github 1", "github 12", "github 123"];
     const sequence = [...typed, ...[...typed].reverse().slice(1), "", "bank", "b", "", "zzz", ""];
-    /** @type {number[]} */
+    /** @type {{ ready: number, frame: number }[]} */
     const latencies = [];
     for (let round = 0; round < 5; round++) {
       for (const query of sequence) {
-        const ms = await session.executeAsync(
-          `const [query, done] = arguments;
-           const input = document.querySelector("input[type=search]");
-           const list = document.querySelector("[role=listbox][aria-label=Items]");
-           let start = 0;
-           const waitForRows = () => {
-             if (list.dataset.query === query) requestAnimationFrame((painted) => done(painted - start));
-             else requestAnimationFrame(waitForRows);
-           };
-           input.addEventListener("input", (event) => { start = event.timeStamp; }, { once: true });
-           input.value = query;
-           input.dispatchEvent(new Event("input", { bubbles: true }));
-           requestAnimationFrame(waitForRows);`,
-          [query],
+        latencies.push(
+          await session.executeAsync(
+            `const [query, done] = arguments;
+             const input = document.querySelector("input[aria-label='Search the vault']");
+             const list = document.querySelector("[role=listbox][aria-label=Items]");
+             let start = 0;
+             const observer = new MutationObserver(() => {
+               if (list.dataset.query !== query) return;
+               observer.disconnect();
+               list.getBoundingClientRect();
+               const ready = performance.now() - start;
+               requestAnimationFrame((frame) => done({ ready, frame: frame - start }));
+             });
+             observer.observe(list, { attributes: true, attributeFilter: ["data-query"] });
+             input.addEventListener("input", (event) => { start = event.timeStamp; }, { once: true });
+             input.value = query;
+             input.dispatchEvent(new Event("input", { bubbles: true }));`,
+            [query],
+          ),
         );
-        latencies.push(ms);
+        await new Promise((r) => setTimeout(r, 50));
       }
     }
+    // The renderer's own floor: the next frame after a one-word text change on the same screen.
+    /** @type {number[]} */
+    const floor = await session.executeAsync(
+      `const done = arguments[0]; const out = [];
+       const step = (n) => requestAnimationFrame(() => {
+         const start = performance.now();
+         document.querySelector(".count").textContent = "changed " + n;
+         requestAnimationFrame((frame) => { out.push(frame - start); if (n > 1) setTimeout(() => step(n - 1), 50); else done(out); });
+       });
+       step(50);`,
+    );
     await session.screenshot("vault-10k-items");
-    return latencies;
+    return { latencies, floor };
   } finally {
     await session.delete();
     await driver.stop();
@@ -176,8 +192,13 @@ async function searchLatency() {
   }
 }
 
-const startup = await startupAndMemory();
-const search = await searchLatency();
+// ONLY_SEARCH=1 skips the start-up rounds, ONLY_STARTUP=1 the search (for iterating on one).
+const startup = process.env.ONLY_SEARCH
+  ? { empty: { readyMs: [NaN], pssKiB: [NaN] }, welcome: { readyMs: [NaN], pssKiB: [NaN] }, unlock: { readyMs: [NaN], pssKiB: [NaN] } }
+  : await startupAndMemory();
+const search = process.env.ONLY_STARTUP ? { latencies: [{ ready: NaN, frame: NaN }], floor: [NaN] } : await searchLatency();
+const ready = search.latencies.map((l) => l.ready);
+const frames = search.latencies.map((l) => l.frame);
 
 const median = (/** @type {number[]} */ values) => quantile(values, 0.5);
 const report = {
@@ -185,7 +206,12 @@ const report = {
   idle_ms_before_pss: IDLE_MS,
   startup_ms: Object.fromEntries(Object.entries(startup).map(([k, v]) => [k, { median: median(v.readyMs), p90: quantile(v.readyMs, 0.9) }])),
   pss_mib: Object.fromEntries(Object.entries(startup).map(([k, v]) => [k, median(v.pssKiB) / 1024])),
-  search_10k_ms: { samples: search.length, median: median(search), p95: quantile(search, 0.95), max: Math.max(...search) },
+  search_10k_ms: {
+    samples: ready.length,
+    keystroke_to_list_ready: { median: median(ready), p95: quantile(ready, 0.95), max: Math.max(...ready) },
+    keystroke_to_next_frame: { median: median(frames), p95: quantile(frames, 0.95) },
+    renderer_floor_text_change_to_next_frame: { median: median(search.floor), p95: quantile(search.floor, 0.95) },
+  },
 };
 const ratio = (/** @type {number} */ a, /** @type {number} */ b) => a / b;
 const checks = [
@@ -201,9 +227,12 @@ for (const [name, value, budget] of checks) {
   failed ||= !ok;
   console.log(`${ok ? "within" : "OVER  "} budget: ${name} = ${Number(value).toFixed(2)}× the empty app (≤ ${budget}×)`);
 }
-const searchOk = report.search_10k_ms.p95 <= FRAME_MS;
+const readyP95 = quantile(ready, 0.95);
+const searchOk = readyP95 <= FRAME_MS;
 failed ||= !searchOk;
-console.log(`${searchOk ? "within" : "OVER  "} budget: search with 10,000 items p95 = ${report.search_10k_ms.p95.toFixed(1)} ms (≤ ${FRAME_MS} ms)`);
+console.log(
+  `${searchOk ? "within" : "OVER  "} budget: search with 10,000 items, keystroke → list updated and laid out, p95 = ${readyP95.toFixed(1)} ms (≤ ${FRAME_MS} ms)`,
+);
 mkdirSync("artifacts", { recursive: true });
 writeFileSync("artifacts/budgets.json", `${JSON.stringify({ ...report, checks }, null, 2)}\n`);
 process.exit(failed ? 1 : 0);

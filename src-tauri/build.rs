@@ -10,6 +10,8 @@ fn main() {
         "list_items",
         "list_folders",
         "get_item",
+        "get_item_for_edit",
+        "reveal_item_field",
         "add_item",
         "update_item",
         "delete_item",

@@ -305,11 +305,16 @@ fn items_of_every_type_are_added_read_edited_and_deleted() {
     let listed = list(&main, "", json!({"show": "all"}));
     assert_eq!(listed.as_array().unwrap().len(), 4);
 
-    let login = invoke_with(&main, "get_item", json!({"id": ids[0]})).unwrap();
+    let login = invoke_with(&main, "get_item_for_edit", json!({"id": ids[0]})).unwrap();
     assert_eq!(login["content"]["password"], "first");
     let edit = json!({"title": "GitHub", "content": {"type": "login", "username": "ada", "password": "second"}});
     let edited = invoke_with(&main, "update_item", json!({"id": ids[0], "draft": edit})).unwrap();
-    assert_eq!(edited["password_history"][0]["password"], "first");
+    assert_eq!(edited["password_history"].as_array().unwrap().len(), 1);
+    let previous = json!({"id": ids[0], "field": {"field": "previous_password", "index": 0}});
+    assert_eq!(
+        invoke_with(&main, "reveal_item_field", previous).unwrap(),
+        "first"
+    );
 
     invoke_with(&main, "delete_item", json!({"id": ids[1]})).expect("deleted");
     let gone = invoke_with(&main, "get_item", json!({"id": ids[1]})).expect_err("deleted");
@@ -385,6 +390,11 @@ fn the_quick_search_window_can_find_and_copy_but_nothing_more() {
 
     for (refused, args) in [
         ("get_item", json!({"id": id})),
+        ("get_item_for_edit", json!({"id": id})),
+        (
+            "reveal_item_field",
+            json!({"id": id, "field": {"field": "password"}}),
+        ),
         ("delete_item", json!({"id": id})),
         ("update_item", json!({"id": id, "draft": {}})),
         ("unlock_vault", json!({"masterPassword": MASTER})),
@@ -587,4 +597,66 @@ fn the_list_is_paged_and_filtered_in_rust() {
         40
     );
     assert_eq!(invoke(&main, "list_folders").unwrap(), json!(["Home"]));
+}
+
+#[test]
+fn the_item_view_gets_secrets_only_when_the_person_asks_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _clipboard) = app_with_clipboard(&dir.path().join("vault.sqlite"));
+    let (main, id) = unlocked_with_login(&app);
+    let note = json!({"title": "Safe", "content": {"type": "secure_note", "notes": "combination 12-34-56"}});
+    let note_id = invoke_with(&main, "add_item", json!({"draft": note})).unwrap()["id"].clone();
+    let card = json!({"title": "Visa", "content": {"type": "card", "number": "4111111111111234", "security_code": "987"}});
+    let card_id = invoke_with(&main, "add_item", json!({"draft": card})).unwrap()["id"].clone();
+
+    let mut shown = String::new();
+    for item in [json!(id), note_id.clone(), card_id.clone()] {
+        shown += &invoke_with(&main, "get_item", json!({"id": item}))
+            .unwrap()
+            .to_string();
+    }
+    for secret in [
+        "s3cret-pass",
+        "4321",
+        "combination",
+        "4111111111111234",
+        "987",
+    ] {
+        assert!(
+            !shown.contains(secret),
+            "{secret} reached the view: {shown}"
+        );
+    }
+    let view = invoke_with(&main, "get_item", json!({"id": id})).unwrap();
+    assert_eq!(
+        view["content"]["username"], "ada",
+        "what is not secret is shown"
+    );
+    assert_eq!(view["content"]["custom_fields"][0]["name"], "PIN");
+
+    let reveal = |item: &serde_json::Value, field: serde_json::Value| {
+        invoke_with(
+            &main,
+            "reveal_item_field",
+            json!({"id": item, "field": field}),
+        )
+    };
+    assert_eq!(
+        reveal(&json!(id), json!({"field": "password"})).unwrap(),
+        "s3cret-pass"
+    );
+    assert_eq!(
+        reveal(&json!(id), json!({"field": "custom", "index": 0})).unwrap(),
+        "4321"
+    );
+    assert_eq!(
+        reveal(&note_id, json!({"field": "notes"})).unwrap(),
+        "combination 12-34-56"
+    );
+    assert_eq!(
+        reveal(&card_id, json!({"field": "security_code"})).unwrap(),
+        "987"
+    );
+    let err = reveal(&card_id, json!({"field": "password"})).unwrap_err();
+    assert_eq!(err["code"], "no_such_field");
 }

@@ -35,7 +35,9 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::vault::lock_vault,
             commands::vault::list_items,
             commands::vault::list_folders,
-            commands::items::get_item,
+            commands::reveal::get_item,
+            commands::reveal::get_item_for_edit,
+            commands::reveal::reveal_item_field,
             commands::items::add_item,
             commands::items::update_item,
             commands::items::delete_item,
@@ -87,8 +89,8 @@ pub fn configure<R: tauri::Runtime>(
 }
 
 /// What runs once the app is built (Tauri's setup): typed events, the status listener that
-/// tells every window and the tray, the auto-lock timer, and with [`Shell::Desktop`] the tray
-/// and lock-on-sleep. `tauri::test` apps never reach setup, so tests call this themselves.
+/// tells every window and the tray, the auto-lock timer, and with [`Shell::Desktop`]
+/// lock-on-sleep and, once the first screen is painted, the tray. `tauri::test` apps never reach setup, so tests call this themselves.
 pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Result<()> {
     specta_builder::<R>().mount_events(app);
     let handle = app.handle().clone();
@@ -101,7 +103,15 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
         });
     auto_lock::start(app.handle().clone())?;
     if shell == Shell::Desktop {
-        shell::install_tray(app)?;
+        let handle = app.handle().clone();
+        app.state::<state::AppState>().after_first_paint(move || {
+            let on_main = handle.clone();
+            let _ = handle.run_on_main_thread(move || {
+                if let Err(err) = shell::install_tray(&on_main) {
+                    eprintln!("keyhaven: no tray icon: {err}");
+                }
+            });
+        });
         if std::env::args().any(|arg| arg == shell::QUICK_SEARCH_ARG) {
             shell::show_quick_search(app.handle())?;
         }

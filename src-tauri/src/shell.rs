@@ -94,7 +94,7 @@ fn lock_label(status: VaultStatus) -> &'static str {
 }
 
 /// Puts Keyhaven in the tray: Open, Quick search, Generate password, Lock/Unlock, Quit.
-pub fn install_tray<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
+pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let status = app.state::<AppState>().status();
     let open = MenuItem::with_id(app, "open", "Open Keyhaven", true, None::<&str>)?;
     let quick = MenuItem::with_id(app, "quick-search", "Quick search…", true, None::<&str>)?;

@@ -22,6 +22,7 @@ pub struct VaultStatus {
 }
 
 type StatusListener = Box<dyn Fn(VaultStatus) + Send + Sync>;
+type ReadyListener = Box<dyn FnOnce() + Send>;
 
 /// The app's state, shared by every window, the tray and the auto-lock timer.
 pub struct AppState {
@@ -32,6 +33,7 @@ pub struct AppState {
     clipboard: Arc<SecretClipboard>,
     last_activity: Mutex<Instant>,
     on_status_change: OnceLock<StatusListener>,
+    on_ui_ready: Mutex<Option<ReadyListener>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -55,12 +57,27 @@ impl AppState {
             clipboard: SecretClipboard::new(clipboard),
             last_activity: Mutex::new(Instant::now()),
             on_status_change: OnceLock::new(),
+            on_ui_ready: Mutex::new(None),
         }
     }
 
     /// Calls `listener` whenever the vault is created, unlocked or locked, whoever did it.
     pub fn on_status_change(&self, listener: impl Fn(VaultStatus) + Send + Sync + 'static) {
         let _ = self.on_status_change.set(Box::new(listener));
+    }
+
+    /// Runs `work` once the main window has painted its first screen (work that can wait, such
+    /// as the tray, then does not delay start-up).
+    pub fn after_first_paint(&self, work: impl FnOnce() + Send + 'static) {
+        *lock(&self.on_ui_ready) = Some(Box::new(work));
+    }
+
+    /// The main window painted its first screen: runs what was waiting for it, once.
+    pub fn first_paint_done(&self) {
+        let work = lock(&self.on_ui_ready).take();
+        if let Some(work) = work {
+            work();
+        }
     }
 
     fn notify(&self) {

@@ -119,6 +119,14 @@ test("a copied password is on the clipboard, and cleared after the setting only 
     "copying never showed the password",
   );
   await session.screenshot("item-copied");
+  assert.equal(
+    await session.execute("return document.documentElement.outerHTML.includes('gh-pass-123')"),
+    false,
+    "the page does not even hold the password until Show",
+  );
+  await session.click("button[aria-label='Show password']");
+  await session.waitForText(".detail dl", /gh-pass-123/);
+  await session.click("button[aria-label='Hide password']");
   assert.ok(await eventually(() => clipboard() === ""), "cleared after 3 s");
 
   await session.click("button[aria-label='Copy username']");

@@ -35,6 +35,9 @@ test("getting started creates a vault behind a strong master password", async ()
   await session.type("#master-again", MASTER);
   await session.waitForText("[data-testid=strength-label]", /^Very strong|^Strong/);
   await session.screenshot("get-started-strong");
+  await session.execute("document.documentElement.dataset.theme = 'dark'");
+  await session.screenshot("get-started-strong-dark");
+  await session.execute("document.documentElement.dataset.theme = 'light'");
   await session.click("button[type=submit]");
   await session.waitForText("#empty-title", /Your vault is empty/, 20_000);
   await session.screenshot("vault-empty");
@@ -137,6 +140,9 @@ test("items of three kinds are added, found, edited, and survive lock and relaun
   await session.find("#editor-title");
   await fill("[name=username]", "ada.lovelace");
   await session.screenshot("item-editor-login");
+  await session.execute("document.documentElement.dataset.theme = 'dark'");
+  await session.screenshot("item-editor-login-dark");
+  await session.execute("document.documentElement.dataset.theme = 'light'");
   await session.click("form.editor button[type=submit]");
   await session.waitForText(".detail dl", /ada\.lovelace/);
 

@@ -34,11 +34,11 @@ pub fn note_activity(state: tauri::State<'_, crate::state::AppState>) {
 /// (`scripts/measure-startup.mjs` compares that with an empty Tauri app).
 pub const STARTUP_PROBE_ENV: &str = "KEYHAVEN_STARTUP_PROBE";
 
-/// The UI has painted its first screen. With `KEYHAVEN_STARTUP_PROBE` set, prints `ui-ready` on
-/// stdout once, for the startup measurement; otherwise does nothing.
+/// The UI has painted its first screen: starts what was deferred until then (the tray). With
+/// `KEYHAVEN_STARTUP_PROBE` set it also prints `ui-ready` on stdout, for the start-up measurement.
 #[tauri::command]
 #[specta::specta]
-pub fn ui_ready() {
+pub fn ui_ready(state: tauri::State<'_, crate::state::AppState>) {
     static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if std::env::var_os(STARTUP_PROBE_ENV).is_some()
         && !REPORTED.swap(true, std::sync::atomic::Ordering::SeqCst)
@@ -48,4 +48,5 @@ pub fn ui_ready() {
         let _ = writeln!(stdout, "ui-ready");
         let _ = stdout.flush();
     }
+    state.first_paint_done();
 }

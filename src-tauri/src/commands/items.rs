@@ -4,25 +4,19 @@ use keyhaven_vault::item::{Item, ItemDraft};
 use tauri::State;
 use uuid::Uuid;
 
+use crate::commands::reveal::masked;
 use crate::error::CommandError;
 use crate::links::browsable_url;
 use crate::state::AppState;
 
-/// One item in full, for its detail view and edit form.
-#[tauri::command]
-#[specta::specta]
-pub fn get_item(state: State<'_, AppState>, id: Uuid) -> Result<Item, CommandError> {
-    Ok(state.with_unlocked(|vault| vault.get(id))?)
-}
-
-/// Adds an item and returns it with its id and times.
+/// Adds an item and returns it (secrets masked, for the detail view) with its id and times.
 #[tauri::command]
 #[specta::specta]
 pub fn add_item(state: State<'_, AppState>, draft: ItemDraft) -> Result<Item, CommandError> {
-    Ok(state.with_unlocked(|vault| vault.add(draft))?)
+    Ok(masked(state.with_unlocked(|vault| vault.add(draft))?))
 }
 
-/// Replaces an item's fields; a replaced password goes into its history.
+/// Replaces an item's fields; a replaced password goes into its history. Returns it masked.
 #[tauri::command]
 #[specta::specta]
 pub fn update_item(
@@ -30,7 +24,9 @@ pub fn update_item(
     id: Uuid,
     draft: ItemDraft,
 ) -> Result<Item, CommandError> {
-    Ok(state.with_unlocked(|vault| vault.update(id, draft))?)
+    Ok(masked(
+        state.with_unlocked(|vault| vault.update(id, draft))?,
+    ))
 }
 
 /// Deletes an item (a tombstone stays for sync).

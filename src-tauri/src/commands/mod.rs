@@ -4,5 +4,6 @@ pub mod app;
 pub mod clipboard;
 pub mod generator;
 pub mod items;
+pub mod reveal;
 pub mod settings;
 pub mod vault;

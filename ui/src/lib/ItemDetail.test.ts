@@ -10,7 +10,7 @@ const LOGIN: Item = {
   content: {
     type: "login",
     username: "ada",
-    password: "s3cret-pass",
+    password: "••••••••••",
     urls: ["https://github.com"],
     notes: "",
     totp_secret: null,
@@ -21,18 +21,25 @@ const LOGIN: Item = {
   tags: ["dev"],
   created_at: 1,
   updated_at: 2,
-  password_history: [{ password: "old", replaced_at: 2 }],
+  password_history: [{ password: "••••••••••", replaced_at: 2 }],
 };
 
 describe("ItemDetail", () => {
-  it("masks secrets until asked, and shows the rest", async () => {
+  it("masks secrets until asked, then gets them from Rust, and shows the rest", async () => {
+    const revealed: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd !== "reveal_item_field") throw new Error(`unexpected command ${cmd}`);
+      revealed.push(args);
+      return "s3cret-pass";
+    });
     render(ItemDetail, { item: LOGIN, onEdit: () => {}, onDeleted: () => {} });
     expect(screen.getByText("ada")).toBeInTheDocument();
     expect(screen.queryByText("s3cret-pass")).not.toBeInTheDocument();
     expect(screen.getByText("https://github.com")).toBeInTheDocument();
     expect(screen.getByText("1 previous password kept")).toBeInTheDocument();
     await fireEvent.click(screen.getByRole("button", { name: "Show password" }));
-    expect(screen.getByText("s3cret-pass")).toBeInTheDocument();
+    expect(await screen.findByText("s3cret-pass")).toBeInTheDocument();
+    expect(revealed).toEqual([{ id: LOGIN.id, field: { field: "password" } }]);
     await fireEvent.click(screen.getByRole("button", { name: "Hide password" }));
     expect(screen.queryByText("s3cret-pass")).not.toBeInTheDocument();
   });
@@ -84,10 +91,15 @@ describe("ItemDetail", () => {
   });
 
   it("lists previous passwords, masked until shown", async () => {
+    mockIPC((cmd, args) => {
+      if (cmd !== "reveal_item_field") throw new Error(`unexpected command ${cmd}`);
+      expect(args).toEqual({ id: LOGIN.id, field: { field: "previous_password", index: 0 } });
+      return "old";
+    });
     render(ItemDetail, { item: LOGIN, onEdit: () => {}, onDeleted: () => {} });
     await fireEvent.click(screen.getByRole("button", { name: "1 previous password kept" }));
     expect(screen.queryByText("old")).not.toBeInTheDocument();
     await fireEvent.click(screen.getByRole("button", { name: "Show previous password 1" }));
-    expect(screen.getByText("old")).toBeInTheDocument();
+    expect(await screen.findByText("old")).toBeInTheDocument();
   });
 });

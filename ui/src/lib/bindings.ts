@@ -84,7 +84,7 @@ async listFolders() : Promise<Result<string[], CommandError>> {
 }
 },
 /**
- * One item in full, for its detail view and edit form.
+ * One item for its detail view, secrets masked.
  */
 async getItem(id: string) : Promise<Result<Item, CommandError>> {
     try {
@@ -95,7 +95,29 @@ async getItem(id: string) : Promise<Result<Item, CommandError>> {
 }
 },
 /**
- * Adds an item and returns it with its id and times.
+ * One item in full, for its edit form.
+ */
+async getItemForEdit(id: string) : Promise<Result<Item, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_item_for_edit", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The value of one secret field, when the person presses Show.
+ */
+async revealItemField(id: string, field: SecretField) : Promise<Result<string, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("reveal_item_field", { id, field }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds an item and returns it (secrets masked, for the detail view) with its id and times.
  */
 async addItem(draft: ItemDraft) : Promise<Result<Item, CommandError>> {
     try {
@@ -106,7 +128,7 @@ async addItem(draft: ItemDraft) : Promise<Result<Item, CommandError>> {
 }
 },
 /**
- * Replaces an item's fields; a replaced password goes into its history.
+ * Replaces an item's fields; a replaced password goes into its history. Returns it masked.
  */
 async updateItem(id: string, draft: ItemDraft) : Promise<Result<Item, CommandError>> {
     try {
@@ -308,6 +330,22 @@ export type PasswordHistoryEntry = { password: string;
  * Milliseconds since the Unix epoch.
  */
 replaced_at: number }
+/**
+ * A secret field of an item, for revealing it.
+ */
+export type SecretField = { field: "password" } | { field: "totp_secret" } | { field: "card_number" } | { field: "security_code" } | 
+/**
+ * A secure note's text.
+ */
+{ field: "notes" } | 
+/**
+ * A login's hidden custom field, by position.
+ */
+{ field: "custom"; index: number } | 
+/**
+ * A previous password from the history, by position.
+ */
+{ field: "previous_password"; index: number }
 /**
  * Free text kept secret.
  */

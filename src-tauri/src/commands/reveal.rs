@@ -1,0 +1,120 @@
+//! What the item view receives: every field it shows, with secrets held back in Rust until the
+//! person asks to see one (`reveal_item_field`) or copies it.
+
+use keyhaven_vault::item::{Item, ItemContent};
+use serde::Deserialize;
+use specta::Type;
+use tauri::State;
+use uuid::Uuid;
+use zeroize::Zeroize;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// Stands in for a secret in the item view: the UI knows the field is set, not its value.
+pub const MASK: &str = "••••••••••";
+
+/// A secret field of an item, for revealing it.
+#[derive(Debug, Clone, Copy, Deserialize, Type)]
+#[serde(tag = "field", rename_all = "snake_case")]
+pub enum SecretField {
+    Password,
+    TotpSecret,
+    CardNumber,
+    SecurityCode,
+    /// A secure note's text.
+    Notes,
+    /// A login's hidden custom field, by position.
+    Custom {
+        index: u32,
+    },
+    /// A previous password from the history, by position.
+    PreviousPassword {
+        index: u32,
+    },
+}
+
+fn mask(value: &mut String) {
+    if !value.is_empty() {
+        value.zeroize();
+        value.push_str(MASK);
+    }
+}
+
+/// The item with every secret replaced by [`MASK`] (and fields a newer Keyhaven wrote left out).
+pub fn masked(mut item: Item) -> Item {
+    match &mut item.content {
+        ItemContent::Login(login) => {
+            mask(&mut login.password);
+            if let Some(secret) = login.totp_secret.as_mut() {
+                mask(secret);
+            }
+            for field in login.custom_fields.iter_mut().filter(|f| f.hidden) {
+                mask(&mut field.value);
+            }
+            login.unknown.clear();
+        }
+        ItemContent::SecureNote(note) => {
+            mask(&mut note.notes);
+            note.unknown.clear();
+        }
+        ItemContent::Card(card) => {
+            mask(&mut card.number);
+            mask(&mut card.security_code);
+            card.unknown.clear();
+        }
+        ItemContent::Identity(identity) => identity.unknown.clear(),
+        ItemContent::Other(other) => other.fields.clear(),
+    }
+    for entry in &mut item.password_history {
+        mask(&mut entry.password);
+    }
+    item.unknown.clear();
+    item
+}
+
+fn secret_of(item: &Item, field: SecretField) -> Option<String> {
+    let index = |i: u32| usize::try_from(i).ok();
+    let value = match (&item.content, field) {
+        (ItemContent::Login(login), SecretField::Password) => login.password.clone(),
+        (ItemContent::Login(login), SecretField::TotpSecret) => login.totp_secret.clone()?,
+        (ItemContent::Login(login), SecretField::Custom { index: i }) => {
+            login.custom_fields.get(index(i)?)?.value.clone()
+        }
+        (ItemContent::Card(card), SecretField::CardNumber) => card.number.clone(),
+        (ItemContent::Card(card), SecretField::SecurityCode) => card.security_code.clone(),
+        (ItemContent::SecureNote(note), SecretField::Notes) => note.notes.clone(),
+        (_, SecretField::PreviousPassword { index: i }) => {
+            item.password_history.get(index(i)?)?.password.clone()
+        }
+        _ => return None,
+    };
+    Some(value)
+}
+
+/// One item for its detail view, secrets masked.
+#[tauri::command]
+#[specta::specta]
+pub fn get_item(state: State<'_, AppState>, id: Uuid) -> Result<Item, CommandError> {
+    Ok(masked(state.with_unlocked(|vault| vault.get(id))?))
+}
+
+/// One item in full, for its edit form.
+#[tauri::command]
+#[specta::specta]
+pub fn get_item_for_edit(state: State<'_, AppState>, id: Uuid) -> Result<Item, CommandError> {
+    Ok(state.with_unlocked(|vault| vault.get(id))?)
+}
+
+/// The value of one secret field, when the person presses Show.
+#[tauri::command]
+#[specta::specta]
+pub fn reveal_item_field(
+    state: State<'_, AppState>,
+    id: Uuid,
+    field: SecretField,
+) -> Result<String, CommandError> {
+    let item = state.with_unlocked(|vault| vault.get(id))?;
+    secret_of(&item, field)
+        .ok_or_else(|| CommandError::new("no_such_field", "this item has no such secret field"))
+}
