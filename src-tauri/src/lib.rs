@@ -92,6 +92,9 @@ pub fn configure<R: tauri::Runtime>(
 /// tells every window and the tray, the auto-lock timer, and with [`Shell::Desktop`]
 /// lock-on-sleep and, once the first screen is painted, the tray. `tauri::test` apps never reach setup, so tests call this themselves.
 pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Result<()> {
+    if shell == Shell::Desktop {
+        shell::create_main_window(app.handle())?;
+    }
     specta_builder::<R>().mount_events(app);
     let handle = app.handle().clone();
     app.state::<state::AppState>()

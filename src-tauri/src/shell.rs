@@ -17,6 +17,32 @@ pub const QUICK_SEARCH_ARG: &str = "--quick-search";
 const TRAY_ID: &str = "keyhaven";
 const LOCK_ITEM: &str = "lock";
 
+/// A script that runs before the page's own: hands the UI the vault status and theme, so the
+/// first screen renders without waiting for a command round trip. Nothing secret is in it.
+pub fn boot_script(state: &AppState) -> String {
+    let boot = serde_json::json!({
+        "status": state.status(),
+        "theme": state.settings().theme,
+    });
+    format!("window.__KEYHAVEN_BOOT__ = Object.freeze({boot});")
+}
+
+/// Creates the main window as tauri.conf.json describes it (`create: false` there), with the boot script.
+pub fn create_main_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == MAIN_WINDOW)
+        .cloned()
+        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+    WebviewWindowBuilder::from_config(app, &config)?
+        .initialization_script(boot_script(&app.state::<AppState>()))
+        .build()?;
+    Ok(())
+}
+
 /// Shows, unminimises and focuses the main window.
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {

@@ -33,4 +33,21 @@ describe("App", () => {
     await emit("vault-status-changed", { exists: true, unlocked: false });
     expect(await screen.findByRole("heading", { name: "Unlock Keyhaven" })).toBeInTheDocument();
   });
+
+  it("draws the first screen from the boot data Rust injects, without a round trip", async () => {
+    mockWindows("main");
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      return null;
+    });
+    (window as { __KEYHAVEN_BOOT__?: unknown }).__KEYHAVEN_BOOT__ = { status: { exists: true, unlocked: false }, theme: "light" };
+    try {
+      render(App);
+      expect(screen.getByRole("heading", { name: "Unlock Keyhaven" })).toBeInTheDocument();
+      expect(calls).not.toContain("vault_status");
+    } finally {
+      delete (window as { __KEYHAVEN_BOOT__?: unknown }).__KEYHAVEN_BOOT__;
+    }
+  });
 });
