@@ -89,8 +89,8 @@ pub fn configure<R: tauri::Runtime>(
 }
 
 /// What runs once the app is built (Tauri's setup): typed events, the status listener that
-/// tells every window and the tray, the auto-lock timer, and with [`Shell::Desktop`]
-/// lock-on-sleep and, once the first screen is painted, the tray. `tauri::test` apps never reach setup, so tests call this themselves.
+/// tells every window and the tray, the auto-lock timer, and with [`Shell::Desktop`] the main
+/// window and, once its first screen is painted, the tray and lock-on-sleep. `tauri::test` apps never reach setup, so tests call this themselves.
 pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Result<()> {
     if shell == Shell::Desktop {
         shell::create_main_window(app.handle())?;
@@ -108,6 +108,8 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
     if shell == Shell::Desktop {
         let handle = app.handle().clone();
         app.state::<state::AppState>().after_first_paint(move || {
+            #[cfg(target_os = "linux")]
+            sleep_lock::start(&handle);
             let on_main = handle.clone();
             let _ = handle.run_on_main_thread(move || {
                 if let Err(err) = shell::install_tray(&on_main) {
@@ -118,8 +120,6 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
         if std::env::args().any(|arg| arg == shell::QUICK_SEARCH_ARG) {
             shell::show_quick_search(app.handle())?;
         }
-        #[cfg(target_os = "linux")]
-        sleep_lock::start(app.handle());
     }
     Ok(())
 }
