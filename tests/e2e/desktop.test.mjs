@@ -72,6 +72,7 @@ function launchAgain(args = []) {
 
 /** @param {string} selector @param {string} value */
 async function fill(selector, value) {
+  await session.find(selector);
   await session.execute(
     "const el = document.querySelector(arguments[0]); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
     [selector],
@@ -212,6 +213,24 @@ test("a second launch leaves the running app alone; --quick-search opens quick s
     }),
     "the window hides after copying",
   );
+  await session.find("#lock");
+});
+
+/** @param {string} name whether a window with exactly this title is mapped */
+function isVisible(name) {
+  try {
+    return xdotool(["search", "--onlyvisible", "--name", `^${name}$`]) !== "";
+  } catch {
+    return false;
+  }
+}
+
+test("closing the main window keeps Keyhaven in the tray; launching it again brings it back", async () => {
+  const main = await visibleWindow("Keyhaven");
+  execFileSync("python3", [path.join(import.meta.dirname, "lib", "wm_close.py"), main]);
+  assert.ok(await eventually(() => !isVisible("Keyhaven")), "the window hides instead of quitting");
+  assert.equal(await launchAgain(), 0, "Keyhaven is still running, so the new launch hands over");
+  await visibleWindow("Keyhaven");
   await session.find("#lock");
 });
 

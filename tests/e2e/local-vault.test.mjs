@@ -70,6 +70,7 @@ test("the unlock screen in the dark theme", async () => {
  * @param {string} value
  */
 async function fill(selector, value) {
+  await session.find(selector);
   await session.execute(
     "const el = document.querySelector(arguments[0]); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
     [selector],
