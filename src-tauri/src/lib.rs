@@ -65,7 +65,7 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 /// Which parts of the desktop shell to start besides the windows' commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shell {
-    /// Tray, close-to-tray, lock on sleep: the real app.
+    /// The main window, tray, close-to-tray, lock on sleep: the real app.
     Desktop,
     /// Commands, events and auto-lock only (`tauri::test` has no display or tray).
     Headless,
@@ -90,7 +90,8 @@ pub fn configure<R: tauri::Runtime>(
 
 /// What runs once the app is built (Tauri's setup): typed events, the status listener that
 /// tells every window and the tray, the auto-lock timer, and with [`Shell::Desktop`] the main
-/// window and, once its first screen is painted, the tray and lock-on-sleep. `tauri::test` apps never reach setup, so tests call this themselves.
+/// window and, once its first screen is painted, the tray and lock-on-sleep.
+/// `tauri::test` apps never reach setup, so tests call this themselves.
 pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Result<()> {
     if shell == Shell::Desktop {
         shell::create_main_window(app.handle())?;

@@ -36,7 +36,7 @@ pub fn create_main_window<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .iter()
         .find(|window| window.label == MAIN_WINDOW)
         .cloned()
-        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+        .ok_or(tauri::Error::WindowNotFound)?;
     WebviewWindowBuilder::from_config(app, &config)?
         .initialization_script(boot_script(&app.state::<AppState>()))
         .build()?;

@@ -20,8 +20,8 @@ async noteActivity() : Promise<void> {
     await TAURI_INVOKE("note_activity");
 },
 /**
- * The UI has painted its first screen. With `KEYHAVEN_STARTUP_PROBE` set, prints `ui-ready` on
- * stdout once, for the startup measurement; otherwise does nothing.
+ * The UI has painted its first screen: starts what was deferred until then (the tray). With
+ * `KEYHAVEN_STARTUP_PROBE` set it also prints `ui-ready` on stdout, for the start-up measurement.
  */
 async uiReady() : Promise<void> {
     await TAURI_INVOKE("ui_ready");
