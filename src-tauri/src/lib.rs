@@ -59,7 +59,15 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .bigint(specta_typescript::BigIntExportBehavior::Number);
     specta_builder::<tauri::Wry>()
         .export(typescript, path)
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    // tauri-specta writes `import { type WebviewWindow … }`, which bundlers keep as a
+    // side-effect import of the whole window API; `import type` is erased entirely.
+    let generated = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let generated = generated.replace(
+        "import { type WebviewWindow as __WebviewWindow__ }",
+        "import type { WebviewWindow as __WebviewWindow__ }",
+    );
+    std::fs::write(path, generated).map_err(|e| e.to_string())
 }
 
 /// Which parts of the desktop shell to start besides the windows' commands.

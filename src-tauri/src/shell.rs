@@ -23,6 +23,7 @@ pub fn boot_script(state: &AppState) -> String {
     let boot = serde_json::json!({
         "status": state.status(),
         "theme": state.settings().theme,
+        "app": crate::commands::app::app_info(),
     });
     format!("window.__KEYHAVEN_BOOT__ = Object.freeze({boot});")
 }
