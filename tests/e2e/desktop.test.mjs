@@ -71,14 +71,7 @@ function launchAgain(args = []) {
 }
 
 /** @param {string} selector @param {string} value */
-async function fill(selector, value) {
-  await session.find(selector);
-  await session.execute(
-    "const el = document.querySelector(arguments[0]); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
-    [selector],
-  );
-  if (value) await session.type(selector, value);
-}
+const fill = (selector, value) => session.fill(selector, value);
 
 async function unlock() {
   await fill("#unlock-password", MASTER);

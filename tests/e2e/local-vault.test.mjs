@@ -30,8 +30,7 @@ test("getting started creates a vault behind a strong master password", async ()
   assert.equal(await session.execute("return document.querySelector('button[type=submit]').disabled"), true);
   await session.screenshot("get-started-weak");
 
-  await session.execute("const i = document.querySelector('#master'); i.value = ''; i.dispatchEvent(new Event('input'))");
-  await session.type("#master", MASTER);
+  await session.fill("#master", MASTER);
   await session.type("#master-again", MASTER);
   await session.waitForText("[data-testid=strength-label]", /^Very strong|^Strong/);
   await session.screenshot("get-started-strong");
@@ -51,8 +50,7 @@ test("locking asks for the master password; a wrong one is explained and changes
   await session.waitForText("[role=alert]", /not right/, 20_000);
   await session.screenshot("unlock-wrong-password");
 
-  await session.execute("const i = document.querySelector('#unlock-password'); i.value = ''; i.dispatchEvent(new Event('input'))");
-  await session.type("#unlock-password", MASTER);
+  await session.fill("#unlock-password", MASTER);
   await session.click("button[type=submit]");
   await session.waitForText("#empty-title", /Your vault is empty/, 20_000);
 });
@@ -64,19 +62,8 @@ test("the unlock screen in the dark theme", async () => {
   await session.screenshot("unlock-dark");
 });
 
-/**
- * Sets an input's value the way typing does (clears it first).
- * @param {string} selector
- * @param {string} value
- */
-async function fill(selector, value) {
-  await session.find(selector);
-  await session.execute(
-    "const el = document.querySelector(arguments[0]); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
-    [selector],
-  );
-  if (value) await session.type(selector, value);
-}
+/** @param {string} selector @param {string} value */
+const fill = (selector, value) => session.fill(selector, value);
 
 /**
  * Adds an item through the New item menu and the editor.

@@ -167,6 +167,20 @@ export class Session {
   }
 
   /**
+   * Sets an input's value the way typing does: waits for it, clears it, types `value`.
+   * @param {string} selector
+   * @param {string} value
+   */
+  async fill(selector, value) {
+    await this.find(selector);
+    await this.execute(
+      "const el = document.querySelector(arguments[0]); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true }));",
+      [selector],
+    );
+    if (value) await this.type(selector, value);
+  }
+
+  /**
    * Waits until the element's text matches.
    * @param {string} selector
    * @param {RegExp} pattern
