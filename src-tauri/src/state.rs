@@ -151,7 +151,8 @@ impl AppState {
     /// Locks if the vault is unlocked and idle for longer than the auto-lock setting; returns whether it did.
     pub fn lock_if_idle(&self, now: Instant) -> bool {
         let seconds = lock(&self.settings).auto_lock_seconds;
-        if seconds == 0 || !self.status().unlocked {
+        let unlocked = lock(&self.vault).as_ref().is_some_and(Vault::is_unlocked);
+        if seconds == 0 || !unlocked {
             return false;
         }
         let idle = now.saturating_duration_since(*lock(&self.last_activity));

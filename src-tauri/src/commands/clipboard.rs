@@ -1,12 +1,12 @@
 //! Copying an item's secrets from Rust, so they never pass through the web view to get there.
 
-use keyhaven_vault::item::{Item, ItemContent};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::State;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::commands::fields::{text_of, Field};
 use crate::error::CommandError;
 use crate::state::AppState;
 
@@ -32,19 +32,17 @@ pub struct Copied {
     pub clears_after_seconds: u32,
 }
 
-fn field_value(item: &Item, field: CopyField) -> Option<&str> {
-    let value = match (&item.content, field) {
-        (ItemContent::Login(login), CopyField::Username) => &login.username,
-        (ItemContent::Login(login), CopyField::Password) => &login.password,
-        (ItemContent::Login(login), CopyField::Custom { index }) => {
-            &login.custom_fields.get(usize::try_from(index).ok()?)?.value
+impl From<CopyField> for Field {
+    fn from(field: CopyField) -> Self {
+        match field {
+            CopyField::Username => Field::Username,
+            CopyField::Password => Field::Password,
+            CopyField::CardNumber => Field::CardNumber,
+            CopyField::SecurityCode => Field::SecurityCode,
+            CopyField::Email => Field::Email,
+            CopyField::Custom { index } => Field::Custom(index),
         }
-        (ItemContent::Card(card), CopyField::CardNumber) => &card.number,
-        (ItemContent::Card(card), CopyField::SecurityCode) => &card.security_code,
-        (ItemContent::Identity(identity), CopyField::Email) => &identity.email,
-        _ => return None,
-    };
-    Some(value.as_str()).filter(|v| !v.is_empty())
+    }
 }
 
 /// Copies one field of an item; the clipboard is cleared after the setting's delay if unchanged.
@@ -57,7 +55,11 @@ pub fn copy_item_field(
 ) -> Result<Copied, CommandError> {
     let value = state.with_unlocked(|vault| {
         let item = vault.get(id)?;
-        Ok(Zeroizing::new(field_value(&item, field).map(str::to_owned)))
+        Ok(Zeroizing::new(
+            text_of(&item, field.into())
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned),
+        ))
     })?;
     let value = value.as_deref().ok_or_else(|| {
         CommandError::new(

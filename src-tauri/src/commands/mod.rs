@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod clipboard;
+mod fields;
 pub mod generator;
 pub mod items;
 pub mod reveal;

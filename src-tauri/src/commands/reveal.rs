@@ -8,6 +8,7 @@ use tauri::State;
 use uuid::Uuid;
 use zeroize::Zeroize;
 
+use crate::commands::fields::{text_of, Field};
 use crate::error::CommandError;
 use crate::state::AppState;
 
@@ -73,23 +74,18 @@ pub fn masked(mut item: Item) -> Item {
     item
 }
 
-fn secret_of(item: &Item, field: SecretField) -> Option<String> {
-    let index = |i: u32| usize::try_from(i).ok();
-    let value = match (&item.content, field) {
-        (ItemContent::Login(login), SecretField::Password) => login.password.clone(),
-        (ItemContent::Login(login), SecretField::TotpSecret) => login.totp_secret.clone()?,
-        (ItemContent::Login(login), SecretField::Custom { index: i }) => {
-            login.custom_fields.get(index(i)?)?.value.clone()
+impl From<SecretField> for Field {
+    fn from(field: SecretField) -> Self {
+        match field {
+            SecretField::Password => Field::Password,
+            SecretField::TotpSecret => Field::TotpSecret,
+            SecretField::CardNumber => Field::CardNumber,
+            SecretField::SecurityCode => Field::SecurityCode,
+            SecretField::Notes => Field::Notes,
+            SecretField::Custom { index } => Field::Custom(index),
+            SecretField::PreviousPassword { index } => Field::PreviousPassword(index),
         }
-        (ItemContent::Card(card), SecretField::CardNumber) => card.number.clone(),
-        (ItemContent::Card(card), SecretField::SecurityCode) => card.security_code.clone(),
-        (ItemContent::SecureNote(note), SecretField::Notes) => note.notes.clone(),
-        (_, SecretField::PreviousPassword { index: i }) => {
-            item.password_history.get(index(i)?)?.password.clone()
-        }
-        _ => return None,
-    };
-    Some(value)
+    }
 }
 
 /// One item for its detail view, secrets masked.
@@ -115,6 +111,7 @@ pub fn reveal_item_field(
     field: SecretField,
 ) -> Result<String, CommandError> {
     let item = state.with_unlocked(|vault| vault.get(id))?;
-    secret_of(&item, field)
+    text_of(&item, field.into())
+        .map(str::to_owned)
         .ok_or_else(|| CommandError::new("no_such_field", "this item has no such secret field"))
 }
