@@ -13,9 +13,8 @@ APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
 .PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets clean-artifacts
 
 run: deps node-deps ui
-	cargo build $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli
-	@echo "Starting Keyhaven (the CLI is at $(CARGO_TARGET_DIR)/debug/keyhaven)"
-	$(APP_BIN)
+	cargo build $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli -p keyhaven-server
+	scripts/run.sh
 
 test: deps node-deps lint ui unit e2e
 
@@ -36,7 +35,7 @@ lint: node-deps
 unit: ui
 	cargo clippy --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
 	npm run test:ui
-	cargo test --workspace $(CARGO_FEATURES)
+	scripts/with-postgres.sh cargo test --workspace $(CARGO_FEATURES)
 
 e2e: ui
 	cargo test --workspace $(CARGO_FEATURES) --no-run

@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-daemon
   argon2 xclip dbus-bin xdotool imagemagick python3
+  postgresql postgresql-client
 )
 
 missing=()

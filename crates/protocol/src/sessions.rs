@@ -1,0 +1,77 @@
+//! Signing in, the SMS step, token refresh.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::accounts::SmsChallenge;
+use crate::devices::DeviceInfo;
+use crate::secret::Secret;
+
+/// Signs in with email and account password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignIn {
+    pub email: String,
+    pub password: Secret,
+    pub device: DeviceInfo,
+    /// Set when the person accepted a newer statement after `statement_acceptance_required`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_statement_version: Option<i64>,
+}
+
+/// What a sign-in led to: a session at once, or an SMS code to confirm first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SignInOutcome {
+    SignedIn(SessionGrant),
+    SmsRequired(SmsChallenge),
+}
+
+/// Confirms an SMS challenge with the code the person received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyCode {
+    pub code: Secret,
+}
+
+/// What a confirmed challenge led to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ChallengeOutcome {
+    /// Account creation or sign-in finished: the device is signed in.
+    SignedIn(SessionGrant),
+    /// A phone change finished.
+    PhoneChanged,
+}
+
+/// A device session: a short-lived access token and a rotating refresh token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionGrant {
+    pub account_id: Uuid,
+    pub email: String,
+    pub device_id: Uuid,
+    pub tokens: TokenPair,
+    /// True when another OS user of the same computer is connected to this account already:
+    /// both would share one vault.
+    pub other_os_user_connected: bool,
+}
+
+/// Bearer tokens: 256-bit random, base64url.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenPair {
+    pub access_token: Secret,
+    pub access_expires_in_seconds: u64,
+    pub refresh_token: Secret,
+    pub refresh_expires_in_seconds: u64,
+}
+
+/// Trades a refresh token for a new pair; the old refresh token stops working.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Refresh {
+    pub refresh_token: Secret,
+}

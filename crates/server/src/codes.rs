@@ -1,0 +1,228 @@
+//! SMS security codes (NIST 800-63B style): issuing with the resend limits, verifying with the
+//! try limit. A challenge ties a code to what it confirms: account creation, sign-in, phone change.
+
+use keyhaven_protocol::accounts::SmsChallenge;
+use keyhaven_protocol::devices::DeviceInfo;
+use keyhaven_protocol::error::ErrorCode;
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, AnyConnection, Transaction};
+
+use crate::clock::{ms, seconds_until};
+use crate::error::{ApiError, ApiResult};
+use crate::secrets::{new_id, new_sms_code};
+use crate::sms::mask_phone;
+use crate::state::AppState;
+use crate::store::{accounts, challenges, sms_sends};
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// What a confirmed code completes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "purpose", rename_all = "snake_case")]
+pub enum Purpose {
+    /// Activates a new account and signs this device in.
+    CreateAccount { device: DeviceInfo },
+    /// Signs this device in (2-step verification).
+    SignIn { device: DeviceInfo },
+    /// Makes this number the account's phone.
+    ChangePhone { phone: String },
+}
+
+impl Purpose {
+    fn key(&self) -> &'static str {
+        match self {
+            Self::CreateAccount { .. } => "create_account",
+            Self::SignIn { .. } => "sign_in",
+            Self::ChangePhone { .. } => "change_phone",
+        }
+    }
+}
+
+/// A challenge whose code was just confirmed, inside the transaction that finishes it.
+pub struct Confirmed {
+    pub account_id: String,
+    pub purpose: Purpose,
+    pub tx: Transaction<'static, Any>,
+}
+
+/// Sends a code to `phone` for `purpose`, replacing the account's earlier challenges of the
+/// same purpose.
+pub async fn issue(
+    state: &AppState,
+    account_id: &str,
+    phone: &str,
+    purpose: Purpose,
+) -> ApiResult<SmsChallenge> {
+    let now = state.now();
+    let id = new_id();
+    let code = new_sms_code();
+    let payload = serde_json::to_string(&purpose).map_err(ApiError::internal)?;
+    let mut tx = state.db.begin().await?;
+    lock_account(&mut tx, account_id).await?;
+    check_send_limits(state, &mut tx, account_id, phone, now).await?;
+    challenges::finish_all(&mut *tx, account_id, purpose.key(), now).await?;
+    let row = challenges::ChallengeRow {
+        id: id.clone(),
+        account_id: account_id.to_owned(),
+        purpose: purpose.key().to_owned(),
+        phone: phone.to_owned(),
+        code_hash: state.secret.code_hash(&id, &code),
+        attempts: 0,
+        payload,
+        expires_at: now + ms(state.config.sms.code_ttl_seconds),
+    };
+    challenges::insert(&mut *tx, &row, now).await?;
+    sms_sends::record(&mut tx, account_id, phone, now).await?;
+    tx.commit().await?;
+    deliver(state, phone, &code).await?;
+    Ok(challenge_view(state, &id, phone))
+}
+
+/// Sends a new code for a pending challenge, once the cooldown is over and within the hourly
+/// limits. A burned or expired challenge comes back to life this way.
+pub async fn resend(state: &AppState, challenge_id: &str) -> ApiResult<SmsChallenge> {
+    let now = state.now();
+    let row = challenges::pending(&state.db, challenge_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let code = new_sms_code();
+    let mut tx = state.db.begin().await?;
+    lock_account(&mut tx, &row.account_id).await?;
+    check_send_limits(state, &mut tx, &row.account_id, &row.phone, now).await?;
+    let expires_at = now + ms(state.config.sms.code_ttl_seconds);
+    let code_hash = state.secret.code_hash(&row.id, &code);
+    challenges::replace_code(&mut *tx, &row.id, &code_hash, expires_at).await?;
+    sms_sends::record(&mut tx, &row.account_id, &row.phone, now).await?;
+    tx.commit().await?;
+    deliver(state, &row.phone, &code).await?;
+    Ok(challenge_view(state, &row.id, &row.phone))
+}
+
+/// Checks a code. Every try counts, right or wrong; the caller completes the purpose inside
+/// the returned transaction and commits it.
+pub async fn confirm(state: &AppState, challenge_id: &str, code: &str) -> ApiResult<Confirmed> {
+    let now = state.now();
+    let max = i64::from(state.config.sms.max_attempts);
+    let mut tx = state.db.begin().await?;
+    let row = challenges::count_attempt(&mut *tx, challenge_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let refused = if row.attempts > max {
+        Some(burned())
+    } else if now >= row.expires_at {
+        Some(ApiError::new(
+            ErrorCode::SmsCodeExpired,
+            "This code has expired. Ask for a new one.",
+        ))
+    } else if !state
+        .secret
+        .code_matches(&row.id, code.trim(), &row.code_hash)
+    {
+        let tries_left = u32::try_from(max - row.attempts).unwrap_or(0);
+        Some(if tries_left == 0 {
+            burned()
+        } else {
+            ApiError {
+                tries_left: Some(tries_left),
+                ..ApiError::new(
+                    ErrorCode::SmsCodeInvalid,
+                    format!("That code is not right. {tries_left} tries left."),
+                )
+            }
+        })
+    } else {
+        None
+    };
+    if let Some(error) = refused {
+        tx.commit().await?;
+        return Err(error);
+    }
+    let purpose: Purpose = serde_json::from_str(&row.payload).map_err(ApiError::internal)?;
+    challenges::finish(&mut *tx, &row.id, now).await?;
+    Ok(Confirmed {
+        account_id: row.account_id,
+        purpose,
+        tx,
+    })
+}
+
+async fn lock_account(tx: &mut AnyConnection, account_id: &str) -> ApiResult<()> {
+    if accounts::lock_for_sms(&mut *tx, account_id).await? {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}
+
+async fn check_send_limits(
+    state: &AppState,
+    tx: &mut AnyConnection,
+    account_id: &str,
+    phone: &str,
+    now: i64,
+) -> ApiResult<()> {
+    let sms = &state.config.sms;
+    if let Some(last) = sms_sends::last_send(&mut *tx, account_id, phone).await? {
+        let allowed_at = last + ms(sms.resend_cooldown_seconds);
+        if now < allowed_at {
+            let wait = seconds_until(now, allowed_at);
+            return Err(ApiError::retry_after(
+                ErrorCode::SmsResendTooSoon,
+                format!("A code was sent a moment ago. You can ask for a new one in {wait} s."),
+                wait,
+            ));
+        }
+    }
+    for by_phone in [false, true] {
+        let key = if by_phone { phone } else { account_id };
+        let (count, oldest) = sms_sends::in_last_hour(&mut *tx, by_phone, key, now).await?;
+        if count >= i64::from(sms.max_per_hour) {
+            let wait = seconds_until(now, oldest.unwrap_or(now) + HOUR_MS);
+            return Err(ApiError::retry_after(
+                ErrorCode::SmsHourlyLimit,
+                format!(
+                    "Too many codes were sent in the last hour. Try again in {} min.",
+                    wait.div_ceil(60)
+                ),
+                wait,
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn deliver(state: &AppState, phone: &str, code: &str) -> ApiResult<()> {
+    state.sms.send(phone, code).await.map_err(|error| {
+        tracing::warn!(to = %mask_phone(phone), %error, "SMS delivery failed");
+        ApiError::new(
+            ErrorCode::SmsDeliveryFailed,
+            "The text message could not be sent. Try again in a minute.",
+        )
+    })
+}
+
+fn challenge_view(state: &AppState, id: &str, phone: &str) -> SmsChallenge {
+    SmsChallenge {
+        challenge_id: id.to_owned(),
+        phone_hint: mask_phone(phone),
+        expires_in_seconds: state.config.sms.code_ttl_seconds,
+        resend_after_seconds: state.config.sms.resend_cooldown_seconds,
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::ChallengeNotFound,
+        "This confirmation is no longer pending. Start again.",
+    )
+}
+
+fn burned() -> ApiError {
+    ApiError {
+        tries_left: Some(0),
+        ..ApiError::new(
+            ErrorCode::SmsCodeBurned,
+            "Too many wrong codes: this one no longer works. Ask for a new code.",
+        )
+    }
+}

@@ -1,0 +1,365 @@
+//! Every setting of the service and its default, in one place.
+//!
+//! Sources, later ones winning: the defaults below, a TOML file (`--config` or
+//! `KEYHAVEN_SERVER_CONFIG`), then environment variables `KEYHAVEN_SERVER_<KEY>` where nested
+//! keys are joined by `__` (`KEYHAVEN_SERVER_SMS__PROVIDER=twilio`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+const ENV_PREFIX: &str = "KEYHAVEN_SERVER_";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite file, the SMS outbox and the server secret live by default.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/keyhaven.db`.
+    pub database_url: String,
+    /// Connections in the database pool.
+    pub database_max_connections: u32,
+    /// HMAC key for SMS codes, 64 hex digits; empty means read or create `<data_dir>/server-secret`.
+    /// Set the same value on every node when several share one PostgreSQL database.
+    pub server_secret: String,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM); otherwise plain HTTP.
+    pub tls: Option<TlsConfig>,
+    /// The Web-Portal Statement published when the database has none.
+    pub statement_file: Option<PathBuf>,
+    pub passwords: PasswordConfig,
+    pub sessions: SessionConfig,
+    pub sign_in: SignInLimits,
+    pub sms: SmsConfig,
+}
+
+/// A certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Argon2id cost of account password hashes (the server's own, unrelated to the vault's).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Shortest accepted account password, in characters.
+    pub min_length: usize,
+}
+
+/// Token lifetimes.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    pub access_token_seconds: u64,
+    pub refresh_token_seconds: u64,
+}
+
+/// Sign-in throttling, kept in the database so that every node sees the same counts.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignInLimits {
+    /// Sign-in attempts per client address within `per_ip_window_seconds`.
+    pub per_ip_attempts: u32,
+    pub per_ip_window_seconds: u64,
+    /// Failed attempts per account (email) within `per_account_window_seconds`.
+    pub per_account_failures: u32,
+    pub per_account_window_seconds: u64,
+}
+
+/// SMS security codes and the provider that delivers them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    pub provider: SmsProviderKind,
+    /// JSON-lines file of the outbox provider; empty means `<data_dir>/sms-outbox.jsonl`.
+    pub outbox_path: Option<PathBuf>,
+    pub code_ttl_seconds: u64,
+    pub max_attempts: u32,
+    pub resend_cooldown_seconds: u64,
+    /// Codes per hour, counted per account and per phone number separately.
+    pub max_per_hour: u32,
+    pub twilio: Option<TwilioConfig>,
+}
+
+/// Which SMS provider sends codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsProviderKind {
+    /// Appends to a file and logs a masked line: self-hosting and tests.
+    Outbox,
+    /// A Twilio-Verify-compatible HTTP API.
+    Twilio,
+}
+
+/// A Twilio-Verify-compatible endpoint (`{base_url}/v2/Services/{service_sid}/Verifications`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwilioConfig {
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    pub service_sid: String,
+}
+
+impl std::fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("base_url", &self.base_url)
+            .field("account_sid", &self.account_sid)
+            .field("service_sid", &self.service_sid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            data_dir: PathBuf::from("keyhaven-server-data"),
+            database_url: String::new(),
+            database_max_connections: 8,
+            server_secret: String::new(),
+            max_body_bytes: 4 * 1024 * 1024,
+            trust_forwarded_for: false,
+            tls: None,
+            statement_file: None,
+            passwords: PasswordConfig::default(),
+            sessions: SessionConfig::default(),
+            sign_in: SignInLimits::default(),
+            sms: SmsConfig::default(),
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        // OWASP's Argon2id recommendation: m = 19 MiB, t = 2, p = 1.
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+            min_length: 10,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            access_token_seconds: 15 * 60,
+            refresh_token_seconds: 30 * 24 * 60 * 60,
+        }
+    }
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        Self {
+            per_ip_attempts: 100,
+            per_ip_window_seconds: 15 * 60,
+            per_account_failures: 10,
+            per_account_window_seconds: 15 * 60,
+        }
+    }
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            provider: SmsProviderKind::Outbox,
+            outbox_path: None,
+            code_ttl_seconds: 10 * 60,
+            max_attempts: 5,
+            resend_cooldown_seconds: 60,
+            max_per_hour: 5,
+            twilio: None,
+        }
+    }
+}
+
+/// A configuration that cannot be read or makes no sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then the TOML file if given, then `KEYHAVEN_SERVER_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        apply_env(&mut table, std::env::vars())?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that would make the service insecure or unusable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if self.sms.max_attempts == 0 || self.sms.max_per_hour == 0 {
+            return invalid("sms.max_attempts and sms.max_per_hour must be at least 1");
+        }
+        if self.sms.code_ttl_seconds == 0 || self.sessions.access_token_seconds == 0 {
+            return invalid("lifetimes must be at least one second");
+        }
+        if self.sms.provider == SmsProviderKind::Twilio && self.sms.twilio.is_none() {
+            return invalid("sms.provider = \"twilio\" needs an [sms.twilio] section");
+        }
+        if self.passwords.min_length < 8 {
+            return invalid("passwords.min_length must be at least 8");
+        }
+        if !self.server_secret.is_empty() && decode_secret(&self.server_secret).is_none() {
+            return invalid("server_secret must be 64 hex digits");
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("keyhaven.db").display()
+            )
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The outbox file of the outbox SMS provider.
+    pub fn outbox_path(&self) -> PathBuf {
+        self.sms
+            .outbox_path
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("sms-outbox.jsonl"))
+    }
+}
+
+/// Parses a 64-hex-digit server secret.
+pub fn decode_secret(hex_text: &str) -> Option<[u8; 32]> {
+    let bytes = hex::decode(hex_text.trim()).ok()?;
+    bytes.try_into().ok()
+}
+
+/// Folds `KEYHAVEN_SERVER_A__B=value` into `table.a.b`; numbers and booleans keep their type.
+fn apply_env(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    for (name, value) in vars {
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if key == "CONFIG" {
+            continue;
+        }
+        let path: Vec<String> = key.split("__").map(str::to_ascii_lowercase).collect();
+        let mut node = &mut *table;
+        for part in &path[..path.len() - 1] {
+            let entry = node
+                .entry(part.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            node = entry
+                .as_table_mut()
+                .ok_or_else(|| ConfigError::Invalid(format!("{name}: {part} is not a section")))?;
+        }
+        let leaf = path.last().cloned().unwrap_or_default();
+        node.insert(leaf, env_value(&value));
+    }
+    Ok(())
+}
+
+fn env_value(text: &str) -> toml::Value {
+    if let Ok(number) = text.parse::<i64>() {
+        toml::Value::Integer(number)
+    } else if let Ok(flag) = text.parse::<bool>() {
+        toml::Value::Boolean(flag)
+    } else {
+        toml::Value::String(text.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(toml_text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = toml_text.parse().unwrap();
+        let vars = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        apply_env(&mut table, vars)?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    #[test]
+    fn defaults_follow_the_issue() {
+        let config = Config::default();
+        assert_eq!(config.sms.code_ttl_seconds, 600);
+        assert_eq!(config.sms.max_attempts, 5);
+        assert_eq!(config.sms.resend_cooldown_seconds, 60);
+        assert_eq!(config.sms.max_per_hour, 5);
+        assert_eq!(config.sessions.access_token_seconds, 900);
+        assert_eq!(config.sessions.refresh_token_seconds, 30 * 86_400);
+        assert!(config.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file_with_typed_values() {
+        let config = from(
+            "listen = \"127.0.0.1:1\"\n[sms]\nmax_per_hour = 3\n",
+            &[
+                ("KEYHAVEN_SERVER_SMS__MAX_PER_HOUR", "7"),
+                ("KEYHAVEN_SERVER_TRUST_FORWARDED_FOR", "true"),
+                ("KEYHAVEN_SERVER_DATABASE_URL", "postgres://x@127.0.0.1/db"),
+                ("UNRELATED", "1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.sms.max_per_hour, 7);
+        assert!(config.trust_forwarded_for);
+        assert_eq!(config.database_url(), "postgres://x@127.0.0.1/db");
+        assert_eq!(config.listen.port(), 1);
+    }
+
+    #[test]
+    fn unknown_keys_and_unsafe_values_are_refused() {
+        assert!(from("lisen = \"127.0.0.1:1\"", &[]).is_err());
+        assert!(from("[sms]\nmax_attempts = 0", &[]).is_err());
+        assert!(from("[sms]\nprovider = \"twilio\"", &[]).is_err());
+        assert!(from("server_secret = \"abc\"", &[]).is_err());
+    }
+}

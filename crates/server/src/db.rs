@@ -1,0 +1,70 @@
+//! The database: one pool over SQLite or PostgreSQL, chosen by the URL, and its migrations.
+//!
+//! Queries are written once in the SQL both engines understand (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`); only the schema files differ, under `migrations/sqlite` and
+//! `migrations/postgres`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The two engines the service runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a database URL names.
+    pub fn of(url: &str) -> Result<Self, sqlx::Error> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(sqlx::Error::Configuration(
+                "database_url must start with sqlite: or postgres://".into(),
+            ))
+        }
+    }
+}
+
+/// Opens the pool; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+pub async fn connect(url: &str, max_connections: u32) -> Result<AnyPool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let engine = Engine::of(url)?;
+    let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+    AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                if engine == Engine::Sqlite {
+                    connection
+                        .execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+}
+
+/// Brings the schema up to date.
+pub async fn migrate(pool: &AnyPool, url: &str) -> Result<(), sqlx::migrate::MigrateError> {
+    match Engine::of(url)? {
+        Engine::Sqlite => SQLITE_MIGRATIONS.run(pool).await,
+        Engine::Postgres => POSTGRES_MIGRATIONS.run(pool).await,
+    }
+}

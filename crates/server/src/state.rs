@@ -1,0 +1,69 @@
+//! What every request handler shares: the database, the configuration, the SMS provider, the
+//! clock, the code secret and the revision announcements.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use sqlx::AnyPool;
+use tokio::sync::broadcast;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::secrets::ServerSecret;
+use crate::sms::SmsProvider;
+
+/// A vault revision that moved, announced to the account's other devices.
+#[derive(Debug, Clone)]
+pub struct VaultEvent {
+    pub account_id: String,
+    pub device_id: String,
+    pub revision: i64,
+}
+
+/// Cheap to clone; handlers receive it through axum's `State`.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The shared parts behind [`AppState`].
+pub struct Shared {
+    pub db: AnyPool,
+    pub config: Config,
+    pub sms: Box<dyn SmsProvider>,
+    pub clock: Clock,
+    pub secret: ServerSecret,
+    pub events: broadcast::Sender<VaultEvent>,
+}
+
+impl AppState {
+    /// Bundles the parts.
+    pub fn new(
+        db: AnyPool,
+        config: Config,
+        sms: Box<dyn SmsProvider>,
+        clock: Clock,
+        secret: ServerSecret,
+    ) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        Self(Arc::new(Shared {
+            db,
+            config,
+            sms,
+            clock,
+            secret,
+            events,
+        }))
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

@@ -1,0 +1,11 @@
+//! Storage, one module per table. Functions take any executor (the pool or a transaction) and
+//! speak SQL that SQLite and PostgreSQL both run; times are Unix milliseconds.
+
+pub mod accounts;
+pub mod challenges;
+pub mod devices;
+pub mod sign_in_attempts;
+pub mod sms_sends;
+pub mod statements;
+pub mod tokens;
+pub mod vault;

@@ -1,0 +1,141 @@
+//! `access_tokens` and `refresh_tokens`: only hashes, each bound to one device.
+
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+/// Who an access token speaks for.
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenOwner {
+    pub device_id: String,
+    pub account_id: String,
+    pub expires_at: i64,
+}
+
+/// Stores a new access token hash.
+pub async fn insert_access<'c>(
+    db: impl Executor<'c, Database = Any>,
+    hash: &str,
+    owner: &TokenOwner,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO access_tokens (token_hash, device_id, account_id, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash)
+        .bind(&owner.device_id)
+        .bind(&owner.account_id)
+        .bind(owner.expires_at)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// Stores a new refresh token hash.
+pub async fn insert_refresh<'c>(
+    db: impl Executor<'c, Database = Any>,
+    hash: &str,
+    owner: &TokenOwner,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, device_id, account_id, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash)
+        .bind(&owner.device_id)
+        .bind(&owner.account_id)
+        .bind(owner.expires_at)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
+/// The owner of an unexpired access token.
+pub async fn access_owner<'c>(
+    db: impl Executor<'c, Database = Any>,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<TokenOwner>> {
+    sqlx::query_as("SELECT device_id, account_id, expires_at FROM access_tokens WHERE token_hash = $1 AND expires_at > $2")
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(db)
+        .await
+}
+
+/// What presenting a refresh token found.
+pub enum RefreshUse {
+    /// A live token, now rotated (it never works again).
+    Rotated(TokenOwner),
+    /// A token that was rotated before: someone replays it.
+    Reused {
+        device_id: String,
+        account_id: String,
+    },
+    /// Unknown or expired.
+    Invalid,
+}
+
+/// Rotates a refresh token atomically: only one caller can ever win it.
+pub async fn rotate_refresh(
+    db: &mut AnyConnection,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<RefreshUse> {
+    let won: Option<TokenOwner> = sqlx::query_as(
+        "UPDATE refresh_tokens SET rotated_at = $2 \
+         WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2 \
+         RETURNING device_id, account_id, expires_at",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(&mut *db)
+    .await?;
+    if let Some(owner) = won {
+        return Ok(RefreshUse::Rotated(owner));
+    }
+    let replayed: Option<(String, String)> = sqlx::query_as(
+        "SELECT device_id, account_id FROM refresh_tokens WHERE token_hash = $1 AND rotated_at IS NOT NULL",
+    )
+    .bind(hash)
+    .fetch_optional(&mut *db)
+    .await?;
+    Ok(match replayed {
+        Some((device_id, account_id)) => RefreshUse::Reused {
+            device_id,
+            account_id,
+        },
+        None => RefreshUse::Invalid,
+    })
+}
+
+/// Deletes every token of a device: it is signed out everywhere at once.
+pub async fn delete_for_device(db: &mut AnyConnection, device_id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM access_tokens WHERE device_id = $1")
+        .bind(device_id)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM refresh_tokens WHERE device_id = $1")
+        .bind(device_id)
+        .execute(&mut *db)
+        .await
+        .map(drop)
+}
+
+/// Deletes every token of an account.
+pub async fn delete_for_account(db: &mut AnyConnection, account_id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM access_tokens WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM refresh_tokens WHERE account_id = $1")
+        .bind(account_id)
+        .execute(&mut *db)
+        .await
+        .map(drop)
+}
+
+/// Forgets expired tokens (rotated refresh tokens are kept until expiry to catch replays).
+pub async fn prune(db: &mut AnyConnection, now: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM refresh_tokens WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *db)
+        .await
+        .map(drop)
+}

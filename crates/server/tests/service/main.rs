@@ -1,0 +1,12 @@
+//! The Keyhaven Account service end to end over HTTP, on SQLite and on PostgreSQL: every rule of
+//! accounts, SMS codes, sessions, devices and vault sync, by name.
+
+mod common;
+
+mod accounts;
+mod api;
+mod devices;
+mod dumps;
+mod sessions;
+mod sms;
+mod vault;
