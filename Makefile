@@ -10,7 +10,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_FEATURES := --features keyhaven/custom-protocol
 APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
 
-.PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets clean-artifacts
+.PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets server-budgets clean-artifacts
 
 run: deps node-deps ui
 	cargo build $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli -p keyhaven-server
@@ -60,3 +60,12 @@ budgets: deps node-deps ui
 	EMPTY_APP_BIN=$(CARGO_TARGET_DIR)/release/empty-tauri \
 	NO_AT_BRIDGE=1 xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
 	  dbus-run-session -- node scripts/measure-budgets.mjs
+
+# Issue #4's budgets: the sync API under load on loopback, SQLite then PostgreSQL (durable
+# commits). Writes artifacts/server-budgets.jsonl; fails when a figure is under its budget.
+server-budgets: deps
+	cargo build --release -p keyhaven-server --example load
+	mkdir -p artifacts
+	$(CARGO_TARGET_DIR)/release/examples/load sqlite | tee artifacts/server-budgets.jsonl
+	KEYHAVEN_PG_FSYNC=on scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/examples/load postgres \
+	  | tee -a artifacts/server-budgets.jsonl

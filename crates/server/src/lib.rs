@@ -66,8 +66,11 @@ pub async fn start(
     clock: Clock,
     sms: Option<Box<dyn SmsProvider>>,
 ) -> Result<AppState, StartError> {
+    // One TLS crypto provider (ring) for the carrier client and the HTTPS listener.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     create_private_dir(&config)?;
     let url = config.database_url();
+    db::create_private_sqlite_file(&url).map_err(io("database file"))?;
     let db = db::connect(&url, config.database_max_connections).await?;
     db::migrate(&db, &url).await?;
     if store::statements::current(&db).await?.is_none() {
@@ -126,7 +129,6 @@ pub async fn serve(
             }
         }
         Some(tls) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
             let rustls_config =
                 axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                     .await
@@ -161,7 +163,8 @@ fn create_private_dir(config: &Config) -> Result<(), StartError> {
 /// Every ten minutes: forget expired tokens, old sign-in attempts and finished challenges.
 fn spawn_maintenance(state: AppState) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(600));
+        let period = Duration::from_secs(600);
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             every.tick().await;
             if let Err(error) = maintain(&state).await {

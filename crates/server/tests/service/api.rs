@@ -158,7 +158,6 @@ async fn serves_https_with_a_configured_certificate() {
         state,
         std::future::pending(),
     ));
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let root = reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap();
     let client = reqwest::Client::builder()
         .tls_certs_only([root])
@@ -173,4 +172,22 @@ async fn serves_https_with_a_configured_certificate() {
     assert_eq!(response.status(), StatusCode::OK);
     let plain = reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await;
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outbox_and_secret_are_private_to_the_service_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start(Engine::Sqlite).await;
+    server
+        .begin_account("ada@example.com", PHONE, &device("l", "m", "u"))
+        .await;
+    let mode =
+        |path: std::path::PathBuf| std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(server.dir.path().join("test.db")), 0o600);
+    assert_eq!(mode(server.state.config.data_dir.clone()), 0o700);
+    assert_eq!(
+        mode(server.state.config.data_dir.join("server-secret")),
+        0o600
+    );
+    assert_eq!(mode(server.outbox_path()), 0o600);
 }

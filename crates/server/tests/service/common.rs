@@ -105,7 +105,6 @@ impl TestServer {
                 .await
                 .expect("serve");
         });
-        let _ = rustls::crypto::ring::default_provider().install_default();
         Self {
             engine,
             base: format!("http://{address}"),
