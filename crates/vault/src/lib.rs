@@ -11,6 +11,7 @@ pub mod crypto;
 mod error;
 pub mod generator;
 pub mod item;
+pub mod merge;
 pub mod paths;
 pub mod search;
 mod store;
