@@ -204,7 +204,9 @@ const median = (/** @type {number[]} */ values) => quantile(values, 0.5);
 const report = {
   rounds: ROUNDS,
   idle_ms_before_pss: IDLE_MS,
-  startup_ms: Object.fromEntries(Object.entries(startup).map(([k, v]) => [k, { median: median(v.readyMs), p90: quantile(v.readyMs, 0.9) }])),
+  startup_ms: Object.fromEntries(
+    Object.entries(startup).map(([k, v]) => [k, { median: median(v.readyMs), p90: quantile(v.readyMs, 0.9), samples: v.readyMs.map(Math.round) }]),
+  ),
   pss_mib: Object.fromEntries(Object.entries(startup).map(([k, v]) => [k, median(v.pssKiB) / 1024])),
   search_10k_ms: {
     samples: ready.length,

@@ -137,6 +137,8 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
 /// A second launch only brings the running app's window forward (`--quick-search`: the
 /// quick-search window, for a desktop keyboard shortcut).
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    prefer_software_compositing();
     let vault_path = match keyhaven_vault::paths::default_vault_path() {
         Ok(path) => path,
         Err(err) => {
@@ -160,5 +162,17 @@ pub fn run() {
             eprintln!("keyhaven: the app could not start: {err}");
             std::process::exit(1);
         }
+    }
+}
+
+/// Turns WebKitGTK's GPU compositing off unless the user chose (`WEBKIT_DISABLE_COMPOSITING_MODE=0`
+/// keeps it). The UI needs no GPU layers, and where GL is software (no GPU, VMs, remote
+/// desktops) compositing cost ~230 ms of every start and ~60 MiB (`make budgets`); some
+/// drivers also show blank windows with it. Runs first in `main`, before any other thread.
+#[cfg(target_os = "linux")]
+fn prefer_software_compositing() {
+    const VARIABLE: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(VARIABLE).is_none() {
+        std::env::set_var(VARIABLE, "1");
     }
 }
