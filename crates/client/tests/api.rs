@@ -66,6 +66,19 @@ fn device(name: &str) -> DeviceInfo {
     }
 }
 
+fn vault_request() -> CreateVault {
+    CreateVault {
+        vault_id: Uuid::new_v4(),
+        wrapped_vault_key: Bytes(vec![1; 60]),
+        salt: Bytes(vec![2; 16]),
+        kdf: KdfParams {
+            memory_kib: 65_536,
+            iterations: 3,
+            parallelism: 4,
+        },
+    }
+}
+
 async fn account(service: &Service) -> SessionGrant {
     let statement = service.client.statement().await.unwrap();
     let request = CreateAccount {
@@ -101,16 +114,7 @@ async fn account_session_and_vault_calls_round_trip() {
         service.client.devices(token).await.unwrap().devices.len(),
         1
     );
-    let vault = CreateVault {
-        vault_id: Uuid::new_v4(),
-        wrapped_vault_key: Bytes(vec![1; 60]),
-        salt: Bytes(vec![2; 16]),
-        kdf: KdfParams {
-            memory_kib: 65_536,
-            iterations: 3,
-            parallelism: 4,
-        },
-    };
+    let vault = vault_request();
     assert_eq!(
         service
             .client
@@ -230,16 +234,7 @@ async fn revision_events_stream_from_the_service() {
     let service = service().await;
     let grant = account(&service).await;
     let token = &grant.tokens.access_token;
-    let vault = CreateVault {
-        vault_id: Uuid::new_v4(),
-        wrapped_vault_key: Bytes(vec![1; 60]),
-        salt: Bytes(vec![2; 16]),
-        kdf: KdfParams {
-            memory_kib: 65_536,
-            iterations: 3,
-            parallelism: 4,
-        },
-    };
+    let vault = vault_request();
     service.client.create_vault(token, &vault).await.unwrap();
     let mut events = Box::pin(service.client.events(token).await.unwrap());
     let first = tokio::time::timeout(std::time::Duration::from_secs(5), events.next())
