@@ -1,6 +1,6 @@
 // A minimal W3C WebDriver client for driving the real app through tauri-driver.
-import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { closeSync, mkdirSync, mkdtempSync, openSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -206,18 +206,27 @@ export class Session {
   }
 
   /**
-   * Saves a PNG of the window under KEYHAVEN_SCREENSHOTS and returns its path.
+   * Saves a PNG of the main window, as the X server shows it, under KEYHAVEN_SCREENSHOTS and
+   * returns its path. The pixels come from X (ImageMagick `import`), not from WebDriver: without
+   * GPU compositing (the app's default) WebKitWebDriver's snapshot waits for a repaint that an
+   * idle page may never do.
    * @param {string} name
+   * @param {string} windowTitle
    */
-  async screenshot(name) {
+  async screenshot(name, windowTitle = "Keyhaven") {
     await this.request("POST", "/execute/async", {
       script: "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
       args: [],
     });
-    const png = await this.request("GET", "/screenshot");
     const dir = process.env.KEYHAVEN_SCREENSHOTS ?? path.join(process.cwd(), "artifacts", "screenshots");
     const file = path.join(dir, `${name}.png`);
-    writeFileSync(file, Buffer.from(png, "base64"));
+    const ids = execFileSync("xdotool", ["search", "--onlyvisible", "--name", `^${windowTitle}$`], {
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    const id = ids.trim().split("\n")[0];
+    if (!id) throw new Error(`no visible window named ${windowTitle} to take a screenshot of`);
+    execFileSync("import", ["-window", id, file], { timeout: 20_000 });
     return file;
   }
 
