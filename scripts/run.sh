@@ -4,13 +4,12 @@
 set -euo pipefail
 
 TARGET=${CARGO_TARGET_DIR:-/var/tmp/keyhaven-target}/debug
-DATA=${KEYHAVEN_SERVER_DATA:-${XDG_DATA_HOME:-$HOME/.local/share}/keyhaven-server}
-export KEYHAVEN_SERVER_DATA_DIR="$DATA"
+export KEYHAVEN_SERVER_DATA_DIR=${KEYHAVEN_SERVER_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/keyhaven-server}
 export KEYHAVEN_SERVER_LISTEN=${KEYHAVEN_SERVER_LISTEN:-127.0.0.1:8787}
 
 "$TARGET/keyhaven-server" serve &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
-echo "Keyhaven Account service on http://$KEYHAVEN_SERVER_LISTEN (data and SMS outbox in $DATA/sms-outbox.jsonl)"
+echo "Keyhaven Account service on http://$KEYHAVEN_SERVER_LISTEN (SMS codes in $KEYHAVEN_SERVER_DATA_DIR/sms-outbox.jsonl)"
 echo "Starting Keyhaven (the CLI is at $TARGET/keyhaven)"
 "$TARGET/keyhaven-desktop"
