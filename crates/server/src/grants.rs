@@ -113,18 +113,21 @@ async fn issue_tokens(
         account_id: account_id.to_owned(),
         expires_at: now + ms(lifetime),
     };
-    tokens::insert_access(
-        &mut *db,
-        &token_hash(&access),
-        &owner(sessions.access_token_seconds),
-    )
-    .await?;
-    tokens::insert_refresh(
-        &mut *db,
-        &token_hash(&refresh),
-        &owner(sessions.refresh_token_seconds),
-    )
-    .await?;
+    let kinds = [
+        (
+            tokens::TokenKind::Access,
+            &access,
+            sessions.access_token_seconds,
+        ),
+        (
+            tokens::TokenKind::Refresh,
+            &refresh,
+            sessions.refresh_token_seconds,
+        ),
+    ];
+    for (kind, token, lifetime) in kinds {
+        tokens::insert(&mut *db, kind, &token_hash(token), &owner(lifetime)).await?;
+    }
     Ok(TokenPair {
         access_token: Secret::new(access.as_str()),
         access_expires_in_seconds: sessions.access_token_seconds,

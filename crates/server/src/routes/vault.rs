@@ -208,7 +208,7 @@ pub async fn events(
     let first = vault::revision(&state.db, &authed.account_id)
         .await?
         .ok_or_else(no_vault)?;
-    let mut poll = tokio::time::interval(EVENT_POLL);
+    let mut poll = tokio::time::interval_at(tokio::time::Instant::now() + EVENT_POLL, EVENT_POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let start = (state, authed, receiver, poll, None::<i64>, first);
     let stream = stream::unfold(

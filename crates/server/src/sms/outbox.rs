@@ -27,7 +27,7 @@ impl SmsProvider for Outbox {
         let line = serde_json::json!({
             "to": phone,
             "code": code,
-            "text": format!("Your Keyhaven security code is {code}. It expires in 10 minutes."),
+            "text": format!("Your Keyhaven security code is {code}. Never share it."),
         })
         .to_string();
         let _guard = self.lock.lock().await;

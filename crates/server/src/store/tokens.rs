@@ -10,29 +10,29 @@ pub struct TokenOwner {
     pub expires_at: i64,
 }
 
-/// Stores a new access token hash.
-pub async fn insert_access<'c>(
-    db: impl Executor<'c, Database = Any>,
-    hash: &str,
-    owner: &TokenOwner,
-) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO access_tokens (token_hash, device_id, account_id, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(hash)
-        .bind(&owner.device_id)
-        .bind(&owner.account_id)
-        .bind(owner.expires_at)
-        .execute(db)
-        .await
-        .map(drop)
+/// The two kinds of bearer token, each in its own table.
+#[derive(Debug, Clone, Copy)]
+pub enum TokenKind {
+    Access,
+    Refresh,
 }
 
-/// Stores a new refresh token hash.
-pub async fn insert_refresh<'c>(
+/// Stores a new token hash for its owner.
+pub async fn insert<'c>(
     db: impl Executor<'c, Database = Any>,
+    kind: TokenKind,
     hash: &str,
     owner: &TokenOwner,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO refresh_tokens (token_hash, device_id, account_id, expires_at) VALUES ($1, $2, $3, $4)")
+    let sql = match kind {
+        TokenKind::Access => {
+            "INSERT INTO access_tokens (token_hash, device_id, account_id, expires_at) VALUES ($1, $2, $3, $4)"
+        }
+        TokenKind::Refresh => {
+            "INSERT INTO refresh_tokens (token_hash, device_id, account_id, expires_at) VALUES ($1, $2, $3, $4)"
+        }
+    };
+    sqlx::query(sql)
         .bind(hash)
         .bind(&owner.device_id)
         .bind(&owner.account_id)
