@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::item::{Card, Identity, ItemContent, ItemDraft, ItemKind, Login, SecureNote};
-use keyhaven_vault::Vault;
+use keyhaven_vault::{KeyMaterial, Vault, VaultError};
 use tempfile::TempDir;
 
 const PW: &[u8] = b"correct horse battery staple";
@@ -437,4 +437,60 @@ fn an_item_type_from_a_newer_keyhaven_unlocks_lists_and_survives_an_edit() {
         content,
         serde_json::json!({"type": "passkey", "rp_id": "bank.example", "credential": {"alg": -7}})
     );
+}
+
+#[test]
+fn a_second_device_creates_the_same_vault_from_its_key_material() {
+    let dir = TempDir::new().unwrap();
+    let first = Vault::create(&vault_path(&dir), PW, FAST).unwrap();
+    let material = first.key_material();
+    assert_eq!(material.vault_id, first.id());
+    assert_eq!(material.kdf, FAST);
+    assert_eq!(material.salt.len(), 16);
+
+    let second_path = dir.path().join("second.sqlite");
+    let mut second = Vault::create_from_key_material(&second_path, PW, &material).unwrap();
+    assert!(second.is_unlocked());
+    assert_eq!(second.key_material(), material);
+    let item = second.add(login("GitHub", "ada", "pw")).unwrap();
+    drop(second);
+    let mut reopened = Vault::open(&second_path).unwrap();
+    reopened.unlock(PW).unwrap();
+    assert_eq!(reopened.get(item.id).unwrap().title, "GitHub");
+}
+
+#[test]
+fn key_material_with_a_wrong_password_or_weak_parameters_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let material = Vault::create(&vault_path(&dir), PW, FAST)
+        .unwrap()
+        .key_material();
+    let path = dir.path().join("second.sqlite");
+    let wrong = Vault::create_from_key_material(&path, b"not the master password", &material);
+    assert!(
+        matches!(wrong, Err(VaultError::WrongMasterPassword)),
+        "{wrong:?}"
+    );
+    assert!(!path.exists());
+    let weak = KeyMaterial {
+        kdf: KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..material.clone()
+    };
+    assert!(matches!(
+        Vault::create_from_key_material(&path, PW, &weak),
+        Err(VaultError::WeakKdfParams(_))
+    ));
+    let swapped = KeyMaterial {
+        vault_id: uuid::Uuid::new_v4(),
+        ..material
+    };
+    assert!(matches!(
+        Vault::create_from_key_material(&path, PW, &swapped),
+        Err(VaultError::WrongMasterPassword)
+    ));
+    assert!(!path.exists());
 }

@@ -32,6 +32,16 @@ struct Header {
     wrapped_vault_key: Vec<u8>,
 }
 
+/// A vault's key material as the account service stores it: the vault id, the KDF parameters and
+/// salt, and the vault key wrapped under the key-encryption key. Useless without the master password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMaterial {
+    pub vault_id: Uuid,
+    pub kdf: KdfParams,
+    pub salt: Vec<u8>,
+    pub wrapped_vault_key: Vec<u8>,
+}
+
 /// Decrypts and parses sealed items of one vault; shareable across threads.
 struct ItemOpener<'a> {
     path: &'a Path,
@@ -168,7 +178,54 @@ impl Vault {
             salt,
             wrapped_vault_key,
         };
+        Self::write_new(path, header, vault_key)
+    }
 
+    /// Creates a local copy of a vault from its key material (another device's vault, as the
+    /// account service keeps it), unlocked. A wrong master password is `wrong_master_password`
+    /// and writes nothing; parameters below the KDF floor are refused, whoever supplied them.
+    pub fn create_from_key_material(
+        path: &Path,
+        master_password: &[u8],
+        material: &KeyMaterial,
+    ) -> Result<Self> {
+        material.kdf.validate()?;
+        let salt: Salt = material
+            .salt
+            .as_slice()
+            .try_into()
+            .map_err(|_| VaultError::Integrity)?;
+        let master_key = derive_master_key(master_password, &salt, material.kdf)?;
+        let vault_key = unwrap_vault_key(
+            &material.wrapped_vault_key,
+            &derive_kek(&master_key),
+            material.vault_id,
+            material.kdf,
+            &salt,
+        )
+        .map_err(|_| VaultError::WrongMasterPassword)?;
+        let header = Header {
+            vault_id: material.vault_id,
+            kdf: material.kdf,
+            salt,
+            wrapped_vault_key: material.wrapped_vault_key.clone(),
+        };
+        Self::write_new(path, header, vault_key)
+    }
+
+    /// This vault's key material, for the account service (it reveals nothing without the
+    /// master password).
+    pub fn key_material(&self) -> KeyMaterial {
+        KeyMaterial {
+            vault_id: self.header.vault_id,
+            kdf: self.header.kdf,
+            salt: self.header.salt.to_vec(),
+            wrapped_vault_key: self.header.wrapped_vault_key.clone(),
+        }
+    }
+
+    /// Writes a new vault file (0600) with `header` and no items, unlocked with `vault_key`.
+    fn write_new(path: &Path, header: Header, vault_key: VaultKey) -> Result<Self> {
         create_private_file(path)?;
         let mut conn = connect(path)?;
         configure(&conn, path)?;
@@ -179,9 +236,9 @@ impl Vault {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 header.vault_id.as_bytes().as_slice(),
-                kdf.memory_kib,
-                kdf.iterations,
-                kdf.parallelism,
+                header.kdf.memory_kib,
+                header.kdf.iterations,
+                header.kdf.parallelism,
                 header.salt.as_slice(),
                 header.wrapped_vault_key,
                 now_ms()
