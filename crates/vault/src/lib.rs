@@ -17,4 +17,4 @@ pub mod search;
 mod store;
 
 pub use error::{Result, VaultError};
-pub use store::{KeyMaterial, Vault, SCHEMA_VERSION};
+pub use store::{KeyMaterial, PendingChange, RemoteApplied, Vault, SCHEMA_VERSION};

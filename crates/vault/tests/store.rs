@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::item::{Card, Identity, ItemContent, ItemDraft, ItemKind, Login, SecureNote};
-use keyhaven_vault::{KeyMaterial, Vault, VaultError};
+use keyhaven_vault::{KeyMaterial, RemoteApplied, Vault, VaultError};
 use tempfile::TempDir;
 
 const PW: &[u8] = b"correct horse battery staple";
@@ -493,4 +493,108 @@ fn key_material_with_a_wrong_password_or_weak_parameters_writes_nothing() {
         Err(VaultError::WrongMasterPassword)
     ));
     assert!(!path.exists());
+}
+
+#[test]
+fn local_changes_wait_for_a_push_until_the_service_takes_them() {
+    let dir = TempDir::new().unwrap();
+    let mut vault = Vault::create(&vault_path(&dir), PW, FAST).unwrap();
+    let github = vault.add(login("GitHub", "ada", "pw")).unwrap();
+    let bank = vault.add(login("Bank", "ada", "pw")).unwrap();
+    let pending = vault.pending_changes().unwrap();
+    assert_eq!(
+        pending.iter().map(|p| p.item_id).collect::<Vec<_>>(),
+        [github.id, bank.id]
+    );
+    assert!(pending
+        .iter()
+        .all(|p| p.base_revision == 0 && p.blob.is_some()));
+
+    assert!(vault
+        .mark_pushed(github.id, 1, pending[0].blob.as_deref())
+        .unwrap());
+    vault.update(bank.id, login("Bank", "ada2", "pw")).unwrap();
+    assert!(
+        !vault
+            .mark_pushed(bank.id, 1, pending[1].blob.as_deref())
+            .unwrap(),
+        "edited after the push"
+    );
+    let left = vault.pending_changes().unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].item_id, left[0].base_revision), (bank.id, 1));
+
+    vault.delete(github.id).unwrap();
+    let deletion = vault
+        .pending_changes()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.item_id == github.id)
+        .unwrap();
+    assert_eq!((deletion.base_revision, deletion.blob), (1, None));
+}
+
+#[test]
+fn items_from_the_service_are_stored_indexed_and_never_overwrite_a_local_edit() {
+    let dir = TempDir::new().unwrap();
+    let mut first = Vault::create(&vault_path(&dir), PW, FAST).unwrap();
+    let second_path = dir.path().join("second.sqlite");
+    let mut second =
+        Vault::create_from_key_material(&second_path, PW, &first.key_material()).unwrap();
+
+    let item = first.add(login("GitHub", "ada", "pw")).unwrap();
+    let blob = first.pending_changes().unwrap().remove(0).blob.unwrap();
+    assert_eq!(
+        second.apply_remote(item.id, 1, Some(&blob)).unwrap(),
+        RemoteApplied::Stored
+    );
+    assert_eq!(second.get(item.id).unwrap(), item);
+    assert_eq!(second.search("git").unwrap().len(), 1);
+    assert!(
+        second.pending_changes().unwrap().is_empty(),
+        "a remote item is not a local change"
+    );
+    assert_eq!(
+        second.apply_remote(item.id, 1, Some(&blob)).unwrap(),
+        RemoteApplied::AlreadyCurrent
+    );
+
+    second
+        .update(item.id, login("GitHub", "ada.local", "pw"))
+        .unwrap();
+    first
+        .update(item.id, login("GitHub", "ada.remote", "pw"))
+        .unwrap();
+    let remote_blob = first.pending_changes().unwrap().remove(0).blob.unwrap();
+    assert_eq!(
+        second.apply_remote(item.id, 2, Some(&remote_blob)).unwrap(),
+        RemoteApplied::NeedsMerge
+    );
+    assert_eq!(second.get(item.id).unwrap().title, "GitHub");
+    assert!(
+        matches!(second.get(item.id).unwrap().content, ItemContent::Login(ref l) if l.username == "ada.local")
+    );
+
+    let other = first.add(login("Bank", "ada", "pw")).unwrap();
+    assert_eq!(
+        second.apply_remote(other.id, 3, None).unwrap(),
+        RemoteApplied::Stored
+    );
+    assert!(
+        second.get(other.id).is_err(),
+        "a remote deletion leaves no item"
+    );
+    assert_eq!(second.list().unwrap().len(), 1);
+}
+
+#[test]
+fn a_remote_blob_that_does_not_open_under_this_vault_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let mut mine = Vault::create(&vault_path(&dir), PW, FAST).unwrap();
+    let mut foreign = Vault::create(&dir.path().join("foreign.sqlite"), PW, FAST).unwrap();
+    let item = foreign.add(login("Foreign", "eve", "pw")).unwrap();
+    let blob = foreign.pending_changes().unwrap().remove(0).blob.unwrap();
+    assert!(mine.apply_remote(item.id, 1, Some(&blob)).is_err());
+    assert!(mine.get(item.id).is_err());
+    assert!(mine.pending_changes().unwrap().is_empty());
 }

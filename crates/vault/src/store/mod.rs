@@ -1,6 +1,7 @@
 //! The encrypted local store: one SQLite file per OS user holding the wrapped vault key and sealed items.
 
 mod schema;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -11,6 +12,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub use sync::{PendingChange, RemoteApplied};
 
 use crate::crypto::{
     derive_kek, derive_master_key, open_item, seal_item, unwrap_vault_key, wrap_vault_key,
