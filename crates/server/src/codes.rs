@@ -14,8 +14,6 @@ use crate::sms::mask_phone;
 use crate::state::AppState;
 use crate::store::{accounts, challenges, sms_sends};
 
-const HOUR_MS: i64 = 3_600_000;
-
 /// What a confirmed code completes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "purpose", rename_all = "snake_case")]
@@ -177,7 +175,7 @@ async fn check_send_limits(
         let key = if by_phone { phone } else { account_id };
         let (count, oldest) = sms_sends::in_last_hour(&mut *tx, by_phone, key, now).await?;
         if count >= i64::from(sms.max_per_hour) {
-            let wait = seconds_until(now, oldest.unwrap_or(now) + HOUR_MS);
+            let wait = seconds_until(now, oldest.unwrap_or(now) + sms_sends::HOUR_MS);
             return Err(ApiError::retry_after(
                 ErrorCode::SmsHourlyLimit,
                 format!(

@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::config::PasswordConfig;
+use crate::error::{ApiError, ApiResult};
 
 const HASH_LEN: usize = 32;
 
@@ -71,6 +72,36 @@ fn derive(
         out.as_mut(),
     )?;
     Ok(out)
+}
+
+/// [`hash`] on a blocking thread, so a request never stalls the async workers.
+pub async fn hash_off_thread(config: &PasswordConfig, password: &str) -> ApiResult<String> {
+    let password = Zeroizing::new(password.to_owned());
+    let config = *config;
+    tokio::task::spawn_blocking(move || hash(&password, &config))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// [`verify`] on a blocking thread; with no stored hash it spends the same work
+/// ([`verify_nothing`]) and answers false.
+pub async fn verify_off_thread(
+    config: &PasswordConfig,
+    password: &str,
+    stored: Option<String>,
+) -> ApiResult<bool> {
+    let password = Zeroizing::new(password.to_owned());
+    let config = *config;
+    tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => verify(&password, &stored),
+        None => {
+            verify_nothing(&password, &config);
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)
 }
 
 type Parsed = (u32, u32, u32, Vec<u8>, Vec<u8>);

@@ -54,7 +54,8 @@ pub async fn create(
         }
         delete_everything(&state, &existing.id).await?;
     }
-    let password_hash = hash_password(&state, request.password.expose()).await?;
+    let password_hash =
+        passwords::hash_off_thread(&state.config.passwords, request.password.expose()).await?;
     let id = Uuid::new_v4().to_string();
     let inserted = accounts::insert(
         &state.db,
@@ -115,7 +116,8 @@ pub async fn change_password(
     let account = load(&state, &authed).await?;
     confirm_password(&state, &account, request.current_password.expose()).await?;
     validate::password(request.new_password.expose(), &state.config.passwords)?;
-    let hash = hash_password(&state, request.new_password.expose()).await?;
+    let hash =
+        passwords::hash_off_thread(&state.config.passwords, request.new_password.expose()).await?;
     let mut tx = state.db.begin().await?;
     accounts::set_password_hash(&mut *tx, &account.id, &hash).await?;
     for device_id in devices::others(&mut *tx, &account.id, &authed.device_id).await? {
@@ -184,7 +186,13 @@ async fn load(state: &AppState, authed: &Authed) -> ApiResult<AccountRow> {
 
 /// Checks the password of an already signed-in account (a wrong one is not a sign-in failure).
 async fn confirm_password(state: &AppState, account: &AccountRow, password: &str) -> ApiResult<()> {
-    if verify_password(state, password, Some(account.password_hash.clone())).await? {
+    if passwords::verify_off_thread(
+        &state.config.passwords,
+        password,
+        Some(account.password_hash.clone()),
+    )
+    .await?
+    {
         Ok(())
     } else {
         Err(ApiError::new(
@@ -192,35 +200,6 @@ async fn confirm_password(state: &AppState, account: &AccountRow, password: &str
             "The account password is not right.",
         ))
     }
-}
-
-/// Hashes a new password off the async threads.
-pub(crate) async fn hash_password(state: &AppState, password: &str) -> ApiResult<String> {
-    let password = zeroize::Zeroizing::new(password.to_owned());
-    let config = state.config.passwords;
-    tokio::task::spawn_blocking(move || passwords::hash(&password, &config))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
-}
-
-/// Verifies a password off the async threads; with no stored hash it spends the same time.
-pub(crate) async fn verify_password(
-    state: &AppState,
-    password: &str,
-    stored: Option<String>,
-) -> ApiResult<bool> {
-    let password = zeroize::Zeroizing::new(password.to_owned());
-    let config = state.config.passwords;
-    tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => passwords::verify(&password, &stored),
-        None => {
-            passwords::verify_nothing(&password, &config);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)
 }
 
 async fn delete_everything(state: &AppState, account_id: &str) -> ApiResult<()> {

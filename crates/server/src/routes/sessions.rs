@@ -8,10 +8,9 @@ use keyhaven_protocol::sessions::{Refresh, SignIn, SignInOutcome, TokenPair};
 use crate::codes::{self, Purpose};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, ClientIp, Json};
-use crate::routes::accounts::verify_password;
 use crate::state::AppState;
 use crate::store::{accounts, statements};
-use crate::{grants, throttle, validate};
+use crate::{grants, passwords, throttle, validate};
 
 /// Signs in with email and account password: a session at once, or (2-step verification) an
 /// SMS challenge. Unknown email and wrong password answer alike, in about the same time.
@@ -30,7 +29,9 @@ pub async fn sign_in(
     throttle::admit_account(&state, &email).await?;
     let account = accounts::by_email(&state.db, &email).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let password_ok = verify_password(&state, request.password.expose(), stored).await?;
+    let password_ok =
+        passwords::verify_off_thread(&state.config.passwords, request.password.expose(), stored)
+            .await?;
     let Some(account) = account.filter(|_| password_ok) else {
         throttle::record_failure(&state, &email).await?;
         return Err(ApiError::new(

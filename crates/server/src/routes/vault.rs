@@ -181,11 +181,12 @@ pub async fn push(
         }
     }
     if applied == 0 {
+        // Nothing applied: undo the bump; the vault stays at the revision read under the lock.
         tx.rollback().await?;
-        let revision = vault::revision(&state.db, &authed.account_id)
-            .await?
-            .ok_or_else(no_vault)?;
-        return Ok(Json(PushResult { revision, results }));
+        return Ok(Json(PushResult {
+            revision: revision - 1,
+            results,
+        }));
     }
     tx.commit().await?;
     let _ = state.events.send(VaultEvent {

@@ -3,7 +3,8 @@
 
 use sqlx::{Any, AnyConnection, Executor};
 
-const HOUR_MS: i64 = 3_600_000;
+/// The window of the hourly limits, in milliseconds.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// The latest send to this account or this number.
 pub async fn last_send<'c>(
