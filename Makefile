@@ -35,7 +35,7 @@ lint: node-deps
 unit: ui
 	cargo clippy --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
 	npm run test:ui
-	scripts/with-postgres.sh cargo test --workspace $(CARGO_FEATURES)
+	scripts/with-postgres.sh scripts/with-keyring.sh cargo test --workspace $(CARGO_FEATURES)
 
 e2e: ui
 	cargo test --workspace $(CARGO_FEATURES) --no-run

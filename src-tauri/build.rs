@@ -15,6 +15,7 @@ fn main() {
         "add_item",
         "update_item",
         "delete_item",
+        "mark_item_reviewed",
         "open_item_url",
         "copy_item_field",
         "copy_text",

@@ -41,6 +41,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::items::add_item,
             commands::items::update_item,
             commands::items::delete_item,
+            commands::items::mark_item_reviewed,
             commands::items::open_item_url,
             commands::clipboard::copy_item_field,
             commands::clipboard::copy_text,

@@ -1,8 +1,10 @@
 //! What can go wrong talking to the service.
 
 use keyhaven_protocol::error::{ErrorCode, Problem};
+use keyhaven_vault::VaultError;
 
-/// A failed call: the service said no (with its code), or it could not be reached.
+/// A failed account or sync step: the service said no (with its code), it could not be reached,
+/// the session ended, or the keyring or the vault refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The service answered with a problem document.
@@ -21,6 +23,21 @@ pub enum ClientError {
     /// An answer the client does not understand (a proxy page, a newer service).
     #[error("unexpected answer from Keyhaven Account: {0}")]
     Protocol(String),
+    /// This device's session ended (signed out elsewhere, revoked, expired): sign in again.
+    #[error("this device is no longer signed in to Keyhaven Account; sign in again")]
+    SignInRequired,
+    /// The OS keyring that holds the session could not be used.
+    #[error("the system keyring is not available: {0}")]
+    Keyring(String),
+    /// The file that names this device's account could not be read or written.
+    #[error("cannot use {path}: {reason}")]
+    Storage { path: String, reason: String },
+    /// The local vault is not the account's vault.
+    #[error("this computer's vault is not the vault of this Keyhaven Account")]
+    VaultDiffers,
+    /// The local vault refused (wrong master password, locked, damaged file…).
+    #[error(transparent)]
+    Vault(#[from] VaultError),
 }
 
 impl ClientError {
@@ -38,6 +55,11 @@ impl ClientError {
             Self::Service { code, .. } => code.as_str(),
             Self::Offline(_) => "offline",
             Self::Protocol(_) => "protocol",
+            Self::SignInRequired => "sign_in_required",
+            Self::Keyring(_) => "keyring_unavailable",
+            Self::Storage { .. } => "storage",
+            Self::VaultDiffers => "vault_differs",
+            Self::Vault(err) => err.code(),
         }
     }
 

@@ -3,68 +3,14 @@
 
 use futures_util::StreamExt;
 use keyhaven_client::{ApiClient, ClientError};
-use keyhaven_protocol::accounts::CreateAccount;
 use keyhaven_protocol::bytes::Bytes;
-use keyhaven_protocol::devices::DeviceInfo;
 use keyhaven_protocol::error::ErrorCode;
-use keyhaven_protocol::sessions::{ChallengeOutcome, SessionGrant, SignIn};
+use keyhaven_protocol::sessions::SignIn;
 use keyhaven_protocol::vault::{ChangeResult, CreateVault, ItemChange, KdfParams, PushChanges};
-use keyhaven_server::config::{Config, PasswordConfig};
 use uuid::Uuid;
 
-const PASSWORD: &str = "account password 123";
-const PHONE: &str = "+447700900123";
-
-struct Service {
-    client: ApiClient,
-    outbox: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-async fn service() -> Service {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        passwords: PasswordConfig {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-            min_length: 10,
-        },
-        ..Config::default()
-    };
-    let state = keyhaven_server::start(config, Default::default(), None)
-        .await
-        .unwrap();
-    let outbox = state.config.outbox_path();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(keyhaven_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    Service {
-        client: ApiClient::new(&base).unwrap(),
-        outbox,
-        _dir: dir,
-    }
-}
-
-fn last_code(service: &Service) -> String {
-    let text = std::fs::read_to_string(&service.outbox).unwrap();
-    let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-    line["code"].as_str().unwrap().to_owned()
-}
-
-fn device(name: &str) -> DeviceInfo {
-    DeviceInfo {
-        name: name.into(),
-        platform: "linux".into(),
-        machine_hash: "a".repeat(64),
-        machine_user_hash: "b".repeat(64),
-    }
-}
+mod common;
+use common::{account, device, service, PASSWORD};
 
 fn vault_request() -> CreateVault {
     CreateVault {
@@ -76,28 +22,6 @@ fn vault_request() -> CreateVault {
             iterations: 3,
             parallelism: 4,
         },
-    }
-}
-
-async fn account(service: &Service) -> SessionGrant {
-    let statement = service.client.statement().await.unwrap();
-    let request = CreateAccount {
-        email: "ada@example.com".into(),
-        password: PASSWORD.into(),
-        phone: PHONE.into(),
-        accepted_statement_version: statement.version,
-        device: device("laptop"),
-    };
-    let challenge = service.client.create_account(&request).await.unwrap();
-    assert_eq!(challenge.phone_hint, "+…23");
-    match service
-        .client
-        .verify(&challenge.challenge_id, &last_code(service))
-        .await
-        .unwrap()
-    {
-        ChallengeOutcome::SignedIn(grant) => grant,
-        other => panic!("expected a session, got {other:?}"),
     }
 }
 

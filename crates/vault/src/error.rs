@@ -43,6 +43,10 @@ pub enum VaultError {
         #[source]
         source: std::io::Error,
     },
+    #[error("this vault is not connected to an account")]
+    NotLinked,
+    #[error("this vault syncs with another Keyhaven Account")]
+    LinkedElsewhere,
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
 }
@@ -63,6 +67,8 @@ impl VaultError {
             Self::VaultNotFound(_) => "vault_not_found",
             Self::CorruptVault { .. } => "vault_corrupt",
             Self::NewerSchema { .. } => "vault_newer_schema",
+            Self::NotLinked => "vault_not_linked",
+            Self::LinkedElsewhere => "vault_linked_elsewhere",
             Self::InvalidItem(_) => "invalid_item",
             Self::InvalidGeneratorOptions(_) => "invalid_generator_options",
             Self::Random => "random_failed",

@@ -33,9 +33,30 @@ pub struct Item {
     pub updated_at: i64,
     #[serde(default)]
     pub password_history: Vec<PasswordHistoryEntry>,
+    /// Values another device's change replaced while both devices edited the same field.
+    #[serde(default)]
+    pub field_history: Vec<FieldHistoryEntry>,
+    /// Set when a sync kept one of this item's values only in its history, until the person looks.
+    #[serde(default)]
+    pub needs_review: bool,
     #[serde(flatten)]
     #[cfg_attr(feature = "specta", specta(skip))]
     pub unknown: UnknownFields,
+}
+
+/// How many replaced field values an item keeps from sync conflicts.
+pub const FIELD_HISTORY_LEN: usize = 50;
+
+/// A field value that lost to another device's change of the same field, kept for review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FieldHistoryEntry {
+    /// Dotted path of the field in the item (`title`, `content.username`, `content.custom_fields`).
+    pub field: String,
+    /// The replaced value: text as it was, anything else as JSON.
+    pub value: String,
+    /// Milliseconds since the Unix epoch.
+    pub replaced_at: i64,
 }
 
 /// What a caller supplies to create or replace an item; ids and times are the store's job.
@@ -256,7 +277,7 @@ impl ItemContent {
         }
     }
 
-    fn password(&self) -> Option<&str> {
+    pub(crate) fn password(&self) -> Option<&str> {
         match self {
             Self::Login(login) => Some(&login.password),
             _ => None,
@@ -296,6 +317,8 @@ impl Item {
             created_at: now,
             updated_at: now,
             password_history: Vec::new(),
+            field_history: Vec::new(),
+            needs_review: false,
             unknown: UnknownFields::new(),
         }
     }

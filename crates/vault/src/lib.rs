@@ -12,9 +12,12 @@ mod error;
 pub mod generator;
 pub mod item;
 pub mod merge;
+pub mod merge_item;
 pub mod paths;
 pub mod search;
 mod store;
 
 pub use error::{Result, VaultError};
-pub use store::{KeyMaterial, PendingChange, RemoteApplied, Vault, SCHEMA_VERSION};
+pub use store::{
+    KeyMaterial, PendingChange, Received, RemoteVersion, SyncLink, Vault, SCHEMA_VERSION,
+};

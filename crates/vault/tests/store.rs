@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::item::{Card, Identity, ItemContent, ItemDraft, ItemKind, Login, SecureNote};
-use keyhaven_vault::{KeyMaterial, RemoteApplied, Vault, VaultError};
+use keyhaven_vault::{KeyMaterial, Received, RemoteVersion, Vault, VaultError};
 use tempfile::TempDir;
 
 const PW: &[u8] = b"correct horse battery staple";
@@ -536,51 +536,78 @@ fn local_changes_wait_for_a_push_until_the_service_takes_them() {
     assert_eq!((deletion.base_revision, deletion.blob), (1, None));
 }
 
-#[test]
-fn items_from_the_service_are_stored_indexed_and_never_overwrite_a_local_edit() {
-    let dir = TempDir::new().unwrap();
-    let mut first = Vault::create(&vault_path(&dir), PW, FAST).unwrap();
-    let second_path = dir.path().join("second.sqlite");
-    let mut second =
-        Vault::create_from_key_material(&second_path, PW, &first.key_material()).unwrap();
+fn remote(item_id: uuid::Uuid, revision: i64, blob: Option<Vec<u8>>) -> RemoteVersion {
+    RemoteVersion {
+        item_id,
+        revision,
+        blob,
+    }
+}
 
+/// Two devices of one account: `first`'s vault and `second`, created from its key material.
+fn two_devices(dir: &TempDir) -> (Vault, Vault) {
+    let mut first = Vault::create(&vault_path(dir), PW, FAST).unwrap();
+    let mut second = Vault::create_from_key_material(
+        &dir.path().join("second.sqlite"),
+        PW,
+        &first.key_material(),
+    )
+    .unwrap();
+    first.link_account("acct").unwrap();
+    second.link_account("acct").unwrap();
+    (first, second)
+}
+
+/// The sealed blob `vault` would push for `id` now.
+fn pending_blob(vault: &Vault, id: uuid::Uuid) -> Option<Vec<u8>> {
+    vault
+        .pending_changes()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.item_id == id)
+        .unwrap()
+        .blob
+}
+
+fn username(vault: &Vault, id: uuid::Uuid) -> String {
+    match vault.get(id).unwrap().content {
+        ItemContent::Login(login) => login.username,
+        _ => panic!("not a login"),
+    }
+}
+
+#[test]
+fn items_from_the_service_are_stored_and_indexed_and_their_own_echo_is_ignored() {
+    let dir = TempDir::new().unwrap();
+    let (mut first, mut second) = two_devices(&dir);
     let item = first.add(login("GitHub", "ada", "pw")).unwrap();
-    let blob = first.pending_changes().unwrap().remove(0).blob.unwrap();
-    assert_eq!(
-        second.apply_remote(item.id, 1, Some(&blob)).unwrap(),
-        RemoteApplied::Stored
-    );
+    let blob = pending_blob(&first, item.id);
+    let received = second
+        .receive_page(&[remote(item.id, 1, blob.clone())], 1)
+        .unwrap();
+    assert_eq!(received, [Received::Stored]);
     assert_eq!(second.get(item.id).unwrap(), item);
     assert_eq!(second.search("git").unwrap().len(), 1);
     assert!(
         second.pending_changes().unwrap().is_empty(),
         "a remote item is not a local change"
     );
+    assert_eq!(second.sync_link().unwrap().unwrap().revision, 1);
     assert_eq!(
-        second.apply_remote(item.id, 1, Some(&blob)).unwrap(),
-        RemoteApplied::AlreadyCurrent
+        second.receive(&remote(item.id, 1, blob)).unwrap(),
+        Received::AlreadyCurrent
     );
 
-    second
-        .update(item.id, login("GitHub", "ada.local", "pw"))
-        .unwrap();
-    first
-        .update(item.id, login("GitHub", "ada.remote", "pw"))
-        .unwrap();
-    let remote_blob = first.pending_changes().unwrap().remove(0).blob.unwrap();
-    assert_eq!(
-        second.apply_remote(item.id, 2, Some(&remote_blob)).unwrap(),
-        RemoteApplied::NeedsMerge
-    );
-    assert_eq!(second.get(item.id).unwrap().title, "GitHub");
-    assert!(
-        matches!(second.get(item.id).unwrap().content, ItemContent::Login(ref l) if l.username == "ada.local")
-    );
-
+    assert!(first
+        .mark_pushed(item.id, 1, pending_blob(&first, item.id).as_deref())
+        .unwrap());
     let other = first.add(login("Bank", "ada", "pw")).unwrap();
+    second
+        .receive(&remote(other.id, 2, pending_blob(&first, other.id)))
+        .unwrap();
     assert_eq!(
-        second.apply_remote(other.id, 3, None).unwrap(),
-        RemoteApplied::Stored
+        second.receive(&remote(other.id, 3, None)).unwrap(),
+        Received::Stored
     );
     assert!(
         second.get(other.id).is_err(),
@@ -590,13 +617,151 @@ fn items_from_the_service_are_stored_indexed_and_never_overwrite_a_local_edit() 
 }
 
 #[test]
+fn concurrent_edits_merge_field_by_field_and_the_losing_value_is_kept_and_flagged() {
+    let dir = TempDir::new().unwrap();
+    let (mut first, mut second) = two_devices(&dir);
+    let item = first.add(login("GitHub", "ada", "pw0")).unwrap();
+    let v1 = pending_blob(&first, item.id);
+    first.mark_pushed(item.id, 1, v1.as_deref()).unwrap();
+    second.receive(&remote(item.id, 1, v1)).unwrap();
+
+    // Both change the password; only the first changes the title, only the second the username.
+    first
+        .update(item.id, login("GitHub (work)", "ada", "first"))
+        .unwrap();
+    second
+        .update(item.id, login("GitHub", "ada.second", "second"))
+        .unwrap();
+    let v2 = pending_blob(&first, item.id);
+    first.mark_pushed(item.id, 2, v2.as_deref()).unwrap();
+
+    assert_eq!(
+        second.receive(&remote(item.id, 2, v2)).unwrap(),
+        Received::Merged { conflicts: 1 }
+    );
+    let merged = second.get(item.id).unwrap();
+    assert_eq!(merged.title, "GitHub (work)");
+    assert_eq!(username(&second, item.id), "ada.second");
+    assert!(matches!(&merged.content, ItemContent::Login(l) if l.password == "first"));
+    assert!(merged
+        .password_history
+        .iter()
+        .any(|e| e.password == "second"));
+    assert!(merged.needs_review);
+    assert_eq!(
+        second.search("work").unwrap().len(),
+        1,
+        "the index follows the merge"
+    );
+    let pending = second.pending_changes().unwrap();
+    assert_eq!(
+        (pending[0].item_id, pending[0].base_revision),
+        (item.id, 2),
+        "the merge is pushed on top of the remote version"
+    );
+
+    let reviewed = second.mark_reviewed(item.id).unwrap();
+    assert!(!reviewed.needs_review);
+    assert!(reviewed
+        .password_history
+        .iter()
+        .any(|e| e.password == "second"));
+}
+
+#[test]
+fn an_edit_wins_over_a_concurrent_delete_on_either_side() {
+    let dir = TempDir::new().unwrap();
+    let (mut first, mut second) = two_devices(&dir);
+    let a = first.add(login("A", "ada", "pw")).unwrap();
+    let b = first.add(login("B", "ada", "pw")).unwrap();
+    for (id, rev) in [(a.id, 1), (b.id, 1)] {
+        let blob = pending_blob(&first, id);
+        first.mark_pushed(id, rev, blob.as_deref()).unwrap();
+        second.receive(&remote(id, rev, blob)).unwrap();
+    }
+
+    // A: edited here, deleted there. B: deleted here, edited there.
+    second.update(a.id, login("A", "ada.edited", "pw")).unwrap();
+    second.delete(b.id).unwrap();
+    first.update(b.id, login("B", "bob.edited", "pw")).unwrap();
+    let b2 = pending_blob(&first, b.id);
+
+    assert_eq!(
+        second.receive(&remote(a.id, 2, None)).unwrap(),
+        Received::KeptLocalEdit
+    );
+    assert_eq!(username(&second, a.id), "ada.edited");
+    assert_eq!(
+        second.receive(&remote(b.id, 3, b2)).unwrap(),
+        Received::RestoredRemoteEdit
+    );
+    assert_eq!(username(&second, b.id), "bob.edited");
+    let pending = second.pending_changes().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (
+            pending[0].item_id,
+            pending[0].base_revision,
+            pending[0].blob.is_some()
+        ),
+        (a.id, 2, true),
+        "the kept edit is pushed again over the tombstone"
+    );
+}
+
+#[test]
+fn a_page_with_an_item_that_does_not_open_changes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let (mut first, mut second) = two_devices(&dir);
+    let good = first.add(login("Good", "ada", "pw")).unwrap();
+    let mut foreign = Vault::create(&dir.path().join("foreign.sqlite"), PW, FAST).unwrap();
+    let bad = foreign.add(login("Bad", "eve", "pw")).unwrap();
+    let page = [
+        remote(good.id, 1, pending_blob(&first, good.id)),
+        remote(bad.id, 1, pending_blob(&foreign, bad.id)),
+    ];
+    let err = second.receive_page(&page, 1).unwrap_err();
+    assert_eq!(err.code(), "vault_corrupt");
+    assert!(second.get(good.id).is_err(), "nothing of the page was kept");
+    assert!(second.list().unwrap().is_empty(), "nor indexed");
+    assert_eq!(second.sync_link().unwrap().unwrap().revision, 0);
+}
+
+#[test]
+fn a_vault_syncs_with_one_account_and_unlinking_keeps_every_item_to_upload_again() {
+    let dir = TempDir::new().unwrap();
+    let (mut first, _) = two_devices(&dir);
+    assert_eq!(
+        first.link_account("someone-else").unwrap_err().code(),
+        "vault_linked_elsewhere"
+    );
+    let kept = first.add(login("Kept", "ada", "pw")).unwrap();
+    let gone = first.add(login("Gone", "ada", "pw")).unwrap();
+    for id in [kept.id, gone.id] {
+        let blob = pending_blob(&first, id);
+        first.mark_pushed(id, 1, blob.as_deref()).unwrap();
+    }
+    first.delete(gone.id).unwrap();
+    first.unlink_account().unwrap();
+    assert_eq!(first.sync_link().unwrap(), None);
+    let pending = first.pending_changes().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].item_id, pending[0].base_revision), (kept.id, 0));
+    assert_eq!(
+        first.receive_page(&[], 5).unwrap_err().code(),
+        "vault_not_linked"
+    );
+    first.link_account("someone-else").unwrap();
+}
+
+#[test]
 fn a_remote_blob_that_does_not_open_under_this_vault_is_refused() {
     let dir = TempDir::new().unwrap();
     let mut mine = Vault::create(&vault_path(&dir), PW, FAST).unwrap();
     let mut foreign = Vault::create(&dir.path().join("foreign.sqlite"), PW, FAST).unwrap();
     let item = foreign.add(login("Foreign", "eve", "pw")).unwrap();
     let blob = foreign.pending_changes().unwrap().remove(0).blob.unwrap();
-    assert!(mine.apply_remote(item.id, 1, Some(&blob)).is_err());
+    assert!(mine.receive(&remote(item.id, 1, Some(blob))).is_err());
     assert!(mine.get(item.id).is_err());
     assert!(mine.pending_changes().unwrap().is_empty());
 }

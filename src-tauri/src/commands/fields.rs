@@ -14,6 +14,7 @@ pub enum Field {
     Notes,
     Custom(u32),
     PreviousPassword(u32),
+    ReplacedValue(u32),
 }
 
 /// The field's text, or `None` when this kind of item has no such field (or the position is out of range).
@@ -29,6 +30,7 @@ pub fn text_of(item: &Item, field: Field) -> Option<&str> {
         (ItemContent::Identity(identity), Field::Email) => &identity.email,
         (ItemContent::SecureNote(note), Field::Notes) => &note.notes,
         (_, Field::PreviousPassword(i)) => &item.password_history.get(at(i)?)?.password,
+        (_, Field::ReplacedValue(i)) => &item.field_history.get(at(i)?)?.value,
         _ => return None,
     };
     Some(text.as_str())

@@ -36,6 +36,15 @@ pub fn delete_item(state: State<'_, AppState>, id: Uuid) -> Result<(), CommandEr
     Ok(state.with_unlocked(|vault| vault.delete(id))?)
 }
 
+/// Clears the item's "changed on two devices" flag once the person has reviewed it; returns it masked.
+#[tauri::command]
+#[specta::specta]
+pub fn mark_item_reviewed(state: State<'_, AppState>, id: Uuid) -> Result<Item, CommandError> {
+    Ok(masked(
+        state.with_unlocked(|vault| vault.mark_reviewed(id))?,
+    ))
+}
+
 /// Opens one of a login's URLs (by position) in the default browser; only http(s) addresses.
 #[tauri::command]
 #[specta::specta]

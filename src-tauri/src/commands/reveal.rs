@@ -33,6 +33,41 @@ pub enum SecretField {
     PreviousPassword {
         index: u32,
     },
+    /// A value a sync conflict replaced, from the field history, by position.
+    ReplacedValue {
+        index: u32,
+    },
+}
+
+/// Fields whose replaced values the item view may show as they are (the view shows them too).
+const PLAIN_FIELDS: &[&str] = &[
+    "title",
+    "favourite",
+    "folder",
+    "tags",
+    "content.username",
+    "content.urls",
+    "content.cardholder_name",
+    "content.brand",
+    "content.expiry_month",
+    "content.expiry_year",
+    "content.first_name",
+    "content.last_name",
+    "content.email",
+    "content.phone",
+    "content.company",
+    "content.address",
+    "content.city",
+    "content.postal_code",
+    "content.country",
+];
+
+/// Whether a replaced value of `field` is a secret in an item of this content.
+fn is_secret_field(content: &ItemContent, field: &str) -> bool {
+    match field {
+        "content.notes" => matches!(content, ItemContent::SecureNote(_)),
+        field => !PLAIN_FIELDS.contains(&field),
+    }
 }
 
 fn mask(value: &mut String) {
@@ -70,6 +105,11 @@ pub fn masked(mut item: Item) -> Item {
     for entry in &mut item.password_history {
         mask(&mut entry.password);
     }
+    for entry in &mut item.field_history {
+        if is_secret_field(&item.content, &entry.field) {
+            mask(&mut entry.value);
+        }
+    }
     item.unknown.clear();
     item
 }
@@ -84,6 +124,7 @@ impl From<SecretField> for Field {
             SecretField::Notes => Field::Notes,
             SecretField::Custom { index } => Field::Custom(index),
             SecretField::PreviousPassword { index } => Field::PreviousPassword(index),
+            SecretField::ReplacedValue { index } => Field::ReplacedValue(index),
         }
     }
 }

@@ -22,6 +22,8 @@ const LOGIN: Item = {
   created_at: 1,
   updated_at: 2,
   password_history: [{ password: "••••••••••", replaced_at: 2 }],
+  field_history: [],
+  needs_review: false,
 };
 
 describe("ItemDetail", () => {
@@ -101,5 +103,34 @@ describe("ItemDetail", () => {
     expect(screen.queryByText("old")).not.toBeInTheDocument();
     await fireEvent.click(screen.getByRole("button", { name: "Show previous password 1" }));
     expect(await screen.findByText("old")).toBeInTheDocument();
+  });
+
+  it("explains a sync conflict, shows replaced values (secrets on request) and clears the flag", async () => {
+    const calls: unknown[] = [];
+    const reviewed: Item[] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "reveal_item_field") return "pin-from-this-device";
+      if (cmd === "mark_item_reviewed") return { ...conflicted, needs_review: false };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const conflicted: Item = {
+      ...LOGIN,
+      needs_review: true,
+      field_history: [
+        { field: "content.username", value: "ada.laptop", replaced_at: 3 },
+        { field: "content.custom_fields", value: "••••••••••", replaced_at: 3 },
+      ],
+    };
+    render(ItemDetail, { item: conflicted, onEdit: () => {}, onDeleted: () => {}, onChanged: (i: Item) => reviewed.push(i) });
+    expect(screen.getByText("Changed on two devices at once")).toBeInTheDocument();
+    expect(screen.getByText("ada.laptop")).toBeInTheDocument();
+    expect(screen.queryByText("pin-from-this-device")).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Show replaced custom fields" }));
+    expect(await screen.findByText("pin-from-this-device")).toBeInTheDocument();
+    expect(calls).toContainEqual(["reveal_item_field", { id: LOGIN.id, field: { field: "replaced_value", index: 1 } }]);
+    await fireEvent.click(screen.getByRole("button", { name: "Mark as reviewed" }));
+    await waitFor(() => expect(reviewed).toHaveLength(1));
+    expect(reviewed[0]?.needs_review).toBe(false);
   });
 });

@@ -150,6 +150,17 @@ async deleteItem(id: string) : Promise<Result<null, CommandError>> {
 }
 },
 /**
+ * Clears the item's "changed on two devices" flag once the person has reviewed it; returns it masked.
+ */
+async markItemReviewed(id: string) : Promise<Result<Item, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("mark_item_reviewed", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Opens one of a login's URLs (by position) in the default browser; only http(s) addresses.
  */
 async openItemUrl(id: string, index: number) : Promise<Result<null, CommandError>> {
@@ -266,6 +277,22 @@ export type CopyField = { field: "username" } | { field: "password" } | { field:
  */
 export type CustomField = { name: string; value: string; hidden: boolean }
 /**
+ * A field value that lost to another device's change of the same field, kept for review.
+ */
+export type FieldHistoryEntry = { 
+/**
+ * Dotted path of the field in the item (`title`, `content.username`, `content.custom_fields`).
+ */
+field: string; 
+/**
+ * The replaced value: text as it was, anything else as JSON.
+ */
+value: string; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+replaced_at: number }
+/**
  * A generated password and the options it was made with (the defaults when none were given).
  */
 export type Generated = { password: string; options: GeneratorOptions }
@@ -288,7 +315,15 @@ created_at: number;
 /**
  * Milliseconds since the Unix epoch.
  */
-updated_at: number; password_history?: PasswordHistoryEntry[] }
+updated_at: number; password_history?: PasswordHistoryEntry[]; 
+/**
+ * Values another device's change replaced while both devices edited the same field.
+ */
+field_history?: FieldHistoryEntry[]; 
+/**
+ * Set when a sync kept one of this item's values only in its history, until the person looks.
+ */
+needs_review?: boolean }
 /**
  * The type-specific part of an item, tagged by `type`.
  */
@@ -345,7 +380,11 @@ export type SecretField = { field: "password" } | { field: "totp_secret" } | { f
 /**
  * A previous password from the history, by position.
  */
-{ field: "previous_password"; index: number }
+{ field: "previous_password"; index: number } | 
+/**
+ * A value a sync conflict replaced, from the field history, by position.
+ */
+{ field: "replaced_value"; index: number }
 /**
  * Free text kept secret.
  */

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
-pub use sync::{PendingChange, RemoteApplied};
+pub use sync::{PendingChange, Received, RemoteVersion, SyncLink};
 
 use crate::crypto::{
     derive_kek, derive_master_key, open_item, seal_item, unwrap_vault_key, wrap_vault_key,

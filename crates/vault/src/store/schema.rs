@@ -29,6 +29,12 @@ const MIGRATIONS: &[&str] = &[
          CHECK ((deleted = 1) = (blob IS NULL))
      );
      CREATE INDEX items_dirty ON items (dirty) WHERE dirty = 1;",
+    // 2: which account this vault syncs with and how far it has pulled.
+    "CREATE TABLE sync_state (
+         id         INTEGER PRIMARY KEY CHECK (id = 1),
+         account_id TEXT NOT NULL,
+         revision   INTEGER NOT NULL DEFAULT 0 CHECK (revision >= 0)
+     );",
 ];
 
 /// The schema version this build writes.

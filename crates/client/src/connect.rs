@@ -1,0 +1,158 @@
+//! Connecting this device's vault to the account's cloud vault once signed in: the first device
+//! of an account uploads its vault's key material (never the key), every further device builds
+//! the same vault from it and unlocks it with the same master password.
+
+use std::path::Path;
+
+use keyhaven_protocol::bytes::Bytes;
+use keyhaven_protocol::error::ErrorCode;
+use keyhaven_protocol::vault::{self as wire, CreateVault, VaultInfo};
+use keyhaven_vault::crypto::KdfParams;
+use keyhaven_vault::generator::check_master_password;
+use keyhaven_vault::{KeyMaterial, Vault};
+
+use crate::error::ClientError;
+use crate::session::Session;
+
+type Result<T> = std::result::Result<T, ClientError>;
+
+/// What connecting will do, so the UI can ask for the right thing before it happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaultPlan {
+    /// The account has no vault yet: a new master password creates it (or the local vault becomes it).
+    CreateCloudVault,
+    /// The account has a vault: its master password unlocks it on this device.
+    UnlockCloudVault,
+}
+
+/// The account's cloud vault, if it has one.
+pub async fn cloud_vault(session: &Session) -> Result<Option<VaultInfo>> {
+    match session
+        .authed(|api, token| async move { api.vault(&token).await })
+        .await
+    {
+        Ok(info) => Ok(Some(info)),
+        Err(err) if err.code() == Some(ErrorCode::VaultNotFound) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Whether connecting will create the cloud vault or unlock the existing one.
+pub async fn plan(session: &Session) -> Result<VaultPlan> {
+    Ok(match cloud_vault(session).await? {
+        Some(_) => VaultPlan::UnlockCloudVault,
+        None => VaultPlan::CreateCloudVault,
+    })
+}
+
+/// Connects the vault file at `path` to the signed-in account and returns it unlocked:
+/// - the account has a vault and there is no local one: the local vault is built from the
+///   account's key material (a wrong master password writes nothing);
+/// - the account has a vault and the local one is the same vault: it is unlocked;
+/// - the account has no vault: the local vault (created with `kdf` if there is none) is
+///   uploaded — its key material only; the items follow with the first sync.
+///
+/// A local vault that is another vault than the account's is refused ([`ClientError::VaultDiffers`]).
+/// Every step can be repeated after an interruption.
+pub async fn attach_vault(
+    session: &Session,
+    path: &Path,
+    master_password: &str,
+    kdf: KdfParams,
+) -> Result<Vault> {
+    let local_exists = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+    let mut vault = match cloud_vault(session).await? {
+        Some(info) => join(path, master_password, &info, local_exists)?,
+        None if local_exists => {
+            let mut vault = Vault::open(path)?;
+            vault.unlock(master_password.as_bytes())?;
+            match upload(session, &vault).await {
+                Ok(()) => vault,
+                Err(err) if err.code() == Some(ErrorCode::VaultExists) => {
+                    drop(vault);
+                    let info = cloud_vault(session).await?.ok_or_else(|| {
+                        ClientError::Protocol("the account's vault vanished".into())
+                    })?;
+                    join(path, master_password, &info, true)?
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        None => {
+            check_master_password(master_password, &[session.link().email.as_str()])?;
+            let vault = Vault::create(path, master_password.as_bytes(), kdf)?;
+            match upload(session, &vault).await {
+                Ok(()) => vault,
+                Err(err) => {
+                    // The file is new and empty: removing it loses nothing and lets the person
+                    // retry (or join the vault another device created meanwhile).
+                    drop(vault);
+                    remove_vault_file(path);
+                    if err.code() != Some(ErrorCode::VaultExists) {
+                        return Err(err);
+                    }
+                    let info = cloud_vault(session).await?.ok_or_else(|| {
+                        ClientError::Protocol("the account's vault vanished".into())
+                    })?;
+                    join(path, master_password, &info, false)?
+                }
+            }
+        }
+    };
+    vault.link_account(&session.link().account_id.to_string())?;
+    Ok(vault)
+}
+
+fn join(path: &Path, master_password: &str, info: &VaultInfo, local_exists: bool) -> Result<Vault> {
+    let material = KeyMaterial {
+        vault_id: info.vault_id,
+        kdf: KdfParams {
+            memory_kib: info.kdf.memory_kib,
+            iterations: info.kdf.iterations,
+            parallelism: info.kdf.parallelism,
+        },
+        salt: info.salt.0.clone(),
+        wrapped_vault_key: info.wrapped_vault_key.0.clone(),
+    };
+    if !local_exists {
+        return Ok(Vault::create_from_key_material(
+            path,
+            master_password.as_bytes(),
+            &material,
+        )?);
+    }
+    let mut vault = Vault::open(path)?;
+    if vault.id() != material.vault_id {
+        return Err(ClientError::VaultDiffers);
+    }
+    vault.unlock(master_password.as_bytes())?;
+    Ok(vault)
+}
+
+async fn upload(session: &Session, vault: &Vault) -> Result<()> {
+    let material = vault.key_material();
+    let request = CreateVault {
+        vault_id: material.vault_id,
+        wrapped_vault_key: Bytes::from(material.wrapped_vault_key),
+        salt: Bytes::from(material.salt),
+        kdf: wire::KdfParams {
+            memory_kib: material.kdf.memory_kib,
+            iterations: material.kdf.iterations,
+            parallelism: material.kdf.parallelism,
+        },
+    };
+    session
+        .authed(|api, token| {
+            let request = &request;
+            async move { api.create_vault(&token, request).await }
+        })
+        .await
+        .map(drop)
+}
+
+fn remove_vault_file(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        let _ = std::fs::remove_file(file);
+    }
+}

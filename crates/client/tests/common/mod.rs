@@ -1,0 +1,170 @@
+//! The real service in-process on loopback (SQLite, fast password hashing) and the steps every
+//! client test starts with.
+#![allow(dead_code)]
+
+use keyhaven_client::ApiClient;
+use keyhaven_protocol::accounts::CreateAccount;
+use keyhaven_protocol::devices::DeviceInfo;
+use keyhaven_protocol::sessions::{ChallengeOutcome, SessionGrant};
+use keyhaven_server::config::{Config, PasswordConfig};
+
+pub const PASSWORD: &str = "account password 123";
+pub const PHONE: &str = "+447700900123";
+
+/// The service on its own runtime, so a test can kill it (every connection drops, as when a
+/// server dies) and start it again on the same port and data.
+pub struct Service {
+    pub base: String,
+    pub client: ApiClient,
+    pub outbox: std::path::PathBuf,
+    addr: std::net::SocketAddr,
+    config: Config,
+    /// The service's clock: tests move it past cooldowns instead of waiting.
+    pub clock: keyhaven_server::clock::Clock,
+    runtime: Option<tokio::runtime::Runtime>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn service() -> Service {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        passwords: PasswordConfig {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+            min_length: 10,
+        },
+        ..Config::default()
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let base = format!("http://{addr}");
+    let clock = keyhaven_server::clock::Clock::default();
+    let runtime = launch(config.clone(), clock.clone(), listener);
+    Service {
+        client: ApiClient::new(&base).unwrap(),
+        outbox: config.outbox_path(),
+        base,
+        addr,
+        config,
+        clock,
+        runtime: Some(runtime),
+        _dir: dir,
+    }
+}
+
+fn launch(
+    config: Config,
+    clock: keyhaven_server::clock::Clock,
+    listener: std::net::TcpListener,
+) -> tokio::runtime::Runtime {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = runtime
+            .block_on(keyhaven_server::start(config, clock, None))
+            .unwrap();
+        runtime.spawn(keyhaven_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        runtime
+    })
+    .join()
+    .unwrap()
+}
+
+impl Service {
+    /// Kills the service: the port closes and every open connection drops.
+    pub fn stop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+
+    /// Starts the service again on the same address and data.
+    pub fn restart(&mut self) {
+        let listener = (0..100)
+            .find_map(|_| {
+                std::net::TcpListener::bind(self.addr)
+                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(50)))
+                    .ok()
+            })
+            .expect("the service's port is free again");
+        self.runtime = Some(launch(self.config.clone(), self.clock.clone(), listener));
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn last_code(service: &Service) -> String {
+    let text = std::fs::read_to_string(&service.outbox).unwrap();
+    let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    line["code"].as_str().unwrap().to_owned()
+}
+
+pub fn device(name: &str) -> DeviceInfo {
+    DeviceInfo {
+        name: name.into(),
+        platform: "linux".into(),
+        machine_hash: "a".repeat(64),
+        machine_user_hash: "b".repeat(64),
+    }
+}
+
+pub async fn account(service: &Service) -> SessionGrant {
+    let statement = service.client.statement().await.unwrap();
+    let request = CreateAccount {
+        email: "ada@example.com".into(),
+        password: PASSWORD.into(),
+        phone: PHONE.into(),
+        accepted_statement_version: statement.version,
+        device: device("laptop"),
+    };
+    let challenge = service.client.create_account(&request).await.unwrap();
+    assert_eq!(challenge.phone_hint, "+…23");
+    match service
+        .client
+        .verify(&challenge.challenge_id, &last_code(service))
+        .await
+        .unwrap()
+    {
+        ChallengeOutcome::SignedIn(grant) => grant,
+        other => panic!("expected a session, got {other:?}"),
+    }
+}
+
+/// Signs a further device in with the account password and the SMS code from the outbox.
+pub async fn sign_in(service: &Service, name: &str) -> SessionGrant {
+    use keyhaven_protocol::sessions::{SignIn, SignInOutcome};
+    // Past the SMS cooldown of the previous code sent to this account.
+    service.clock.advance(std::time::Duration::from_secs(61));
+    let request = SignIn {
+        email: "ada@example.com".into(),
+        password: PASSWORD.into(),
+        device: device(name),
+        accepted_statement_version: None,
+    };
+    let challenge = match service.client.sign_in(&request).await.unwrap() {
+        SignInOutcome::SmsRequired(challenge) => challenge,
+        other => panic!("expected the SMS step, got {other:?}"),
+    };
+    match service
+        .client
+        .verify(&challenge.challenge_id, &last_code(service))
+        .await
+        .unwrap()
+    {
+        ChallengeOutcome::SignedIn(grant) => grant,
+        other => panic!("expected a session, got {other:?}"),
+    }
+}

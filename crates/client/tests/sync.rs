@@ -1,0 +1,304 @@
+//! Sessions, connecting vaults and syncing, against the real service on loopback and the real
+//! Secret Service (run inside `scripts/with-keyring.sh`, as `make test` does).
+
+use std::sync::{Arc, Mutex};
+
+use keyhaven_client::connect::{attach_vault, plan, VaultPlan};
+use keyhaven_client::session::{Session, SessionStore};
+use keyhaven_client::sync::sync_once;
+use keyhaven_client::worker::{SyncState, SyncWorker};
+use keyhaven_client::{ApiClient, ClientError};
+use keyhaven_vault::crypto::KdfParams;
+use keyhaven_vault::item::{ItemContent, ItemDraft, Login, SecureNote};
+use keyhaven_vault::Vault;
+use tempfile::TempDir;
+
+mod common;
+use common::{account, service, sign_in, Service};
+
+const MASTER: &str = "correct horse battery staple";
+const FAST: KdfParams = KdfParams::MINIMUM;
+
+fn require_keyring() {
+    assert!(
+        std::env::var_os("KEYHAVEN_TEST_KEYRING").is_some(),
+        "these tests need a Secret Service: run them through scripts/with-keyring.sh"
+    );
+}
+
+/// One device: its own data dir, session file and vault file.
+struct Device {
+    dir: TempDir,
+    store: SessionStore,
+}
+
+impl Device {
+    fn new(program: &str) -> Self {
+        let dir = TempDir::new().unwrap();
+        let store = SessionStore::new(dir.path().join("account.json"), program);
+        Self { dir, store }
+    }
+
+    fn vault_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("vault.sqlite")
+    }
+
+    async fn connect(
+        &self,
+        service: &Service,
+        grant: keyhaven_protocol::sessions::SessionGrant,
+    ) -> (Session, Arc<Mutex<Vault>>) {
+        let api = ApiClient::new(&service.base).unwrap();
+        let session = Session::establish(api, &service.base, grant, self.store.clone()).unwrap();
+        let vault = attach_vault(&session, &self.vault_path(), MASTER, FAST)
+            .await
+            .unwrap();
+        (session, Arc::new(Mutex::new(vault)))
+    }
+}
+
+fn login(title: &str, username: &str, password: &str) -> ItemDraft {
+    ItemDraft {
+        title: title.into(),
+        content: ItemContent::Login(Login {
+            username: username.into(),
+            password: password.into(),
+            ..Login::default()
+        }),
+        favourite: false,
+        folder: None,
+        tags: vec![],
+    }
+}
+
+fn note(title: &str, text: &str) -> ItemDraft {
+    ItemDraft {
+        title: title.into(),
+        content: ItemContent::SecureNote(SecureNote {
+            notes: text.into(),
+            ..SecureNote::default()
+        }),
+        favourite: false,
+        folder: None,
+        tags: vec![],
+    }
+}
+
+fn items(vault: &Mutex<Vault>) -> Vec<keyhaven_vault::item::Item> {
+    let vault = vault.lock().unwrap();
+    let mut items: Vec<_> = vault
+        .list()
+        .unwrap()
+        .iter()
+        .map(|s| vault.get(s.id).unwrap())
+        .collect();
+    items.sort_by_key(|i| i.id);
+    items
+}
+
+fn draft_of(vault: &Mutex<Vault>, id: uuid::Uuid) -> ItemDraft {
+    vault.lock().unwrap().get(id).unwrap().to_draft()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_device_gets_every_item_and_offline_edits_converge_without_loss() {
+    require_keyring();
+    let mut service = service().await;
+    let (a, b) = (Device::new("test-a"), Device::new("test-b"));
+
+    // A: first device of the account creates the cloud vault and adds items.
+    let grant = account(&service).await;
+    let api = ApiClient::new(&service.base).unwrap();
+    let session_a = Session::establish(api, &service.base, grant, a.store.clone()).unwrap();
+    assert_eq!(plan(&session_a).await.unwrap(), VaultPlan::CreateCloudVault);
+    let vault_a = Arc::new(Mutex::new(
+        attach_vault(&session_a, &a.vault_path(), MASTER, FAST)
+            .await
+            .unwrap(),
+    ));
+    let (github, bank, diary) = {
+        let mut v = vault_a.lock().unwrap();
+        (
+            v.add(login("GitHub", "ada", "gh-1")).unwrap(),
+            v.add(login("Bank", "ada", "bank-1")).unwrap(),
+            v.add(note("Diary", "dear diary")).unwrap(),
+        )
+    };
+    let report = sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    assert_eq!(report.pushed, 3);
+
+    // B: signs in with the SMS step; a wrong master password writes nothing; the right one gets everything.
+    let grant = sign_in(&service, "desktop").await;
+    let session_b = Session::establish(
+        ApiClient::new(&service.base).unwrap(),
+        &service.base,
+        grant,
+        b.store.clone(),
+    )
+    .unwrap();
+    assert_eq!(plan(&session_b).await.unwrap(), VaultPlan::UnlockCloudVault);
+    let wrong = attach_vault(&session_b, &b.vault_path(), "not the master password", FAST).await;
+    assert_eq!(wrong.unwrap_err().code_str(), "wrong_master_password");
+    assert!(!b.vault_path().exists());
+    let vault_b = Arc::new(Mutex::new(
+        attach_vault(&session_b, &b.vault_path(), MASTER, FAST)
+            .await
+            .unwrap(),
+    ));
+    let report = sync_once(&session_b, vault_b.as_ref()).await.unwrap();
+    assert_eq!(report.pulled, 3);
+    assert_eq!(items(&vault_a), items(&vault_b));
+
+    // The service dies; both edit offline.
+    service.stop();
+    {
+        let mut v = vault_a.lock().unwrap();
+        v.update(github.id, login("GitHub", "ada", "gh-from-a"))
+            .unwrap();
+        v.update(bank.id, login("Bank (joint)", "ada", "bank-1"))
+            .unwrap();
+        v.update(diary.id, note("Diary", "written on A")).unwrap();
+    }
+    {
+        let mut v = vault_b.lock().unwrap();
+        v.update(github.id, login("GitHub", "ada.lovelace", "gh-from-b"))
+            .unwrap();
+        v.delete(bank.id).unwrap();
+        v.add(login("New on B", "bob", "x")).unwrap();
+    }
+    let offline = sync_once(&session_a, vault_a.as_ref()).await.unwrap_err();
+    assert!(matches!(offline, ClientError::Offline(_)), "{offline:?}");
+    assert_eq!(
+        vault_a.lock().unwrap().pending_changes().unwrap().len(),
+        3,
+        "the edits wait"
+    );
+
+    // It comes back: sync A, B, A again and both hold the same items.
+    service.restart();
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    let report = sync_once(&session_b, vault_b.as_ref()).await.unwrap();
+    assert_eq!(
+        report.conflicts, 1,
+        "only GitHub's password changed on both sides"
+    );
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    assert_eq!(items(&vault_a), items(&vault_b));
+    assert!(vault_a
+        .lock()
+        .unwrap()
+        .pending_changes()
+        .unwrap()
+        .is_empty());
+
+    let merged = vault_b.lock().unwrap().get(github.id).unwrap();
+    assert_eq!(
+        merged.to_draft(),
+        login("GitHub", "ada.lovelace", "gh-from-a"),
+        "remote password, B's username"
+    );
+    assert!(
+        merged
+            .password_history
+            .iter()
+            .any(|e| e.password == "gh-from-b"),
+        "B's password kept"
+    );
+    assert!(merged.needs_review);
+    assert_eq!(
+        draft_of(&vault_b, bank.id),
+        login("Bank (joint)", "ada", "bank-1"),
+        "the edit beat the delete"
+    );
+    assert_eq!(draft_of(&vault_b, diary.id), note("Diary", "written on A"));
+    assert_eq!(items(&vault_a).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_token_lives_in_the_keyring_rotates_and_a_revoked_device_must_sign_in_again() {
+    require_keyring();
+    let service = service().await;
+    let a = Device::new("test-revoke-a");
+    let (session_a, vault_a) = a.connect(&service, account(&service).await).await;
+    let b = Device::new("test-revoke-b");
+    let (session_b, vault_b) = b.connect(&service, sign_in(&service, "phone").await).await;
+    drop(session_b);
+
+    // Nothing secret in the link file.
+    let link_file = std::fs::read_to_string(a.dir.path().join("account.json")).unwrap();
+    assert!(!link_file.contains("token"), "{link_file}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(a.dir.path().join("account.json"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    // A resumed session (as after a restart) refreshes from the keyring, and keeps working.
+    let resumed_b = Session::resume(b.store.clone()).unwrap().unwrap();
+    sync_once(&resumed_b, vault_b.as_ref()).await.unwrap();
+    let again_b = Session::resume(b.store.clone()).unwrap().unwrap();
+    sync_once(&again_b, vault_b.as_ref()).await.unwrap();
+
+    // A revokes B: B's next sync says it must sign in again, and keeps its vault.
+    let b_device = resumed_b.link().device_id;
+    session_a
+        .authed(|api, token| async move { api.revoke_device(&token, b_device).await })
+        .await
+        .unwrap();
+    let fresh_b = Session::resume(b.store.clone()).unwrap().unwrap();
+    let err = sync_once(&fresh_b, vault_b.as_ref()).await.unwrap_err();
+    assert!(matches!(err, ClientError::SignInRequired), "{err:?}");
+    assert!(vault_b.lock().unwrap().is_unlocked());
+
+    // Signing out forgets the session here.
+    let resumed_a = Session::resume(a.store.clone()).unwrap().unwrap();
+    sync_once(&resumed_a, vault_a.as_ref()).await.unwrap();
+    resumed_a.sign_out().await.unwrap();
+    assert!(a.store.link().unwrap().is_none());
+    assert!(Session::resume(a.store.clone()).unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_pushes_local_changes_and_pulls_announced_ones_by_itself() {
+    require_keyring();
+    let service = service().await;
+    let a = Device::new("test-worker-a");
+    let (session_a, vault_a) = a.connect(&service, account(&service).await).await;
+    let b = Device::new("test-worker-b");
+    let (session_b, vault_b) = b.connect(&service, sign_in(&service, "phone").await).await;
+
+    let runtime = tokio::runtime::Handle::current();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let worker_a = SyncWorker::start(&runtime, Arc::new(session_a), vault_a.clone(), |_, _| {});
+    let _worker_b = SyncWorker::start(
+        &runtime,
+        Arc::new(session_b),
+        vault_b.clone(),
+        move |status, report| {
+            if let Some(report) = report {
+                let _ = tx.send((status.state, report.pulled));
+            }
+        },
+    );
+
+    let item = vault_a
+        .lock()
+        .unwrap()
+        .add(login("Shared", "ada", "pw"))
+        .unwrap();
+    worker_a.local_change();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (state, _) = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("B synced in time")
+            .unwrap();
+        assert_eq!(state, SyncState::Synced);
+        if vault_b.lock().unwrap().get(item.id).is_ok() {
+            break;
+        }
+    }
+    assert_eq!(worker_a.status().state, SyncState::Synced);
+    assert!(worker_a.status().last_synced_at.is_some());
+}
