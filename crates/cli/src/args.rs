@@ -13,6 +13,8 @@ Exit codes:
   4  not found (no vault at the path, no such item)
   5  the vault file is corrupted or from a newer Keyhaven
   6  a vault already exists at the path
+  7  Keyhaven Account cannot be reached (nothing is lost; try again later)
+  8  Keyhaven Account said no (wrong code or password, limits, sign in again…)
 
 The master password is never taken from an argument: it is read from the terminal
 without echo, or as the first line of standard input with --password-stdin; any
@@ -43,7 +45,88 @@ pub struct Cli {
 pub enum Command {
     /// Work with the local vault
     #[command(subcommand, after_help = EXIT_CODES)]
-    Vault(VaultCommand),
+    Vault(Box<VaultCommand>),
+    /// Keyhaven Account: sign up, sign in, and sync this vault with your other devices
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Account(AccountCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Print the Web-Portal Statement that creating an account accepts
+    Statement(ServiceArgs),
+    /// Create a Keyhaven Account; a security code goes to the phone (finish with `verify`)
+    Signup(SignupArgs),
+    /// Sign in to Keyhaven Account (finish with `verify` when a code is sent)
+    Login(LoginArgs),
+    /// Enter the SMS security code (or ask for a new one), then connect this vault and sync
+    Verify(VerifyArgs),
+    /// Who this computer is signed in as and what waits to sync (no password needed)
+    Status,
+    /// Connect this vault to the account if needed, then sync it now
+    Sync,
+    /// List the account's devices, or revoke one
+    Devices(DevicesArgs),
+    /// Sign this computer out; the vault stays here as a local vault unless removed
+    Logout(LogoutArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// The Keyhaven Account service
+    #[arg(long, env = "KEYHAVEN_SERVICE_URL", value_name = "URL")]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignupArgs {
+    #[arg(long)]
+    pub email: String,
+    /// Mobile number for security codes, in international form (+44…)
+    #[arg(long)]
+    pub phone: String,
+    /// Accept this version of the Web-Portal Statement (see `keyhaven account statement`)
+    #[arg(long, value_name = "VERSION")]
+    pub accept_statement: Option<i64>,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[arg(long)]
+    pub email: String,
+    /// Accept this newer version of the Web-Portal Statement when the service asks for it
+    #[arg(long, value_name = "VERSION")]
+    pub accept_statement: Option<i64>,
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The 6-digit code from the SMS (asked for when left out)
+    pub code: Option<String>,
+    /// Send a new code instead (allowed once the cooldown has passed)
+    #[arg(long, conflicts_with = "code")]
+    pub resend: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Sign this device out of the account
+    #[arg(long, value_name = "DEVICE_ID")]
+    pub revoke: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Also delete this computer's copy of the vault (the account keeps its copy)
+    #[arg(long)]
+    pub remove_local_vault: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,22 +14,25 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::args::{
-    AddArgs, Cli, Command, EditArgs, FieldArgs, GenerateArgs, GetArgs, InitArgs, ItemType,
-    PasswdArgs, RmArgs, VaultCommand,
+    AddArgs, EditArgs, FieldArgs, GenerateArgs, GetArgs, InitArgs, ItemType, PasswdArgs, RmArgs,
+    VaultCommand,
 };
 use crate::input::Input;
 use crate::output;
 use crate::UsageError;
 
-/// Runs one parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
-    let Command::Vault(command) = cli.command;
-    let mut input = Input::new(cli.password_stdin);
-    let json = cli.json;
+/// Runs one `keyhaven vault` command on the vault at `vault` (default: this OS user's).
+pub fn run(
+    command: VaultCommand,
+    vault: Option<std::path::PathBuf>,
+    password_stdin: bool,
+    json: bool,
+) -> Result<()> {
+    let mut input = Input::new(password_stdin);
     if let VaultCommand::Generate(args) = &command {
         return generate(args, json);
     }
-    let path = match cli.vault {
+    let path = match vault {
         Some(path) => path,
         None => default_vault_path()?,
     };

@@ -9,6 +9,7 @@ use keyhaven_protocol::error::ErrorCode;
 use keyhaven_protocol::vault::{self as wire, CreateVault, VaultInfo};
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::generator::check_master_password;
+use keyhaven_vault::paths::remove_vault_files;
 use keyhaven_vault::{KeyMaterial, Vault};
 
 use crate::error::ClientError;
@@ -87,7 +88,7 @@ pub async fn attach_vault(
                     // The file is new and empty: removing it loses nothing and lets the person
                     // retry (or join the vault another device created meanwhile).
                     drop(vault);
-                    remove_vault_file(path);
+                    remove_vault_files(path)?;
                     if err.code() != Some(ErrorCode::VaultExists) {
                         return Err(err);
                     }
@@ -148,11 +149,4 @@ async fn upload(session: &Session, vault: &Vault) -> Result<()> {
         })
         .await
         .map(drop)
-}
-
-fn remove_vault_file(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", path.display());
-        let _ = std::fs::remove_file(file);
-    }
 }

@@ -20,3 +20,16 @@ pub mod worker;
 
 pub use api::ApiClient;
 pub use error::ClientError;
+
+/// Environment variable naming the Keyhaven Account service (tests, self-hosting).
+pub const SERVICE_URL_ENV: &str = "KEYHAVEN_SERVICE_URL";
+/// The service `make run` starts on this computer, used when nothing else is configured.
+pub const LOCAL_SERVICE_URL: &str = "http://127.0.0.1:8787";
+
+/// The service to sign in to: `$KEYHAVEN_SERVICE_URL`, else [`LOCAL_SERVICE_URL`].
+pub fn default_service_url() -> String {
+    std::env::var(SERVICE_URL_ENV)
+        .ok()
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| LOCAL_SERVICE_URL.to_owned())
+}

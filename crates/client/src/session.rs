@@ -116,7 +116,7 @@ fn keyring_error(err: keyring::Error) -> ClientError {
 }
 
 /// Writes `bytes` to `path` atomically, readable by this OS user only.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;

@@ -73,3 +73,16 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
         Err(e) => Err(io_error(path)(e)),
     }
 }
+
+/// Deletes a vault file with its SQLite journal files; a file that is not there is no error.
+pub fn remove_vault_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(VaultError::Io { path: file, source }),
+        }
+    }
+    Ok(())
+}

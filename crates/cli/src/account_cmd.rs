@@ -1,0 +1,430 @@
+//! `keyhaven account …`: thin adapters from arguments to `keyhaven_client`.
+//!
+//! The SMS step spans two runs (`signup`/`login`, then `verify`), so the pending challenge is
+//! kept in a small file beside the vault; the session itself lives in `cli-account.json` (no
+//! secret) and the OS keyring (the refresh token).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use keyhaven_client::connect::{attach_vault, plan, VaultPlan};
+use keyhaven_client::device::this_device;
+use keyhaven_client::session::{write_private, Session, SessionStore};
+use keyhaven_client::sync::{sync_once, SyncReport};
+use keyhaven_client::{default_service_url, ApiClient, ClientError};
+use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
+use keyhaven_protocol::sessions::{ChallengeOutcome, SessionGrant, SignIn, SignInOutcome};
+use keyhaven_vault::crypto::KdfParams;
+use keyhaven_vault::paths::remove_vault_files;
+use keyhaven_vault::Vault;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::args::{AccountCommand, DevicesArgs, LoginArgs, LogoutArgs, SignupArgs, VerifyArgs};
+use crate::input::Input;
+use crate::output;
+use crate::UsageError;
+
+/// The program name the CLI's session is filed under in the keyring.
+const PROGRAM: &str = "cli";
+
+/// A sign-up or sign-in waiting for its SMS code.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingChallenge {
+    service_url: String,
+    email: String,
+    challenge_id: String,
+    phone_hint: String,
+}
+
+/// Where this vault's CLI session and pending challenge live.
+struct Files {
+    vault: PathBuf,
+    store: SessionStore,
+    pending: PathBuf,
+}
+
+impl Files {
+    fn new(vault: PathBuf) -> Self {
+        let dir = vault.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self {
+            store: SessionStore::new(dir.join("cli-account.json"), PROGRAM),
+            pending: dir.join("cli-pending-sign-in.json"),
+            vault,
+        }
+    }
+}
+
+/// Runs one `keyhaven account` command.
+pub fn run(command: AccountCommand, vault: PathBuf, input: &mut Input, json: bool) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")?;
+    let files = Files::new(vault);
+    runtime.block_on(async {
+        match command {
+            AccountCommand::Statement(args) => statement(&service_url(args.service), json).await,
+            AccountCommand::Signup(args) => signup(&files, args, input, json).await,
+            AccountCommand::Login(args) => login(&files, args, input, json).await,
+            AccountCommand::Verify(args) => verify(&files, args, input, json).await,
+            AccountCommand::Status => status(&files, json),
+            AccountCommand::Sync => {
+                let session = signed_in(&files)?;
+                connect_and_sync(&files, &session, input, json).await
+            }
+            AccountCommand::Devices(args) => devices(&files, args, json).await,
+            AccountCommand::Logout(args) => logout(&files, args, input, json).await,
+        }
+    })
+}
+
+fn service_url(arg: Option<String>) -> String {
+    arg.unwrap_or_else(default_service_url)
+}
+
+fn signed_in(files: &Files) -> Result<Session> {
+    Session::resume(files.store.clone())?.ok_or_else(|| {
+        UsageError("not signed in; run `keyhaven account login` first".into()).into()
+    })
+}
+
+async fn statement(service: &str, json: bool) -> Result<()> {
+    let statement = ApiClient::new(service)?.statement().await?;
+    if json {
+        output::json(&statement);
+    } else {
+        println!("Web-Portal Statement, version {}\n", statement.version);
+        println!("{}", statement.text);
+    }
+    Ok(())
+}
+
+async fn signup(files: &Files, args: SignupArgs, input: &mut Input, json: bool) -> Result<()> {
+    let service = service_url(args.service.service);
+    let api = ApiClient::new(&service)?;
+    let statement = api.statement().await?;
+    match args.accept_statement {
+        Some(version) if version == statement.version => {}
+        Some(version) => bail!(UsageError(format!(
+            "the statement in force is version {}, not {version}; read it with `keyhaven account statement`",
+            statement.version
+        ))),
+        None => {
+            eprintln!("{}\n", statement.text);
+            if !input.confirm(&format!(
+                "Do you accept the Web-Portal Statement (version {})?",
+                statement.version
+            ))? {
+                bail!(UsageError("the statement was not accepted; no account was created".into()));
+            }
+        }
+    }
+    let password = input.new_secret("Account password (not your master password): ")?;
+    let challenge = api
+        .create_account(&CreateAccount {
+            email: args.email.clone(),
+            password: password.as_str().into(),
+            phone: args.phone,
+            accepted_statement_version: statement.version,
+            device: this_device(PROGRAM),
+        })
+        .await?;
+    code_sent(files, &service, &args.email, &challenge, json)
+}
+
+async fn login(files: &Files, args: LoginArgs, input: &mut Input, json: bool) -> Result<()> {
+    let service = service_url(args.service.service);
+    let api = ApiClient::new(&service)?;
+    let password = input.secret("Account password: ")?;
+    let outcome = api
+        .sign_in(&SignIn {
+            email: args.email.clone(),
+            password: password.as_str().into(),
+            device: this_device(PROGRAM),
+            accepted_statement_version: args.accept_statement,
+        })
+        .await
+        .map_err(explain_statement)?;
+    match outcome {
+        SignInOutcome::SmsRequired(challenge) => {
+            code_sent(files, &service, &args.email, &challenge, json)
+        }
+        SignInOutcome::SignedIn(grant) => {
+            let session = establish(files, api, &service, grant)?;
+            connect_and_sync(files, &session, input, json).await
+        }
+    }
+}
+
+/// A statement-acceptance answer becomes an instruction naming the flag and the version.
+fn explain_statement(err: ClientError) -> anyhow::Error {
+    if let ClientError::Service {
+        statement_version: Some(version),
+        ..
+    } = err
+    {
+        return anyhow::Error::new(err).context(format!(
+            "a new Web-Portal Statement (version {version}) needs your acceptance: read it with \
+             `keyhaven account statement`, then sign in again with --accept-statement {version}"
+        ));
+    }
+    err.into()
+}
+
+fn code_sent(
+    files: &Files,
+    service: &str,
+    email: &str,
+    challenge: &SmsChallenge,
+    json: bool,
+) -> Result<()> {
+    let pending = PendingChallenge {
+        service_url: service.to_owned(),
+        email: email.to_owned(),
+        challenge_id: challenge.challenge_id.clone(),
+        phone_hint: challenge.phone_hint.clone(),
+    };
+    write_private(&files.pending, &serde_json::to_vec_pretty(&pending)?)
+        .with_context(|| format!("cannot write {}", files.pending.display()))?;
+    if json {
+        output::json(&json!({
+            "status": "sms_required",
+            "phone_hint": challenge.phone_hint,
+            "expires_in_seconds": challenge.expires_in_seconds,
+            "resend_after_seconds": challenge.resend_after_seconds,
+        }));
+    } else {
+        println!(
+            "A security code was sent by SMS to {}. It is valid for {} minutes.\n\
+             Finish with: keyhaven account verify <CODE>   (a new code: keyhaven account verify --resend, after {} s)",
+            challenge.phone_hint,
+            challenge.expires_in_seconds / 60,
+            challenge.resend_after_seconds
+        );
+    }
+    Ok(())
+}
+
+async fn verify(files: &Files, args: VerifyArgs, input: &mut Input, json: bool) -> Result<()> {
+    let bytes = std::fs::read(&files.pending).map_err(|_| {
+        UsageError(
+            "no sign-in is waiting for a code; run `keyhaven account login` or `signup`".into(),
+        )
+    })?;
+    let pending: PendingChallenge =
+        serde_json::from_slice(&bytes).context("the pending sign-in file is damaged")?;
+    let api = ApiClient::new(&pending.service_url)?;
+    if args.resend {
+        let challenge = api.resend(&pending.challenge_id).await?;
+        return code_sent(
+            files,
+            &pending.service_url,
+            &pending.email,
+            &challenge,
+            json,
+        );
+    }
+    let code = match args.code {
+        Some(code) => code,
+        None => input.line(&format!("Code sent to {}: ", pending.phone_hint))?,
+    };
+    let outcome = api.verify(&pending.challenge_id, code.trim()).await?;
+    let ChallengeOutcome::SignedIn(grant) = outcome else {
+        bail!(ClientError::Protocol(
+            "the code confirmed something other than a sign-in".into()
+        ));
+    };
+    let _ = std::fs::remove_file(&files.pending);
+    let session = establish(files, api, &pending.service_url, grant)?;
+    connect_and_sync(files, &session, input, json).await
+}
+
+fn establish(files: &Files, api: ApiClient, service: &str, grant: SessionGrant) -> Result<Session> {
+    let other_user = grant.other_os_user_connected;
+    let session = Session::establish(api, service, grant, files.store.clone())?;
+    eprintln!("Signed in to Keyhaven Account as {}.", session.link().email);
+    if other_user {
+        eprintln!(
+            "Warning: another user of this computer is connected to this account too. You would \
+             share every password with them; consider a separate account."
+        );
+    }
+    Ok(session)
+}
+
+/// Connects the vault file to the account when it is not yet, then syncs.
+async fn connect_and_sync(
+    files: &Files,
+    session: &Session,
+    input: &mut Input,
+    json: bool,
+) -> Result<()> {
+    let existing = if vault_exists(&files.vault) {
+        let vault = Vault::open(&files.vault)?;
+        let account_id = session.link().account_id.to_string();
+        vault
+            .sync_link()?
+            .is_some_and(|link| link.account_id == account_id)
+            .then_some(vault)
+    } else {
+        None
+    };
+    let vault = if let Some(mut vault) = existing {
+        let master = input.secret("Master password: ")?;
+        vault.unlock(master.as_bytes())?;
+        vault
+    } else {
+        let creating = plan(session).await? == VaultPlan::CreateCloudVault;
+        let master = if creating && !vault_exists(&files.vault) {
+            eprintln!(
+                "This is the account's first device: choose the master password that will encrypt \
+                 your vault. It never leaves your devices and cannot be recovered."
+            );
+            input.new_secret("New master password: ")?
+        } else {
+            input.secret("Master password: ")?
+        };
+        attach_vault(session, &files.vault, &master, KdfParams::default()).await?
+    };
+    let vault = Mutex::new(vault);
+    let report = sync_once(session, &vault).await?;
+    print_report(&report, json);
+    Ok(())
+}
+
+fn vault_exists(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
+}
+
+fn print_report(report: &SyncReport, json: bool) {
+    if json {
+        output::json(&json!({
+            "status": "synced",
+            "pushed": report.pushed,
+            "pulled": report.pulled,
+            "merged": report.merged,
+            "conflicts": report.conflicts,
+            "revision": report.revision,
+        }));
+        return;
+    }
+    println!(
+        "Synced: {} sent, {} received, {} merged (revision {}).",
+        report.pushed, report.pulled, report.merged, report.revision
+    );
+    if report.conflicts > 0 {
+        println!(
+            "{} value(s) changed on two devices at once; the other device's value won and this \
+             one's is kept in the item's history. Review the flagged items in the app.",
+            report.conflicts
+        );
+    }
+}
+
+fn status(files: &Files, json: bool) -> Result<()> {
+    let link = files.store.link()?;
+    let (vault_link, pending) = if vault_exists(&files.vault) {
+        let vault = Vault::open(&files.vault)?;
+        (vault.sync_link()?, Some(vault.pending_changes()?.len()))
+    } else {
+        (None, None)
+    };
+    let connected = match (&link, &vault_link) {
+        (Some(link), Some(v)) => v.account_id == link.account_id.to_string(),
+        _ => false,
+    };
+    if json {
+        output::json(&json!({
+            "signed_in": link.is_some(),
+            "email": link.as_ref().map(|l| &l.email),
+            "service_url": link.as_ref().map(|l| &l.service_url),
+            "device_id": link.as_ref().map(|l| l.device_id),
+            "vault_connected": connected,
+            "revision": vault_link.as_ref().map(|v| v.revision),
+            "pending_changes": pending,
+        }));
+        return Ok(());
+    }
+    match &link {
+        Some(link) => println!(
+            "Signed in as {} at {} (device {}).",
+            link.email, link.service_url, link.device_id
+        ),
+        None => println!("Not signed in to Keyhaven Account."),
+    }
+    match (connected, &vault_link, pending) {
+        (true, Some(v), Some(n)) => println!(
+            "Vault connected; synced up to revision {}; {n} change(s) wait to be sent.",
+            v.revision
+        ),
+        (_, _, Some(n)) => println!("Local vault only; {n} item change(s) not on any account."),
+        (_, _, None) => println!("No vault on this computer yet."),
+    }
+    Ok(())
+}
+
+async fn devices(files: &Files, args: DevicesArgs, json: bool) -> Result<()> {
+    let session = signed_in(files)?;
+    if let Some(device_id) = args.revoke {
+        session
+            .authed(|api, token| async move { api.revoke_device(&token, device_id).await })
+            .await?;
+        if json {
+            output::json(&json!({ "revoked": device_id }));
+        } else {
+            println!("Device {device_id} is signed out of the account.");
+        }
+        return Ok(());
+    }
+    let list = session
+        .authed(|api, token| async move { api.devices(&token).await })
+        .await?;
+    if json {
+        output::json(&list);
+        return Ok(());
+    }
+    for device in &list.devices {
+        println!(
+            "{}  {:<8}  {}{}",
+            device.id,
+            device.platform,
+            device.name,
+            if device.current {
+                "  (this device)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+async fn logout(files: &Files, args: LogoutArgs, input: &mut Input, json: bool) -> Result<()> {
+    if args.remove_local_vault
+        && !args.yes
+        && !input
+            .confirm("Delete this computer's copy of the vault? The account keeps its copy.")?
+    {
+        bail!(UsageError("nothing was changed".into()));
+    }
+    if let Some(session) = Session::resume(files.store.clone())? {
+        session.sign_out().await?;
+    }
+    if vault_exists(&files.vault) {
+        if args.remove_local_vault {
+            remove_vault_files(&files.vault)?;
+        } else {
+            Vault::open(&files.vault)?.unlink_account()?;
+        }
+    }
+    if json {
+        output::json(&json!({ "signed_out": true, "local_vault_kept": !args.remove_local_vault }));
+    } else if args.remove_local_vault {
+        println!("Signed out; this computer's copy of the vault is deleted.");
+    } else {
+        println!("Signed out; the vault stays on this computer as a local vault.");
+    }
+    Ok(())
+}

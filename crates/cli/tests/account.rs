@@ -1,0 +1,295 @@
+//! `keyhaven account …` headless, the two-device scenario: the real binary against the
+//! real service on loopback and the real Secret Service (run inside `scripts/with-keyring.sh`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+#[path = "../../client/tests/common/mod.rs"]
+mod common;
+use common::{last_code, service, Service, PASSWORD, PHONE};
+
+const MASTER: &str = "correct horse battery staple";
+
+/// One computer: its own data dir (vault, session file) and its own machine id.
+struct Computer {
+    dir: TempDir,
+}
+
+impl Computer {
+    fn new() -> Self {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(dir.path().join("machine-id"), uuid_like(&dir)).unwrap();
+        Self { dir }
+    }
+
+    fn vault(&self) -> PathBuf {
+        self.dir.path().join("vault.sqlite")
+    }
+
+    fn run(&self, service: &Service, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keyhaven"))
+            .args(args)
+            .env("KEYHAVEN_VAULT", self.vault())
+            .env("KEYHAVEN_SERVICE_URL", &service.base)
+            .env(
+                "KEYHAVEN_MACHINE_ID_FILE",
+                self.dir.path().join("machine-id"),
+            )
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the keyhaven binary starts");
+        match child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("stdin: {e}"),
+            _ => {}
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs with --json --password-stdin and returns the JSON it printed.
+    fn json(&self, service: &Service, args: &[&str], stdin: &str) -> Value {
+        let mut all = vec!["--json", "--password-stdin"];
+        all.extend_from_slice(args);
+        let output = self.run(service, &all, stdin);
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+    }
+
+    /// Runs expecting failure; returns the exit code and the JSON error code.
+    fn fails(&self, service: &Service, args: &[&str], stdin: &str) -> (i32, String, String) {
+        let mut all = vec!["--json", "--password-stdin"];
+        all.extend_from_slice(args);
+        let output = self.run(service, &all, stdin);
+        assert!(!output.status.success(), "{args:?} should fail");
+        // The JSON error is the last line; notes such as "Signed in as…" may come before it.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let error: Value =
+            serde_json::from_str(stderr.lines().last().unwrap_or_default()).unwrap_or(Value::Null);
+        (
+            output.status.code().unwrap_or(-1),
+            error["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            error["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+
+    fn item(&self, service: &Service, title: &str) -> Value {
+        self.json(service, &["vault", "get", title], &format!("{MASTER}\n"))
+    }
+
+    fn titles(&self, service: &Service) -> Vec<String> {
+        let list = self.json(service, &["vault", "list"], &format!("{MASTER}\n"));
+        let mut titles: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect();
+        titles.sort();
+        titles
+    }
+}
+
+fn uuid_like(dir: &TempDir) -> String {
+    format!("{:x}", md5ish(dir.path()))
+}
+
+fn md5ish(path: &Path) -> u128 {
+    path.to_string_lossy()
+        .bytes()
+        .fold(0xcbf29ce484222325u128, |h, b| {
+            (h ^ u128::from(b)).wrapping_mul(0x100000001b3)
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
+    assert!(
+        std::env::var_os("KEYHAVEN_TEST_KEYRING").is_some(),
+        "this test needs a Secret Service: run it through scripts/with-keyring.sh"
+    );
+    let mut service = service().await;
+    let (a, b) = (Computer::new(), Computer::new());
+    let account_pw = format!("{PASSWORD}\n");
+
+    // A creates the account: the statement version must be the one in force.
+    let statement = a.json(&service, &["account", "statement"], "");
+    let version = statement["version"].as_i64().unwrap().to_string();
+    let (exit, _, message) = a.fails(
+        &service,
+        &[
+            "account",
+            "signup",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            PHONE,
+            "--accept-statement",
+            "999",
+        ],
+        &account_pw,
+    );
+    assert_eq!(exit, 2, "{message}");
+    let sent = a.json(
+        &service,
+        &[
+            "account",
+            "signup",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            PHONE,
+            "--accept-statement",
+            &version,
+        ],
+        &account_pw,
+    );
+    assert_eq!(sent["status"], "sms_required");
+    assert_eq!(sent["phone_hint"], "+…23");
+
+    // A wrong code and an early resend are explained; the right code connects and creates the vault.
+    let (exit, code, message) = a.fails(&service, &["account", "verify", "000000"], "");
+    assert_eq!((exit, code.as_str()), (8, "sms_code_invalid"), "{message}");
+    let (exit, code, _) = a.fails(&service, &["account", "verify", "--resend"], "");
+    assert_eq!((exit, code.as_str()), (8, "sms_resend_too_soon"));
+    let synced = a.json(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{MASTER}\n"),
+    );
+    assert_eq!(synced["status"], "synced");
+
+    for (title, password) in [("GitHub", "gh-1"), ("Bank", "bank-1")] {
+        a.json(
+            &service,
+            &["vault", "add", "--title", title, "--username", "ada"],
+            &format!("{MASTER}\n{password}\n"),
+        );
+    }
+    assert_eq!(
+        a.json(&service, &["account", "sync"], &format!("{MASTER}\n"))["pushed"],
+        2
+    );
+
+    // B signs in with the SMS step and gets every item.
+    service.clock.advance(std::time::Duration::from_secs(61));
+    let sent = b.json(
+        &service,
+        &["account", "login", "--email", "ada@example.com"],
+        &account_pw,
+    );
+    assert_eq!(sent["status"], "sms_required");
+    let (exit, code, _) = b.fails(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        "wrong master password\n",
+    );
+    assert_eq!((exit, code.as_str()), (3, "wrong_master_password"));
+    assert!(
+        !b.vault().exists(),
+        "a wrong master password writes no vault"
+    );
+    let pulled = b.json(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    assert_eq!(pulled["pulled"], 2);
+    assert_eq!(b.titles(&service), ["Bank", "GitHub"]);
+    let status = b.json(&service, &["account", "status"], "");
+    assert_eq!(
+        (
+            status["signed_in"].as_bool(),
+            status["vault_connected"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        a.json(&service, &["account", "devices"], "")["devices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The service goes away; both edit the same item and B deletes one A edits.
+    service.stop();
+    a.json(
+        &service,
+        &["vault", "edit", "GitHub", "--change-secret"],
+        &format!("{MASTER}\ngh-from-a\n"),
+    );
+    a.json(
+        &service,
+        &["vault", "edit", "Bank", "--title", "Bank (joint)"],
+        &format!("{MASTER}\n"),
+    );
+    b.json(
+        &service,
+        &[
+            "vault",
+            "edit",
+            "GitHub",
+            "--change-secret",
+            "--username",
+            "ada.l",
+        ],
+        &format!("{MASTER}\ngh-from-b\n"),
+    );
+    b.json(
+        &service,
+        &["vault", "rm", "Bank", "--yes"],
+        &format!("{MASTER}\n"),
+    );
+    let (exit, code, _) = a.fails(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    assert_eq!((exit, code.as_str()), (7, "offline"));
+    assert_eq!(
+        a.json(&service, &["account", "status"], "")["pending_changes"],
+        2
+    );
+
+    // It comes back: both converge and nothing is lost.
+    service.restart();
+    a.json(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    let merged = b.json(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    assert_eq!(merged["conflicts"], 1);
+    a.json(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    assert_eq!(a.titles(&service), ["Bank (joint)", "GitHub"]);
+    assert_eq!(b.titles(&service), ["Bank (joint)", "GitHub"]);
+    let (on_a, on_b) = (a.item(&service, "GitHub"), b.item(&service, "GitHub"));
+    assert_eq!(on_a, on_b);
+    assert_eq!(on_b["content"]["password"], "gh-from-a");
+    assert_eq!(on_b["content"]["username"], "ada.l");
+    assert_eq!(on_b["needs_review"], true);
+    let history: Vec<&str> = on_b["password_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["password"].as_str().unwrap())
+        .collect();
+    assert!(history.contains(&"gh-from-b"), "{history:?}");
+
+    // B signs out and keeps a local vault; its session is gone.
+    b.json(&service, &["account", "logout"], "");
+    let status = b.json(&service, &["account", "status"], "");
+    assert_eq!(
+        (
+            status["signed_in"].as_bool(),
+            status["vault_connected"].as_bool()
+        ),
+        (Some(false), Some(false))
+    );
+    assert_eq!(b.titles(&service), ["Bank (joint)", "GitHub"]);
+    let (exit, code, _) = b.fails(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    assert_eq!((exit, code.as_str()), (2, "invalid_input"));
+}
