@@ -23,6 +23,18 @@ fn main() {
         "password_strength",
         "get_settings",
         "update_settings",
+        "account_status",
+        "get_statement",
+        "sign_up",
+        "sign_in",
+        "verify_code",
+        "resend_code",
+        "cancel_sign_in",
+        "connect_vault",
+        "sync_now",
+        "list_devices",
+        "revoke_device",
+        "sign_out",
     ]);
     let attributes = tauri_build::Attributes::new()
         .app_manifest(manifest)

@@ -3,8 +3,17 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+use crate::commands::account::AccountView;
 use crate::state::VaultStatus;
 
 /// The vault was created, unlocked or locked — by this window, another, the tray or auto-lock.
 #[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
 pub struct VaultStatusChanged(pub VaultStatus);
+
+/// The account or sync status changed (signed in or out, a sync started, finished or failed).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct AccountChanged(pub AccountView);
+
+/// A sync brought changes from the account's other devices: lists and open items reload.
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct VaultItemsChanged;

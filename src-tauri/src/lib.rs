@@ -4,6 +4,7 @@
 //! and map its error to `{ code, message }` ([`error::CommandError`]). [`specta_builder`] is the
 //! one list of commands: it feeds the invoke handler and the generated TypeScript bindings.
 
+pub mod account;
 mod auto_lock;
 pub mod clipboard;
 pub mod commands;
@@ -49,8 +50,24 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::generator::password_strength,
             commands::settings::get_settings,
             commands::settings::update_settings,
+            commands::account::account_status,
+            commands::account::get_statement,
+            commands::account::sign_up,
+            commands::account::sign_in,
+            commands::account::verify_code,
+            commands::account::resend_code,
+            commands::account::cancel_sign_in,
+            commands::account::connect_vault,
+            commands::account::sync_now,
+            commands::account::list_devices,
+            commands::account::revoke_device,
+            commands::account::sign_out,
         ])
-        .events(tauri_specta::collect_events![events::VaultStatusChanged])
+        .events(tauri_specta::collect_events![
+            events::VaultStatusChanged,
+            events::AccountChanged,
+            events::VaultItemsChanged
+        ])
 }
 
 /// Writes the TypeScript bindings to `path` (`make bindings` writes the checked-in copy).
@@ -86,8 +103,10 @@ pub fn configure<R: tauri::Runtime>(
     state: state::AppState,
     shell: Shell,
 ) -> tauri::Builder<R> {
+    let account = account::Account::new(state.vault_path());
     builder
         .manage(state)
+        .manage(account)
         .invoke_handler(specta_builder::<R>().invoke_handler())
         .on_window_event(move |window, event| {
             if shell == Shell::Desktop {
@@ -112,6 +131,19 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
             let _ = events::VaultStatusChanged(status).emit(&handle);
             if shell == Shell::Desktop {
                 shell::refresh_tray(&handle, status);
+            }
+        });
+    let handle = app.handle().clone();
+    app.state::<state::AppState>().on_local_change(move || {
+        handle.state::<account::Account>().local_change();
+    });
+    let handle = app.handle().clone();
+    app.state::<account::Account>()
+        .on_sync(move |_status, items_changed| {
+            let view = commands::account::account_view(&handle.state::<account::Account>());
+            let _ = events::AccountChanged(view).emit(&handle);
+            if items_changed {
+                let _ = events::VaultItemsChanged.emit(&handle);
             }
         });
     auto_lock::start(app.handle().clone())?;

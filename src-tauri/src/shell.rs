@@ -6,6 +6,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 
+use crate::account::Account;
 use crate::state::{AppState, VaultStatus};
 
 /// The main window's label (tauri.conf.json).
@@ -120,7 +121,7 @@ fn lock_label(status: VaultStatus) -> &'static str {
     }
 }
 
-/// Puts Keyhaven in the tray: Open, Quick search, Generate password, Lock/Unlock, Quit.
+/// Puts Keyhaven in the tray: Open, Quick search, Generate password, Sync now, Lock/Unlock, Quit.
 pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let status = app.state::<AppState>().status();
     let open = MenuItem::with_id(app, "open", "Open Keyhaven", true, None::<&str>)?;
@@ -139,6 +140,7 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         status.exists,
         None::<&str>,
     )?;
+    let sync = MenuItem::with_id(app, "sync", "Sync now", true, None::<&str>)?;
     let quit_item = MenuItem::with_id(app, "quit", "Quit Keyhaven", true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
@@ -147,6 +149,7 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             &quick,
             &generate,
             &PredefinedMenuItem::separator(app)?,
+            &sync,
             &lock,
             &PredefinedMenuItem::separator(app)?,
             &quit_item,
@@ -164,6 +167,7 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 }
             }
             "generate" => generate_and_copy(app),
+            "sync" => sync_now(app),
             LOCK_ITEM => {
                 let state = app.state::<AppState>();
                 if state.status().unlocked {
@@ -181,6 +185,20 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     tray.build(app)?;
     app.manage(TrayLockItem(lock));
     Ok(())
+}
+
+/// *Sync now* from the tray: syncs when signed in, else opens the app (where one signs in).
+fn sync_now<R: Runtime>(app: &AppHandle<R>) {
+    if app.state::<Account>().link().is_none() {
+        show_main_window(app);
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let account = app.state::<Account>();
+        account.start_syncing(&app.state::<AppState>());
+        account.sync_now();
+    });
 }
 
 struct TrayLockItem<R: Runtime>(MenuItem<R>);

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use keyhaven_client::sync::VaultAccess;
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::generator::check_master_password;
 use keyhaven_vault::{Vault, VaultError};
@@ -23,17 +24,36 @@ pub struct VaultStatus {
 
 type StatusListener = Box<dyn Fn(VaultStatus) + Send + Sync>;
 type ReadyListener = Box<dyn FnOnce() + Send>;
+type ChangeListener = Box<dyn Fn() + Send + Sync>;
+
+/// The open vault, shared with the sync worker (which borrows it briefly, never across the network).
+#[derive(Clone, Default)]
+pub struct SharedVault(Arc<Mutex<Option<Vault>>>);
+
+impl VaultAccess for SharedVault {
+    fn with_vault<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> keyhaven_vault::Result<T>,
+    ) -> keyhaven_vault::Result<T> {
+        let mut vault = lock(&self.0);
+        match vault.as_mut() {
+            Some(vault) if vault.is_unlocked() => f(vault),
+            _ => Err(VaultError::Locked),
+        }
+    }
+}
 
 /// The app's state, shared by every window, the tray and the auto-lock timer.
 pub struct AppState {
     vault_path: PathBuf,
     settings_path: PathBuf,
-    vault: Mutex<Option<Vault>>,
+    vault: SharedVault,
     settings: Mutex<Settings>,
     clipboard: Arc<SecretClipboard>,
     last_activity: Mutex<Instant>,
     on_status_change: OnceLock<StatusListener>,
     on_ui_ready: Mutex<Option<ReadyListener>>,
+    on_local_change: OnceLock<ChangeListener>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -53,17 +73,28 @@ impl AppState {
             settings: Mutex::new(Settings::load(&settings_path)),
             vault_path,
             settings_path,
-            vault: Mutex::new(None),
+            vault: SharedVault::default(),
             clipboard: SecretClipboard::new(clipboard),
             last_activity: Mutex::new(Instant::now()),
             on_status_change: OnceLock::new(),
             on_ui_ready: Mutex::new(None),
+            on_local_change: OnceLock::new(),
         }
     }
 
     /// Calls `listener` whenever the vault is created, unlocked or locked, whoever did it.
     pub fn on_status_change(&self, listener: impl Fn(VaultStatus) + Send + Sync + 'static) {
         let _ = self.on_status_change.set(Box::new(listener));
+    }
+
+    /// Calls `listener` after every change the person makes to the vault's items (sync pushes them).
+    pub fn on_local_change(&self, listener: impl Fn() + Send + Sync + 'static) {
+        let _ = self.on_local_change.set(Box::new(listener));
+    }
+
+    /// The open vault as the sync worker reaches it.
+    pub fn shared_vault(&self) -> SharedVault {
+        self.vault.clone()
     }
 
     /// Runs `work` once the main window has painted its first screen (work that can wait, such
@@ -91,7 +122,7 @@ impl AppState {
     }
 
     pub fn status(&self) -> VaultStatus {
-        let vault = lock(&self.vault);
+        let vault = lock(&self.vault.0);
         let on_disk = std::fs::metadata(&self.vault_path).is_ok_and(|m| m.len() > 0);
         VaultStatus {
             exists: vault.is_some() || on_disk,
@@ -107,7 +138,7 @@ impl AppState {
             master_password.as_bytes(),
             KdfParams::default(),
         )?;
-        *lock(&self.vault) = Some(vault);
+        *lock(&self.vault.0) = Some(vault);
         self.touch();
         self.notify();
         Ok(())
@@ -117,7 +148,7 @@ impl AppState {
     pub fn unlock(&self, master_password: &str) -> Result<(), VaultError> {
         let mut vault = Vault::open(&self.vault_path)?;
         vault.unlock(master_password.as_bytes())?;
-        *lock(&self.vault) = Some(vault);
+        *lock(&self.vault.0) = Some(vault);
         self.touch();
         self.notify();
         Ok(())
@@ -125,11 +156,30 @@ impl AppState {
 
     /// Drops the vault (its key and decrypted index are zeroed) and clears a secret we left on the clipboard.
     pub fn lock(&self) {
-        let was_unlocked = lock(&self.vault).take().is_some();
+        let was_unlocked = lock(&self.vault.0).take().is_some();
         self.clipboard.clear_if_still_ours(None);
         if was_unlocked {
             self.notify();
         }
+    }
+
+    /// Makes `vault` (unlocked, e.g. just connected to the account) the app's vault.
+    pub fn install(&self, vault: Vault) {
+        *lock(&self.vault.0) = Some(vault);
+        self.touch();
+        self.notify();
+    }
+
+    /// Like [`AppState::with_unlocked`] for a change of the vault's items: sync hears of it.
+    pub fn change<T>(
+        &self,
+        f: impl FnOnce(&mut Vault) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let result = self.with_unlocked(f)?;
+        if let Some(listener) = self.on_local_change.get() {
+            listener();
+        }
+        Ok(result)
     }
 
     /// Runs `f` on the unlocked vault, or fails with `vault_locked`. Counts as activity.
@@ -137,7 +187,7 @@ impl AppState {
         &self,
         f: impl FnOnce(&mut Vault) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
-        let mut vault = lock(&self.vault);
+        let mut vault = lock(&self.vault.0);
         let vault = vault.as_mut().ok_or(VaultError::Locked)?;
         self.touch();
         f(vault)
@@ -151,7 +201,7 @@ impl AppState {
     /// Locks if the vault is unlocked and idle for longer than the auto-lock setting; returns whether it did.
     pub fn lock_if_idle(&self, now: Instant) -> bool {
         let seconds = lock(&self.settings).auto_lock_seconds;
-        let unlocked = lock(&self.vault).as_ref().is_some_and(Vault::is_unlocked);
+        let unlocked = lock(&self.vault.0).as_ref().is_some_and(Vault::is_unlocked);
         if seconds == 0 || !unlocked {
             return false;
         }

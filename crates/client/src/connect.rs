@@ -67,7 +67,7 @@ pub async fn attach_vault(
         None if local_exists => {
             let mut vault = Vault::open(path)?;
             vault.unlock(master_password.as_bytes())?;
-            match upload(session, &vault).await {
+            match upload(session, vault.key_material()).await {
                 Ok(()) => vault,
                 Err(err) if err.code() == Some(ErrorCode::VaultExists) => {
                     drop(vault);
@@ -82,7 +82,7 @@ pub async fn attach_vault(
         None => {
             check_master_password(master_password, &[session.link().email.as_str()])?;
             let vault = Vault::create(path, master_password.as_bytes(), kdf)?;
-            match upload(session, &vault).await {
+            match upload(session, vault.key_material()).await {
                 Ok(()) => vault,
                 Err(err) => {
                     // The file is new and empty: removing it loses nothing and lets the person
@@ -130,8 +130,7 @@ fn join(path: &Path, master_password: &str, info: &VaultInfo, local_exists: bool
     Ok(vault)
 }
 
-async fn upload(session: &Session, vault: &Vault) -> Result<()> {
-    let material = vault.key_material();
+async fn upload(session: &Session, material: KeyMaterial) -> Result<()> {
     let request = CreateVault {
         vault_id: material.vault_id,
         wrapped_vault_key: Bytes::from(material.wrapped_vault_key),

@@ -257,7 +257,7 @@ impl Session {
     }
 
     /// Signs this device out at the service (when it can be reached) and forgets the session here.
-    pub async fn sign_out(self) -> Result<()> {
+    pub async fn sign_out(&self) -> Result<()> {
         let revoked = match self.access_token().await {
             Ok(token) => self.api.sign_out(&token).await,
             Err(err) => Err(err),

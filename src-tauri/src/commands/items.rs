@@ -13,7 +13,7 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub fn add_item(state: State<'_, AppState>, draft: ItemDraft) -> Result<Item, CommandError> {
-    Ok(masked(state.with_unlocked(|vault| vault.add(draft))?))
+    Ok(masked(state.change(|vault| vault.add(draft))?))
 }
 
 /// Replaces an item's fields; a replaced password goes into its history. Returns it masked.
@@ -24,25 +24,21 @@ pub fn update_item(
     id: Uuid,
     draft: ItemDraft,
 ) -> Result<Item, CommandError> {
-    Ok(masked(
-        state.with_unlocked(|vault| vault.update(id, draft))?,
-    ))
+    Ok(masked(state.change(|vault| vault.update(id, draft))?))
 }
 
 /// Deletes an item (a tombstone stays for sync).
 #[tauri::command]
 #[specta::specta]
 pub fn delete_item(state: State<'_, AppState>, id: Uuid) -> Result<(), CommandError> {
-    Ok(state.with_unlocked(|vault| vault.delete(id))?)
+    Ok(state.change(|vault| vault.delete(id))?)
 }
 
 /// Clears the item's "changed on two devices" flag once the person has reviewed it; returns it masked.
 #[tauri::command]
 #[specta::specta]
 pub fn mark_item_reviewed(state: State<'_, AppState>, id: Uuid) -> Result<Item, CommandError> {
-    Ok(masked(
-        state.with_unlocked(|vault| vault.mark_reviewed(id))?,
-    ))
+    Ok(masked(state.change(|vault| vault.mark_reviewed(id))?))
 }
 
 /// Opens one of a login's URLs (by position) in the default browser; only http(s) addresses.

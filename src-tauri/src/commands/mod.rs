@@ -1,5 +1,6 @@
 //! Tauri commands, one module per area.
 
+pub mod account;
 pub mod app;
 pub mod clipboard;
 mod fields;

@@ -7,6 +7,7 @@ use specta::Type;
 use tauri::State;
 use zeroize::Zeroizing;
 
+use crate::account::Account;
 use crate::error::CommandError;
 use crate::state::{AppState, VaultStatus};
 
@@ -34,10 +35,12 @@ pub async fn create_vault(
 #[specta::specta]
 pub async fn unlock_vault(
     state: State<'_, AppState>,
+    account: State<'_, Account>,
     master_password: String,
 ) -> Result<VaultStatus, CommandError> {
     let master_password = Zeroizing::new(master_password);
     state.unlock(&master_password)?;
+    account.start_syncing(&state);
     Ok(state.status())
 }
 

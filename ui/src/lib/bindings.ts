@@ -226,6 +226,124 @@ async updateSettings(settings: Settings) : Promise<Result<Settings, CommandError
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * This device's account and sync status.
+ */
+async accountStatus() : Promise<AccountView> {
+    return await TAURI_INVOKE("account_status");
+},
+/**
+ * The Web-Portal Statement a new account accepts.
+ */
+async getStatement() : Promise<Result<StatementView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_statement") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Starts creating an account; a code goes to `phone`.
+ */
+async signUp(email: string, password: string, phone: string, acceptedStatementVersion: number) : Promise<Result<ConnectStep, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_up", { email, password, phone, acceptedStatementVersion }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Signs in with email and account password (and the newer statement version, once accepted).
+ */
+async signIn(email: string, password: string, acceptedStatementVersion: number | null) : Promise<Result<ConnectStep, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_in", { email, password, acceptedStatementVersion }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Confirms the SMS code; this device is then signed in.
+ */
+async verifyCode(code: string) : Promise<Result<ConnectStep, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("verify_code", { code }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sends a new SMS code (allowed once the cooldown has passed).
+ */
+async resendCode() : Promise<Result<CodeSent, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("resend_code") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Forgets a sign-in or sign-up waiting for its code.
+ */
+async cancelSignIn() : Promise<void> {
+    await TAURI_INVOKE("cancel_sign_in");
+},
+/**
+ * Connects this computer's vault to the account with the master password (new for the
+ * account's first device, else the account's), opens it and starts syncing.
+ */
+async connectVault(masterPassword: string) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("connect_vault", { masterPassword }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Syncs now.
+ */
+async syncNow() : Promise<void> {
+    await TAURI_INVOKE("sync_now");
+},
+/**
+ * The account's devices.
+ */
+async listDevices() : Promise<Result<DeviceView[], CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_devices") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Signs one of the account's other devices out.
+ */
+async revokeDevice(deviceId: string) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("revoke_device", { deviceId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Signs this computer out of the account; keeps the vault as a local one or deletes it here.
+ */
+async signOut(keepLocalCopy: boolean) : Promise<Result<AccountView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_out", { keepLocalCopy }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -233,8 +351,12 @@ async updateSettings(settings: Settings) : Promise<Result<Settings, CommandError
 
 
 export const events = __makeEvents__<{
+accountChanged: AccountChanged,
+vaultItemsChanged: VaultItemsChanged,
 vaultStatusChanged: VaultStatusChanged
 }>({
+accountChanged: "account-changed",
+vaultItemsChanged: "vault-items-changed",
 vaultStatusChanged: "vault-status-changed"
 })
 
@@ -245,6 +367,18 @@ vaultStatusChanged: "vault-status-changed"
 /** user-defined types **/
 
 /**
+ * The account or sync status changed (signed in or out, a sync started, finished or failed).
+ */
+export type AccountChanged = AccountView
+/**
+ * Who this device is signed in as, and how syncing goes.
+ */
+export type AccountView = { signed_in: boolean; email: string | null; service_url: string; device_id: string | null; 
+/**
+ * Another OS user of this computer is connected to the same account (they share the vault).
+ */
+other_os_user_connected: boolean; sync: SyncView }
+/**
  * The product and its version.
  */
 export type AppInfo = { product_name: string; version: string }
@@ -253,9 +387,42 @@ export type AppInfo = { product_name: string; version: string }
  */
 export type Card = { cardholder_name: string; number: string; expiry_month: number | null; expiry_year: number | null; security_code: string; brand: string; notes: string }
 /**
- * `{ code, message }`, serialized to the web view.
+ * An SMS code on its way.
  */
-export type CommandError = { code: string; message: string }
+export type CodeSent = { 
+/**
+ * The number it went to, masked (`+…23`).
+ */
+phone_hint: string; expires_in_seconds: number; resend_after_seconds: number }
+/**
+ * `{ code, message }`, serialized to the web view; Keyhaven Account errors add the numbers
+ * the UI explains them with.
+ */
+export type CommandError = { code: string; message: string; 
+/**
+ * Seconds until the request may be repeated (rate limits, SMS resend cooldown).
+ */
+retry_after_seconds: number | null; 
+/**
+ * Tries left for the SMS code.
+ */
+tries_left: number | null; 
+/**
+ * The Web-Portal Statement version awaiting acceptance.
+ */
+statement_version: number | null }
+/**
+ * The next step after a sign-in, sign-up or code.
+ */
+export type ConnectStep = 
+/**
+ * Enter the SMS code.
+ */
+{ step: "enter_code"; code_sent: CodeSent } | 
+/**
+ * Signed in: set the master password for the account's new vault, or unlock its existing one.
+ */
+{ step: "connect_vault"; email: string; account_has_vault: boolean; local_vault_exists: boolean; other_os_user_connected: boolean }
 /**
  * What the UI tells the person after a copy.
  */
@@ -276,6 +443,18 @@ export type CopyField = { field: "username" } | { field: "password" } | { field:
  * A named extra field; hidden ones are masked like passwords.
  */
 export type CustomField = { name: string; value: string; hidden: boolean }
+/**
+ * One of the account's devices.
+ */
+export type DeviceView = { id: string; name: string; platform: string; 
+/**
+ * Unix milliseconds.
+ */
+created_at: number; 
+/**
+ * Unix milliseconds.
+ */
+last_seen_at: number; current: boolean }
 /**
  * A field value that lost to another device's change of the same field, kept for review.
  */
@@ -410,6 +589,10 @@ clipboard_clear_seconds: number;
  */
 close_to_tray: boolean; theme: Theme }
 /**
+ * The Web-Portal Statement in force.
+ */
+export type StatementView = { version: number; text: string }
+/**
  * How hard a password is to guess, from zxcvbn.
  */
 export type Strength = { 
@@ -422,9 +605,33 @@ score: number; guesses_log10: number;
  */
 crack_time: string; warning: string | null; suggestions: string[] }
 /**
+ * Where syncing stands, for the status line.
+ */
+export type SyncStateView = 
+/**
+ * Not signed in, or the vault is not connected: nothing leaves this computer.
+ */
+"not_connected" | "synced" | "syncing" | "offline" | "sign_in_required" | "locked" | "failed"
+/**
+ * The sync status line's content.
+ */
+export type SyncView = { state: SyncStateView; 
+/**
+ * Unix milliseconds of the last completed sync.
+ */
+last_synced_at: number | null; error: string | null; 
+/**
+ * Values the last sync kept only in item histories (items flagged for review).
+ */
+conflicts: number }
+/**
  * Light, dark, or whatever the system uses.
  */
 export type Theme = "system" | "light" | "dark"
+/**
+ * A sync brought changes from the account's other devices: lists and open items reload.
+ */
+export type VaultItemsChanged = null
 /**
  * Whether a local vault exists and whether it is unlocked.
  */

@@ -1,0 +1,319 @@
+//! The desktop app's side of Keyhaven Account: a sign-up or sign-in waiting for its SMS code,
+//! this device's session, and the background sync worker. The logic lives in
+//! `keyhaven-client`; this keeps the pieces the commands share between calls.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use keyhaven_client::connect::{attach_vault, cloud_vault};
+use keyhaven_client::device::this_device;
+use keyhaven_client::session::{AccountLink, Session, SessionStore};
+use keyhaven_client::sync::VaultAccess;
+use keyhaven_client::worker::{SyncStatus, SyncWorker};
+use keyhaven_client::{default_service_url, ApiClient, ClientError};
+use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
+use keyhaven_protocol::devices::DeviceList;
+use keyhaven_protocol::sessions::{ChallengeOutcome, SignIn, SignInOutcome};
+use keyhaven_protocol::statement::Statement;
+use keyhaven_vault::crypto::KdfParams;
+use keyhaven_vault::paths::remove_vault_files;
+use keyhaven_vault::Vault;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+/// The program name the app's session is filed under in the keyring.
+const PROGRAM: &str = "desktop";
+
+type Result<T> = std::result::Result<T, ClientError>;
+type SyncListener = Arc<dyn Fn(&SyncStatus, bool) + Send + Sync>;
+
+/// A sign-up or sign-in that sent an SMS code and waits for it.
+struct Pending {
+    api: ApiClient,
+    service_url: String,
+    challenge: SmsChallenge,
+}
+
+/// What signing in led to.
+pub enum SignInResult {
+    /// A code was sent; [`Account::verify`] finishes.
+    CodeSent(SmsChallenge),
+    /// Signed in (2-step verification is off for this account).
+    SignedIn,
+}
+
+/// The account side of the app, shared by the commands, the tray and the sync worker.
+pub struct Account {
+    store: SessionStore,
+    service_url: String,
+    session: Mutex<Option<Arc<Session>>>,
+    pending: Mutex<Option<Pending>>,
+    worker: Mutex<Option<SyncWorker>>,
+    on_sync: OnceLock<SyncListener>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Account {
+    /// The account state for the vault at `vault_path`; `account.json` beside it names the
+    /// session, if this device is signed in.
+    pub fn new(vault_path: &Path) -> Self {
+        let store = SessionStore::new(vault_path.with_file_name("account.json"), PROGRAM);
+        let session = match Session::resume(store.clone()) {
+            Ok(session) => session.map(Arc::new),
+            Err(err) => {
+                eprintln!("keyhaven: the saved Keyhaven Account session cannot be used: {err}");
+                None
+            }
+        };
+        Self {
+            store,
+            service_url: default_service_url(),
+            session: Mutex::new(session),
+            pending: Mutex::new(None),
+            worker: Mutex::new(None),
+            on_sync: OnceLock::new(),
+        }
+    }
+
+    /// Calls `listener` on every sync status change; the flag says items changed here.
+    pub fn on_sync(&self, listener: impl Fn(&SyncStatus, bool) + Send + Sync + 'static) {
+        let _ = self.on_sync.set(Arc::new(listener));
+    }
+
+    pub fn service_url(&self) -> &str {
+        &self.service_url
+    }
+
+    /// Who this device is signed in as.
+    pub fn link(&self) -> Option<AccountLink> {
+        lock(&self.session).as_ref().map(|s| s.link().clone())
+    }
+
+    fn session(&self) -> Result<Arc<Session>> {
+        lock(&self.session)
+            .clone()
+            .ok_or(ClientError::SignInRequired)
+    }
+
+    /// The sync status, when a worker runs.
+    pub fn sync_status(&self) -> Option<SyncStatus> {
+        lock(&self.worker).as_ref().map(SyncWorker::status)
+    }
+
+    /// The Web-Portal Statement in force.
+    pub async fn statement(&self) -> Result<Statement> {
+        ApiClient::new(&self.service_url)?.statement().await
+    }
+
+    /// Starts creating an account; the code goes to `phone`.
+    pub async fn sign_up(
+        &self,
+        email: String,
+        password: &str,
+        phone: String,
+        accepted_statement_version: i64,
+    ) -> Result<SmsChallenge> {
+        let api = ApiClient::new(&self.service_url)?;
+        let challenge = api
+            .create_account(&CreateAccount {
+                email,
+                password: password.into(),
+                phone,
+                accepted_statement_version,
+                device: this_device("linux"),
+            })
+            .await?;
+        self.wait_for_code(api, challenge.clone());
+        Ok(challenge)
+    }
+
+    /// Signs in with the account password.
+    pub async fn sign_in(
+        &self,
+        email: String,
+        password: &str,
+        accepted_statement_version: Option<i64>,
+    ) -> Result<SignInResult> {
+        let api = ApiClient::new(&self.service_url)?;
+        let outcome = api
+            .sign_in(&SignIn {
+                email,
+                password: password.into(),
+                device: this_device("linux"),
+                accepted_statement_version,
+            })
+            .await?;
+        match outcome {
+            SignInOutcome::SmsRequired(challenge) => {
+                self.wait_for_code(api, challenge.clone());
+                Ok(SignInResult::CodeSent(challenge))
+            }
+            SignInOutcome::SignedIn(grant) => {
+                let session =
+                    Session::establish(api, &self.service_url, grant, self.store.clone())?;
+                *lock(&self.session) = Some(Arc::new(session));
+                Ok(SignInResult::SignedIn)
+            }
+        }
+    }
+
+    fn wait_for_code(&self, api: ApiClient, challenge: SmsChallenge) {
+        *lock(&self.pending) = Some(Pending {
+            api,
+            service_url: self.service_url.clone(),
+            challenge,
+        });
+    }
+
+    /// Confirms the SMS code of the pending sign-up or sign-in; this device is then signed in.
+    pub async fn verify(&self, code: &str) -> Result<AccountLink> {
+        let (api, service_url, challenge_id) = {
+            let pending = lock(&self.pending);
+            let pending = pending.as_ref().ok_or_else(no_pending)?;
+            (
+                pending.api.clone(),
+                pending.service_url.clone(),
+                pending.challenge.challenge_id.clone(),
+            )
+        };
+        let ChallengeOutcome::SignedIn(grant) = api.verify(&challenge_id, code).await? else {
+            return Err(ClientError::Protocol(
+                "the code confirmed something other than a sign-in".into(),
+            ));
+        };
+        *lock(&self.pending) = None;
+        let session = Session::establish(api, &service_url, grant, self.store.clone())?;
+        let link = session.link().clone();
+        *lock(&self.session) = Some(Arc::new(session));
+        Ok(link)
+    }
+
+    /// Sends a new code for the pending sign-up or sign-in.
+    pub async fn resend(&self) -> Result<SmsChallenge> {
+        let (api, challenge_id) = {
+            let pending = lock(&self.pending);
+            let pending = pending.as_ref().ok_or_else(no_pending)?;
+            (pending.api.clone(), pending.challenge.challenge_id.clone())
+        };
+        let challenge = api.resend(&challenge_id).await?;
+        if let Some(pending) = lock(&self.pending).as_mut() {
+            pending.challenge = challenge.clone();
+        }
+        Ok(challenge)
+    }
+
+    /// Forgets a sign-up or sign-in waiting for its code (the person went back).
+    pub fn cancel_pending(&self) {
+        *lock(&self.pending) = None;
+    }
+
+    /// Whether the account already has a cloud vault (so connecting unlocks it rather than creating it).
+    pub async fn has_cloud_vault(&self) -> Result<bool> {
+        Ok(cloud_vault(&*self.session()?).await?.is_some())
+    }
+
+    /// Connects this computer's vault to the account (creating or joining the cloud vault),
+    /// opens it unlocked in the app and starts syncing.
+    pub async fn connect_vault(
+        &self,
+        state: &AppState,
+        master_password: &str,
+        kdf: KdfParams,
+    ) -> Result<()> {
+        let session = self.session()?;
+        let vault = attach_vault(&session, state.vault_path(), master_password, kdf).await?;
+        state.install(vault);
+        self.start_syncing(state);
+        Ok(())
+    }
+
+    /// Starts the sync worker when signed in and the open vault is this account's; otherwise
+    /// nudges a running one. Called on unlock.
+    pub fn start_syncing(&self, state: &AppState) {
+        let Ok(session) = self.session() else {
+            return;
+        };
+        if let Some(worker) = lock(&self.worker).as_ref() {
+            worker.sync_now();
+            return;
+        }
+        let vault = state.shared_vault();
+        let account_id = session.link().account_id.to_string();
+        let linked = vault
+            .with_vault(|v| v.sync_link())
+            .ok()
+            .flatten()
+            .is_some_and(|link| link.account_id == account_id);
+        if !linked {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let listener = self.on_sync.get().cloned();
+        let worker =
+            SyncWorker::start(&runtime, session, Arc::new(vault), move |status, report| {
+                let changed_here = report.is_some_and(|r| r.pulled + r.merged > 0);
+                if let Some(listener) = &listener {
+                    listener(status, changed_here);
+                }
+            });
+        *lock(&self.worker) = Some(worker);
+    }
+
+    /// Syncs now (*Sync now*, after unlock).
+    pub fn sync_now(&self) {
+        if let Some(worker) = lock(&self.worker).as_ref() {
+            worker.sync_now();
+        }
+    }
+
+    /// A local change was made: the worker pushes it shortly.
+    pub fn local_change(&self) {
+        if let Some(worker) = lock(&self.worker).as_ref() {
+            worker.local_change();
+        }
+    }
+
+    /// The account's devices.
+    pub async fn devices(&self) -> Result<DeviceList> {
+        self.session()?
+            .authed(|api, token| async move { api.devices(&token).await })
+            .await
+    }
+
+    /// Signs one of the account's devices out.
+    pub async fn revoke_device(&self, device_id: Uuid) -> Result<()> {
+        self.session()?
+            .authed(|api, token| async move { api.revoke_device(&token, device_id).await })
+            .await
+    }
+
+    /// Signs this device out; the vault stays here as a local vault, or is deleted.
+    pub async fn sign_out(&self, state: &AppState, keep_local_copy: bool) -> Result<()> {
+        *lock(&self.worker) = None;
+        let session = lock(&self.session).take();
+        match session {
+            Some(session) => session.sign_out().await?,
+            None => self.store.forget()?,
+        }
+        if keep_local_copy {
+            let unlinked = state.shared_vault().with_vault(|v| v.unlink_account());
+            if unlinked.is_err() && state.status().exists {
+                Vault::open(state.vault_path())?.unlink_account()?;
+            }
+        } else {
+            state.lock();
+            remove_vault_files(state.vault_path())?;
+        }
+        Ok(())
+    }
+}
+
+fn no_pending() -> ClientError {
+    ClientError::Protocol("no sign-in is waiting for a code; start again".into())
+}
