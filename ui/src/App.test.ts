@@ -3,6 +3,7 @@ import { render, screen } from "@testing-library/svelte";
 import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import App from "./App.svelte";
+import { NOT_CONNECTED } from "./test-fixtures";
 
 const SETTINGS = {
   auto_lock_seconds: 900,
@@ -22,7 +23,8 @@ describe("App", () => {
         if (cmd === "list_items") return { total: 0, offset: 0, items: [] };
         if (cmd === "list_folders") return [];
         if (cmd === "note_activity" || cmd === "ui_ready") return null;
-        throw new Error(`unexpected command ${cmd}`);
+        if (cmd === "account_status") return NOT_CONNECTED;
+    throw new Error(`unexpected command ${cmd}`);
       },
       { shouldMockEvents: true },
     );

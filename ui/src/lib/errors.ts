@@ -1,17 +1,57 @@
 import type { CommandError } from "./bindings";
 
+/** "42 s", "3 min", "1 h 5 min": a wait a person can plan with. */
+export function waitText(seconds: number): string {
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+}
+
+type Words = string | ((error: CommandError) => string);
+
+const wait = (error: CommandError, what: string) =>
+  error.retry_after_seconds ? `${what} in ${waitText(error.retry_after_seconds)}.` : `${what} in a little while.`;
+
 /** Words for the error codes the UI can meet; the Rust message is the fallback. */
-const MESSAGES: Record<string, string> = {
+const MESSAGES: Record<string, Words> = {
   wrong_master_password: "That master password is not right. Check Caps Lock and try again.",
-  weak_master_password: "This master password is too easy to guess.",
+  weak_master_password: (e) => `This master password is too easy to guess. ${e.message.replace(/^.*guess: /, "")}`,
   vault_exists: "A vault already exists for you on this computer.",
   vault_corrupt: "The vault file is damaged and cannot be opened. It has not been changed.",
   vault_locked: "The vault is locked.",
+  vault_differs:
+    "This computer already has another vault than your account's. Nothing was changed; sign out or use another account.",
+  vault_linked_elsewhere: "This computer's vault syncs with another Keyhaven Account.",
+  offline: "Keyhaven Account cannot be reached. Check your connection; nothing is lost, and you can try again.",
+  invalid_credentials: "That email and account password do not match an account. Check both and try again.",
+  account_not_active: "This account was never confirmed with its SMS code. Create it again to get a new code.",
+  too_many_sign_in_attempts: (e) => `Too many sign-in attempts. ${wait(e, "You can try again")}`,
+  email_taken: "An account with this email already exists. Sign in instead.",
+  invalid_email: "That does not look like an email address.",
+  invalid_phone: "Enter the mobile number in international form, starting with + and the country code (e.g. +44 7700 900123).",
+  weak_password: (e) => e.message,
+  statement_not_accepted: "Please read the Web-Portal Statement and tick the box to accept it.",
+  statement_acceptance_required: "A new version of the Web-Portal Statement needs your acceptance before you sign in.",
+  sms_code_invalid: (e) =>
+    e.tries_left === 1
+      ? "That code is not right. You have 1 try left before the code stops working."
+      : `That code is not right. You have ${e.tries_left ?? "a few"} tries left.`,
+  sms_code_expired: "This code has expired (codes are valid for 10 minutes). Send a new one.",
+  sms_code_burned: "This code was entered wrongly too many times and no longer works. Send a new one.",
+  sms_resend_too_soon: (e) => `A code was sent a moment ago. ${wait(e, "You can ask for a new one")}`,
+  sms_hourly_limit: (e) => `That is as many codes as we can send in an hour. ${wait(e, "You can ask again")}`,
+  sms_delivery_failed: "The SMS could not be sent just now. Wait a moment and send a new code.",
+  challenge_not_found: "This sign-in has ended. Start again.",
+  sign_in_required: "This computer is no longer signed in to Keyhaven Account. Sign in again.",
+  keyring_unavailable: "The system keyring (where Keyhaven keeps your sign-in) is not available. Unlock it or start it, then try again.",
 };
 
-/** A sentence for a person, from a command's `{ code, message }`. */
+/** A sentence for a person, from a command's `{ code, message }` (and its numbers). */
 export function describeError(error: CommandError): string {
   const words = MESSAGES[error.code];
-  if (error.code === "weak_master_password") return `${words} ${error.message.replace(/^.*guess: /, "")}`;
+  if (typeof words === "function") return words(error);
   return words ?? error.message;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import Vault from "./Vault.svelte";
+import { NOT_CONNECTED } from "../test-fixtures";
 
 const ITEMS = [
   { id: "1", kind: "card", title: "Bank card", subtitle: "Visa •••• 1234", urls: [], favourite: false, folder: null, tags: [], updated_at: 1 },
@@ -24,6 +25,7 @@ function mockVault(items = ITEMS) {
     }
     if (cmd === "list_folders") return [];
     if (cmd === "lock_vault") return { exists: true, unlocked: false };
+    if (cmd === "account_status") return NOT_CONNECTED;
     throw new Error(`unexpected command ${cmd}`);
   });
 }
@@ -90,7 +92,8 @@ describe("Vault filters and keyboard", () => {
         opened.push((args as { id: string }).id);
         return { id: "2", title: "GitHub", content: { type: "secure_note", notes: "" }, favourite: false, folder: null, tags: [], created_at: 1, updated_at: 1, password_history: [] };
       }
-      throw new Error(`unexpected command ${cmd}`);
+      if (cmd === "account_status") return NOT_CONNECTED;
+    throw new Error(`unexpected command ${cmd}`);
     });
     render(Vault, { onLocked: () => {} });
     await screen.findByRole("option", { name: /GitHub/ });

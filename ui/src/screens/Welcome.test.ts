@@ -13,7 +13,7 @@ function mockAppInfo() {
 describe("Welcome", () => {
   it("shows the product name, both choices and the version", async () => {
     mockAppInfo();
-    render(Welcome, { onGetStarted: () => {} });
+    render(Welcome, { onGetStarted: () => {}, onConnect: () => {} });
     expect(screen.getByRole("heading", { name: "Keyhaven" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Connect to Keyhaven Account" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Get started without an account" })).toBeInTheDocument();
@@ -23,15 +23,16 @@ describe("Welcome", () => {
   it("starts the local vault flow", async () => {
     mockAppInfo();
     const onGetStarted = vi.fn();
-    render(Welcome, { onGetStarted });
+    render(Welcome, { onGetStarted, onConnect: () => {} });
     await fireEvent.click(screen.getByRole("button", { name: "Get started without an account" }));
     expect(onGetStarted).toHaveBeenCalledOnce();
   });
 
-  it("says that account sign-in is not in this build yet", async () => {
+  it("starts connecting to Keyhaven Account", async () => {
     mockAppInfo();
-    render(Welcome, { onGetStarted: () => {} });
+    const onConnect = vi.fn();
+    render(Welcome, { onGetStarted: () => {}, onConnect });
     await fireEvent.click(screen.getByRole("button", { name: "Connect to Keyhaven Account" }));
-    expect(screen.getByRole("status")).toHaveTextContent("not in this build yet");
+    expect(onConnect).toHaveBeenCalledOnce();
   });
 });

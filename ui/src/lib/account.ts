@@ -1,0 +1,46 @@
+import { commands, events, type AccountView, type SyncView } from "./bindings";
+
+/** The account and sync status, kept current from Rust's `account-changed` events. */
+export function followAccount(onChange: (view: AccountView) => void): () => void {
+  let stopped = false;
+  commands
+    .accountStatus()
+    .then((view) => {
+      if (!stopped) onChange(view);
+    })
+    .catch(() => {});
+  const unlisten = events.accountChanged.listen((event) => onChange(event.payload)).catch(() => null);
+  return () => {
+    stopped = true;
+    unlisten.then((stop) => stop?.()).catch(() => {});
+  };
+}
+
+/** "just now", "5 min ago", "at 14:02": when the last sync completed. */
+export function syncedWhen(ms: number, now = Date.now()): string {
+  const seconds = Math.max(0, (now - ms) / 1000);
+  if (seconds < 45) return "just now";
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  return `at ${new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+}
+
+/** The status line: what a person needs to know about syncing right now. */
+export function syncLine(sync: SyncView, now = Date.now()): string {
+  const when = sync.last_synced_at !== null ? syncedWhen(sync.last_synced_at, now) : null;
+  switch (sync.state) {
+    case "not_connected":
+      return "On this computer only";
+    case "synced":
+      return when ? `Synced ${when}` : "Synced";
+    case "syncing":
+      return "Syncing…";
+    case "offline":
+      return when ? `Offline — changes wait (last synced ${when})` : "Offline — changes wait";
+    case "sign_in_required":
+      return "Sign in again to sync";
+    case "locked":
+      return "Sync paused while locked";
+    case "failed":
+      return "Sync failed — will retry";
+  }
+}
