@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { mockIPC } from "@tauri-apps/api/mocks";
+import type { AccountView } from "./bindings";
+import AccountSettings from "./AccountSettings.svelte";
+import { syncLine } from "./account";
+import { NOT_CONNECTED } from "../test-fixtures";
+
+const SIGNED_IN: AccountView = {
+  ...NOT_CONNECTED,
+  signed_in: true,
+  email: "ada@example.com",
+  device_id: "d1",
+  sync: { state: "synced", last_synced_at: Date.now(), error: null, conflicts: 0 },
+};
+const DEVICES = [
+  { id: "d1", name: "ada on laptop", platform: "linux", created_at: 1, last_seen_at: 2, current: true },
+  { id: "d2", name: "ada on desktop", platform: "linux", created_at: 1, last_seen_at: 2, current: false },
+];
+
+describe("AccountSettings", () => {
+  it("says a local vault stays on this computer", async () => {
+    mockIPC((cmd) => (cmd === "account_status" ? NOT_CONNECTED : null));
+    render(AccountSettings);
+    expect(await screen.findByText(/on this computer only and nothing leaves it/)).toBeInTheDocument();
+  });
+
+  it("lists devices, revokes another one after confirmation, and signs out keeping the local copy", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "account_status") return SIGNED_IN;
+      if (cmd === "list_devices") return DEVICES;
+      if (cmd === "revoke_device") return null;
+      if (cmd === "sign_out") return NOT_CONNECTED;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(AccountSettings);
+    expect(await screen.findByTestId("account-email")).toHaveTextContent("ada@example.com");
+    expect(await screen.findByText("ada on laptop")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Revoke ada on laptop" })).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Revoke ada on desktop" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Sign it out" }));
+    await waitFor(() => expect(calls).toContainEqual(["revoke_device", { deviceId: "d2" }]));
+    expect(await screen.findByRole("status")).toHaveTextContent("“ada on desktop” is signed out");
+
+    await fireEvent.click(screen.getByRole("button", { name: "Sign out…" }));
+    expect(screen.getByLabelText(/Keep a copy of the vault on this computer/)).toBeChecked();
+    await fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
+    await waitFor(() => expect(calls).toContainEqual(["sign_out", { keepLocalCopy: true }]));
+    expect(await screen.findByText(/Your vault stays on this computer and no longer syncs/)).toBeInTheDocument();
+  });
+
+  it("words every sync state", () => {
+    const at = (state: AccountView["sync"]["state"], last: number | null = null) =>
+      syncLine({ state, last_synced_at: last, error: null, conflicts: 0 }, 1_000_000);
+    expect(at("synced", 1_000_000 - 5_000)).toBe("Synced just now");
+    expect(at("synced", 1_000_000 - 300_000)).toBe("Synced 5 min ago");
+    expect(at("offline", 1_000_000 - 120_000)).toBe("Offline — changes wait (last synced 2 min ago)");
+    expect(at("sign_in_required")).toBe("Sign in again to sync");
+    expect(at("syncing")).toBe("Syncing…");
+    expect(at("not_connected")).toBe("On this computer only");
+  });
+});
