@@ -44,9 +44,17 @@ pub async fn create(
     }
     let now = state.now();
     if let Some(existing) = accounts::by_email(&state.db, &email).await? {
-        let abandoned = existing.activated_at.is_none()
-            && now > existing.created_at + clock::ms(state.config.sms.code_ttl_seconds);
-        if !abandoned {
+        // An unconfirmed sign-up can be started again at once by whoever knows its account
+        // password (to correct the phone number), by anyone once its code has expired.
+        let replaceable = existing.activated_at.is_none()
+            && (now > existing.created_at + clock::ms(state.config.sms.code_ttl_seconds)
+                || passwords::verify_off_thread(
+                    &state.config.passwords,
+                    request.password.expose(),
+                    Some(existing.password_hash.clone()),
+                )
+                .await?);
+        if !replaceable {
             return Err(ApiError::new(
                 ErrorCode::EmailTaken,
                 "An account with this email exists. Sign in instead.",

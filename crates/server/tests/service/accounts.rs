@@ -1,7 +1,7 @@
 //! Creating, confirming, changing and deleting accounts; the Web-Portal Statement.
 
 use keyhaven_protocol::accounts::{
-    AccountInfo, ChangePassword, ChangePhone, CreateAccount, DeleteAccount,
+    AccountInfo, ChangePassword, ChangePhone, CreateAccount, DeleteAccount, SmsChallenge,
 };
 use keyhaven_protocol::error::ErrorCode;
 use keyhaven_protocol::sessions::{ChallengeOutcome, SignIn, SignInOutcome};
@@ -79,6 +79,24 @@ on_both_engines! {
             .expect_code(Method::POST, "/v1/accounts", None,
                 Some(create_request("ADA@example.com", PASSWORD, "+447700900999", 1)), ErrorCode::EmailTaken)
             .await;
+    }
+
+    async fn an_unconfirmed_sign_up_restarts_with_its_own_password_only(engine: Engine) {
+        let server = TestServer::start(engine).await;
+        let _: SmsChallenge = server
+            .ok(Method::POST, "/v1/accounts", None, Some(create_request("ada@example.com", PASSWORD, PHONE, 1)), StatusCode::ACCEPTED)
+            .await;
+        let other_password = create_request("ada@example.com", "someone else's password", "+447700900777", 1);
+        server.expect_code(Method::POST, "/v1/accounts", None, Some(other_password), ErrorCode::EmailTaken).await;
+        let corrected = "+447700900999";
+        let challenge: SmsChallenge = server
+            .ok(Method::POST, "/v1/accounts", None, Some(create_request("ada@example.com", PASSWORD, corrected, 1)), StatusCode::ACCEPTED)
+            .await;
+        assert_eq!(challenge.phone_hint, "+…99");
+        let code = server.last_code(corrected);
+        assert!(matches!(server.verify(&challenge, &code).await, ChallengeOutcome::SignedIn(_)));
+        let again = create_request("ada@example.com", PASSWORD, PHONE, 1);
+        server.expect_code(Method::POST, "/v1/accounts", None, Some(again), ErrorCode::EmailTaken).await;
     }
 
     async fn a_newer_statement_must_be_accepted_at_the_next_sign_in(engine: Engine) {
