@@ -39,6 +39,7 @@ unit: ui
 
 e2e: ui
 	cargo test --workspace $(CARGO_FEATURES) --no-run
+	cargo build --workspace --bins $(CARGO_FEATURES)
 	scripts/e2e.sh
 
 # Regenerate ui/src/lib/bindings.ts from the Rust commands.

@@ -26,7 +26,7 @@ use crate::state::AppState;
 const PROGRAM: &str = "desktop";
 
 type Result<T> = std::result::Result<T, ClientError>;
-type SyncListener = Arc<dyn Fn(&SyncStatus, bool) + Send + Sync>;
+type ChangeListener = Arc<dyn Fn(bool) + Send + Sync>;
 
 /// A sign-up or sign-in that sent an SMS code and waits for it.
 struct Pending {
@@ -50,7 +50,7 @@ pub struct Account {
     session: Mutex<Option<Arc<Session>>>,
     pending: Mutex<Option<Pending>>,
     worker: Mutex<Option<SyncWorker>>,
-    on_sync: OnceLock<SyncListener>,
+    on_change: OnceLock<ChangeListener>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -75,13 +75,20 @@ impl Account {
             session: Mutex::new(session),
             pending: Mutex::new(None),
             worker: Mutex::new(None),
-            on_sync: OnceLock::new(),
+            on_change: OnceLock::new(),
         }
     }
 
-    /// Calls `listener` on every sync status change; the flag says items changed here.
-    pub fn on_sync(&self, listener: impl Fn(&SyncStatus, bool) + Send + Sync + 'static) {
-        let _ = self.on_sync.set(Arc::new(listener));
+    /// Calls `listener` whenever the account or sync status changes; the flag says a sync
+    /// changed items here.
+    pub fn on_change(&self, listener: impl Fn(bool) + Send + Sync + 'static) {
+        let _ = self.on_change.set(Arc::new(listener));
+    }
+
+    fn changed(&self) {
+        if let Some(listener) = self.on_change.get() {
+            listener(false);
+        }
     }
 
     pub fn service_url(&self) -> &str {
@@ -156,6 +163,7 @@ impl Account {
                 let session =
                     Session::establish(api, &self.service_url, grant, self.store.clone())?;
                 *lock(&self.session) = Some(Arc::new(session));
+                self.changed();
                 Ok(SignInResult::SignedIn)
             }
         }
@@ -189,6 +197,7 @@ impl Account {
         let session = Session::establish(api, &service_url, grant, self.store.clone())?;
         let link = session.link().clone();
         *lock(&self.session) = Some(Arc::new(session));
+        self.changed();
         Ok(link)
     }
 
@@ -254,14 +263,12 @@ impl Account {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let listener = self.on_sync.get().cloned();
-        let worker =
-            SyncWorker::start(&runtime, session, Arc::new(vault), move |status, report| {
-                let changed_here = report.is_some_and(|r| r.pulled + r.merged > 0);
-                if let Some(listener) = &listener {
-                    listener(status, changed_here);
-                }
-            });
+        let listener = self.on_change.get().cloned();
+        let worker = SyncWorker::start(&runtime, session, Arc::new(vault), move |_, report| {
+            if let Some(listener) = &listener {
+                listener(report.is_some_and(|r| r.pulled + r.merged > 0));
+            }
+        });
         *lock(&self.worker) = Some(worker);
     }
 
@@ -310,6 +317,7 @@ impl Account {
             state.lock();
             remove_vault_files(state.vault_path())?;
         }
+        self.changed();
         Ok(())
     }
 }

@@ -139,7 +139,7 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
     });
     let handle = app.handle().clone();
     app.state::<account::Account>()
-        .on_sync(move |_status, items_changed| {
+        .on_change(move |items_changed| {
             let view = commands::account::account_view(&handle.state::<account::Account>());
             let _ = events::AccountChanged(view).emit(&handle);
             if items_changed {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
+import { addItem as addVaultItem, waitForTitles as waitForListed } from "./lib/vault-ui.mjs";
 import { Session, startDriver } from "./lib/webdriver.mjs";
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
@@ -64,45 +65,10 @@ test("the unlock screen in the dark theme", async () => {
 
 /** @param {string} selector @param {string} value */
 const fill = (selector, value) => session.fill(selector, value);
-
-/**
- * Adds an item through the New item menu and the editor.
- * @param {string} kind
- * @param {Record<string, string>} fields input or textarea name → value
- */
-async function addItem(kind, fields) {
-  await session.execute(
-    "const s = document.querySelector('select[aria-label=\"New item\"]'); s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));",
-    [kind],
-  );
-  await session.find("#editor-title");
-  for (const [name, value] of Object.entries(fields)) {
-    await fill(`[name=${name}]`, value);
-  }
-  await session.click("form.editor button[type=submit]");
-  await session.waitForText("#detail-title", new RegExp(`^${fields.title}`));
-}
-
-async function listedTitles() {
-  return session.execute(
-    "return [...document.querySelectorAll('[role=listbox][aria-label=Items] [role=option] .title')].map((el) => el.textContent.trim())",
-  );
-}
-
-/**
- * Waits until the list shows exactly these titles, in order.
- * @param {string[]} expected
- */
-async function waitForTitles(expected, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  let titles = [];
-  while (Date.now() < deadline) {
-    titles = await listedTitles();
-    if (JSON.stringify(titles) === JSON.stringify(expected)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.deepEqual(titles, expected);
-}
+/** @param {string} kind @param {Record<string, string>} fields */
+const addItem = (kind, fields) => addVaultItem(session, kind, fields);
+/** @param {string[]} expected */
+const waitForTitles = (expected) => waitForListed(session, expected);
 
 test("items of three kinds are added, found, edited, and survive lock and relaunch", async () => {
   await session.execute("document.documentElement.dataset.theme = 'light'");

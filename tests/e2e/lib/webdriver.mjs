@@ -47,23 +47,27 @@ export async function waitForPort(port, timeoutMs = 20_000) {
 
 /**
  * Starts tauri-driver on free ports with the app's environment (its own data dir unless given).
+ * With `ownKeyring`, the driver and the apps it launches get a D-Bus session and an unlocked
+ * gnome-keyring of their own (scripts/with-keyring.sh): another computer, as far as they know.
  *
  * The driver runs in its own process group and logs to a file, so that stopping it ends
  * WebKitWebDriver and every app it launched, and no stray app keeps the test's output open.
  * @param {Record<string, string>} env
+ * @param {{ ownKeyring?: boolean }} options
  */
-export async function startDriver(env = {}) {
+export async function startDriver(env = {}, { ownKeyring = false } = {}) {
   const port = await freePort();
   const nativePort = await freePort();
   const dataDir = env.KEYHAVEN_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-"));
   const logDir = process.env.KEYHAVEN_E2E_LOGS ?? path.join(process.cwd(), "artifacts", "logs");
   mkdirSync(logDir, { recursive: true });
   const log = openSync(path.join(logDir, `tauri-driver-${port}.log`), "a");
-  const driver = spawn(
-    "tauri-driver",
-    ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"],
-    { env: { ...process.env, KEYHAVEN_DATA_DIR: dataDir, ...env }, stdio: ["ignore", log, log], detached: true },
-  );
+  const args = ["--port", String(port), "--native-port", String(nativePort), "--native-driver", "/usr/bin/WebKitWebDriver"];
+  /** @type {Record<string, string | undefined>} */
+  const childEnv = { ...process.env, KEYHAVEN_DATA_DIR: dataDir, ...env };
+  if (ownKeyring) delete childEnv.KEYHAVEN_TEST_KEYRING;
+  const [command, commandArgs] = ownKeyring ? ["scripts/with-keyring.sh", ["tauri-driver", ...args]] : ["tauri-driver", args];
+  const driver = spawn(command, commandArgs, { env: childEnv, stdio: ["ignore", log, log], detached: true });
   closeSync(log);
   await waitForPort(port);
   await waitForPort(nativePort);

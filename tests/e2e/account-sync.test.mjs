@@ -1,0 +1,250 @@
+// Keyhaven Account end to end: one real service on loopback and two instances of the real app,
+// each with its own data dir, D-Bus session and gnome-keyring ("two computers"). A creates the
+// account (statement + SMS code) and the vault; B signs in with the SMS step and unlocks; A's
+// edit reaches B by itself; with the service down both edit, and when it is back both converge
+// with the conflict flagged and nothing lost.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { startService } from "./lib/service.mjs";
+import { addItem, editItem, invoke, openItem, waitForTitles } from "./lib/vault-ui.mjs";
+import { Session, startDriver } from "./lib/webdriver.mjs";
+
+const application = process.env.KEYHAVEN_APP_BIN ?? "";
+const EMAIL = "ada@example.com";
+const ACCOUNT_PASSWORD = "a long account password";
+const PHONE = "+44 7700 900123";
+const MASTER = "correct horse battery staple";
+// Short enough for the test to see a code expire and a cooldown pass; long enough to type in.
+const CODE_TTL_SECONDS = 15;
+const COOLDOWN_SECONDS = 5;
+
+/** @type {Awaited<ReturnType<typeof startService>>} */
+let service;
+/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
+const drivers = [];
+/** @type {Session} */
+let a;
+/** @type {Session} */
+let b;
+
+before(async () => {
+  service = await startService({
+    KEYHAVEN_SERVER_SMS__CODE_TTL_SECONDS: String(CODE_TTL_SECONDS),
+    KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
+  });
+  for (const name of ["a", "b"]) {
+    const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
+    drivers.push(driver);
+    const session = await Session.create(driver.port, application);
+    if (name === "a") a = session;
+    else b = session;
+  }
+});
+
+after(async () => {
+  await a?.delete();
+  await b?.delete();
+  for (const driver of drivers) await driver.stop();
+  await service?.kill();
+});
+
+const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Clicks the button whose text is exactly `text`, waiting for it.
+ * @param {Session} session
+ * @param {string} text
+ */
+async function press(session, text, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const clicked = await session.execute(
+      "const b = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === arguments[0] && !b.disabled); if (b) b.click(); return !!b;",
+      [text],
+    );
+    if (clicked) return;
+    await sleep(100);
+  }
+  throw new Error(`no enabled button "${text}"`);
+}
+
+/**
+ * Types a code into the six boxes (the first box spreads the digits, as typing does).
+ * @param {Session} session
+ * @param {string} code
+ */
+async function enterCode(session, code) {
+  await session.find(".digit");
+  await session.execute("document.querySelector('.digit').focus()");
+  await session.type(".digit", code);
+}
+
+/** @param {Session} session @param {RegExp} pattern */
+const syncStatus = (session, pattern, timeoutMs = 20_000) =>
+  session.waitForText("[data-testid=sync-status]", pattern, timeoutMs);
+
+/**
+ * Every item of the vault in full, by title, through the app's own commands.
+ * @param {Session} session
+ */
+async function itemsByTitle(session) {
+  const page = await invoke(session, "list_items", { query: "", filter: { show: "all" }, offset: 0, limit: 100 });
+  /** @type {Record<string, any>} */
+  const items = {};
+  for (const summary of page.items) {
+    const item = await invoke(session, "get_item_for_edit", { id: summary.id });
+    items[item.title] = item;
+  }
+  return items;
+}
+
+test("A creates the account with the statement and the SMS code, then the vault", async () => {
+  await a.click("button.primary");
+  await a.find("[role=tablist]");
+  await a.screenshot("connect-sign-in");
+  await press(a, "Create account");
+  await a.type("#sign-up-email", EMAIL);
+  await a.type("#sign-up-password", ACCOUNT_PASSWORD);
+  await a.type("#sign-up-phone", PHONE);
+  await a.waitForText(".statement", /Web-Portal Statement \(version 1\)/);
+  assert.equal(await a.execute("return document.querySelector('form[aria-label=\"Create an account\"] button[type=submit]').disabled"), true);
+  await a.screenshot("connect-create-account");
+  await a.click(".statement input[type=checkbox]");
+  const before = service.codesSent();
+  await a.click("form[aria-label='Create an account'] button[type=submit]");
+  await a.waitForText("#code-title", /Enter the security code/);
+  await a.waitForText("[data-testid=phone-hint]", /^\+…23$/);
+  const code = await service.nextCode(before);
+  await a.screenshot("sms-code");
+
+  await enterCode(a, code === "000000" ? "111111" : "000000");
+  await a.waitForText("[role=alert]", /That code is not right\. You have 4 tries left\./);
+  await press(a, "I didn't get the SMS");
+  await a.waitForText("section.help", /blocked senders/);
+  await a.screenshot("sms-code-wrong-and-help");
+
+  await enterCode(a, code);
+  await a.waitForText("#connect-vault-title", /Create your master password/, 20_000);
+  await a.type("#connect-master", MASTER);
+  await a.type("#connect-master-again", MASTER);
+  await a.waitForText("[data-testid=strength-label]", /^Very strong|^Strong/);
+  await a.screenshot("connect-first-device-master-password");
+  await a.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await a.waitForText("#empty-title", /Your vault is empty/, 30_000);
+  await syncStatus(a, /^Synced/);
+
+  await addItem(a, "login", { title: "GitHub", username: "ada", password: "gh-1", urls: "https://github.com" });
+  await addItem(a, "login", { title: "Bank", username: "ada", password: "bank-1" });
+  await syncStatus(a, /^Synced/);
+  await a.screenshot("vault-synced");
+});
+
+test("B signs in with the SMS step: a retry too soon and an expired code are explained", async () => {
+  await b.click("button.primary");
+  await b.type("#sign-in-email", EMAIL);
+  await b.type("#sign-in-password", ACCOUNT_PASSWORD);
+  let sent = service.codesSent();
+  // Past the cooldown of A's sign-up code (one cooldown per account).
+  await sleep(COOLDOWN_SECONDS * 1000 + 500);
+  await b.click("form[aria-label='Sign in'] button[type=submit]");
+  await b.waitForText("#code-title", /Enter the security code/);
+  await service.nextCode(sent);
+
+  // Back and straight in again: the service's cooldown answers, in words.
+  await press(b, "Back");
+  await b.fill("#sign-in-password", ACCOUNT_PASSWORD);
+  await b.click("form[aria-label='Sign in'] button[type=submit]");
+  await b.waitForText("[role=alert]", /A code was sent a moment ago\. You can ask for a new one in \d+ s\./);
+  await b.screenshot("sign-in-code-too-soon");
+
+  await sleep(COOLDOWN_SECONDS * 1000 + 500);
+  sent = service.codesSent();
+  await b.click("form[aria-label='Sign in'] button[type=submit]");
+  await b.waitForText("#code-title", /Enter the security code/);
+  const expiring = await service.nextCode(sent);
+  await sleep(CODE_TTL_SECONDS * 1000 + 500);
+  await enterCode(b, expiring);
+  await b.waitForText("[role=alert]", /This code has expired/);
+  await b.screenshot("sms-code-expired");
+
+  sent = service.codesSent();
+  await press(b, "Send a new code");
+  await b.waitForText("[role=status]", /A new code is on its way to \+…23\./);
+  await enterCode(b, await service.nextCode(sent));
+  await b.waitForText("#connect-vault-title", /Unlock your vault/, 20_000);
+  await b.screenshot("connect-further-device-unlock");
+  await b.type("#connect-master", "not the master password");
+  await b.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await b.waitForText("[role=alert]", /master password is not right/, 30_000);
+  await b.fill("#connect-master", MASTER);
+  await b.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await waitForTitles(b, ["Bank", "GitHub"], 30_000);
+  await syncStatus(b, /^Synced/);
+  await b.screenshot("vault-second-device");
+});
+
+test("A's edit reaches B without a manual refresh", async () => {
+  await openItem(b, "GitHub");
+  await editItem(a, "GitHub", { username: "ada.lovelace" });
+  await b.waitForText(".detail dl", /ada\.lovelace/, 15_000);
+});
+
+test("offline edits on both converge when the service is back: nothing lost, the conflict flagged", async () => {
+  await service.kill();
+  // The same item: A changes the password, B the password and the title.
+  await editItem(a, "GitHub", { password: "gh-from-a" });
+  await editItem(b, "GitHub", { password: "gh-from-b", title: "GitHub (B)" });
+  // B deletes the item A edits.
+  await editItem(a, "Bank", { username: "ada.joint" });
+  await openItem(b, "Bank");
+  await press(b, "Delete");
+  await b.click("[role=alertdialog] button.primary");
+  await waitForTitles(b, ["GitHub (B)"]);
+  await syncStatus(a, /^Offline/);
+  await syncStatus(b, /^Offline/);
+  await b.screenshot("vault-offline");
+
+  await service.restart();
+  for (const session of [a, b, a]) {
+    await press(session, "Sync now");
+    await syncStatus(session, /^Synced/, 30_000);
+  }
+  await waitForTitles(a, ["Bank", "GitHub (B)"]);
+  await waitForTitles(b, ["Bank", "GitHub (B)"]);
+
+  const [onA, onB] = [await itemsByTitle(a), await itemsByTitle(b)];
+  assert.deepEqual(onA, onB, "both computers hold the same items");
+  const github = onB["GitHub (B)"];
+  assert.equal(github.content.username, "ada.lovelace");
+  assert.equal(github.content.password, "gh-from-a", "the first to reach the service stays");
+  assert.ok(
+    github.password_history.some((/** @type {{ password: string }} */ e) => e.password === "gh-from-b"),
+    "B's password is kept in the history",
+  );
+  assert.equal(github.needs_review, true);
+  assert.equal(onB.Bank.content.username, "ada.joint", "the edit beat the delete");
+
+  await openItem(a, "GitHub (B)");
+  await a.waitForText("#review-title", /Changed on two devices at once/);
+  await a.screenshot("sync-conflict-review");
+  await press(a, "Mark as reviewed");
+  await a.waitForText(".detail", /GitHub \(B\)/);
+  assert.equal((await itemsByTitle(a))["GitHub (B)"].needs_review, false);
+});
+
+test("Settings → Account lists both devices; signing out keeps the local vault", async () => {
+  await press(a, "Settings");
+  await a.waitForText("[data-testid=account-email]", /ada@example\.com/);
+  await a.waitForText("ul.devices", /this device/);
+  const devices = await a.execute("return document.querySelectorAll('ul.devices li').length");
+  assert.equal(devices, 2);
+  await a.screenshot("settings-account");
+  await press(a, "Sign out…");
+  await a.screenshot("settings-sign-out");
+  await press(a, "Sign out");
+  await a.waitForText("[data-testid=account-notice]", /Your vault stays on this computer/);
+  await press(a, "Items");
+  await waitForTitles(a, ["Bank", "GitHub (B)"]);
+  await a.waitForText("[data-testid=sync-status]", /On this computer only/);
+});

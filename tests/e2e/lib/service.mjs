@@ -1,0 +1,71 @@
+// The real Keyhaven Account service (`keyhaven-server serve`) on a loopback port with its own
+// SQLite data dir; SMS codes are read from its outbox. It can be killed and started again on the
+// same port and data, as when a server dies and comes back.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { freePort, waitForPort } from "./webdriver.mjs";
+
+const TARGET = process.env.CARGO_TARGET_DIR ?? "/var/tmp/keyhaven-target";
+
+/**
+ * @param {Record<string, string>} settings extra `KEYHAVEN_SERVER_*` settings
+ */
+export async function startService(settings = {}) {
+  const bin = process.env.KEYHAVEN_SERVER_BIN ?? path.join(TARGET, "debug", "keyhaven-server");
+  if (!existsSync(bin)) throw new Error(`no keyhaven-server at ${bin}; run make e2e`);
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-service-"));
+  const logDir = process.env.KEYHAVEN_E2E_LOGS ?? path.join(process.cwd(), "artifacts", "logs");
+  mkdirSync(logDir, { recursive: true });
+  const env = {
+    ...process.env,
+    KEYHAVEN_SERVER_DATA_DIR: dataDir,
+    KEYHAVEN_SERVER_LISTEN: `127.0.0.1:${port}`,
+    ...settings,
+  };
+  /** @type {import("node:child_process").ChildProcess | null} */
+  let child = null;
+  const start = async () => {
+    const log = openSync(path.join(logDir, `keyhaven-server-${port}.log`), "a");
+    child = spawn(bin, ["serve"], { env, stdio: ["ignore", log, log] });
+    closeSync(log);
+    await waitForPort(port);
+  };
+  await start();
+  const outbox = path.join(dataDir, "sms-outbox.jsonl");
+  /** @returns {{ to: string, code: string }[]} */
+  const sent = () =>
+    existsSync(outbox)
+      ? readFileSync(outbox, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+      : [];
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** How many codes were sent so far. */
+    codesSent: () => sent().length,
+    /** Waits for a code sent after `after` codes and returns it. */
+    async nextCode(after = 0, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const all = sent();
+        if (all.length > after) return /** @type {string} */ (all[all.length - 1]?.code);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("no SMS code reached the outbox");
+    },
+    /** Kills the service: its port closes and every connection drops. */
+    async kill() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once("exit", resolve));
+      running.kill("SIGKILL");
+      await exited;
+    },
+    restart: start,
+  };
+}
