@@ -10,7 +10,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_FEATURES := --features keyhaven/custom-protocol
 APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
 
-.PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets server-budgets clean-artifacts
+.PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets server-budgets sync-budgets clean-artifacts
 
 run: deps node-deps ui
 	cargo build $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli -p keyhaven-server
@@ -70,3 +70,11 @@ server-budgets: deps
 	$(CARGO_TARGET_DIR)/release/examples/load sqlite | tee artifacts/server-budgets.jsonl
 	KEYHAVEN_PG_FSYNC=on scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/examples/load postgres \
 	  | tee -a artifacts/server-budgets.jsonl
+
+# Issue #5's budgets: first sync of 10,000 items on a new device and one change reaching another
+# device, on loopback with the real service and Secret Service. Writes artifacts/sync-budgets.jsonl;
+# fails when a figure misses its budget.
+sync-budgets: deps
+	cargo build --release -p keyhaven-client --example sync_bench
+	mkdir -p artifacts
+	scripts/with-keyring.sh $(CARGO_TARGET_DIR)/release/examples/sync_bench | tee artifacts/sync-budgets.jsonl

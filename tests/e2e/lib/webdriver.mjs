@@ -1,6 +1,6 @@
 // A minimal W3C WebDriver client for driving the real app through tauri-driver.
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -47,8 +47,9 @@ export async function waitForPort(port, timeoutMs = 20_000) {
 
 /**
  * Starts tauri-driver on free ports with the app's environment (its own data dir unless given).
- * With `ownKeyring`, the driver and the apps it launches get a D-Bus session and an unlocked
- * gnome-keyring of their own (scripts/with-keyring.sh): another computer, as far as they know.
+ * With `ownKeyring`, the driver and the apps it launches get an X display, a D-Bus session and
+ * an unlocked gnome-keyring of their own (xvfb-run, scripts/with-keyring.sh): another computer,
+ * as far as they know.
  *
  * The driver runs in its own process group and logs to a file, so that stopping it ends
  * WebKitWebDriver and every app it launched, and no stray app keeps the test's output open.
@@ -66,7 +67,13 @@ export async function startDriver(env = {}, { ownKeyring = false } = {}) {
   /** @type {Record<string, string | undefined>} */
   const childEnv = { ...process.env, KEYHAVEN_DATA_DIR: dataDir, ...env };
   if (ownKeyring) delete childEnv.KEYHAVEN_TEST_KEYRING;
-  const [command, commandArgs] = ownKeyring ? ["scripts/with-keyring.sh", ["tauri-driver", ...args]] : ["tauri-driver", args];
+  // Another computer: its own X display too, so that its window never covers the other's.
+  const [command, commandArgs] = ownKeyring
+    ? [
+        "xvfb-run",
+        ["--auto-servernum", "--server-args=-screen 0 1280x800x24", "scripts/with-keyring.sh", "tauri-driver", ...args],
+      ]
+    : ["tauri-driver", args];
   const driver = spawn(command, commandArgs, { env: childEnv, stdio: ["ignore", log, log], detached: true });
   closeSync(log);
   await waitForPort(port);
@@ -83,6 +90,8 @@ export async function startDriver(env = {}, { ownKeyring = false } = {}) {
   return {
     port,
     dataDir,
+    /** The process group of the driver and every app it starts. */
+    group,
     stop: async () => {
       signalGroup("SIGTERM");
       await new Promise((r) => setTimeout(r, 500));
@@ -93,13 +102,19 @@ export async function startDriver(env = {}, { ownKeyring = false } = {}) {
 
 /** One WebDriver session on the real app binary. */
 export class Session {
-  /** @param {number} port @param {string} id */
-  constructor(port, id) {
+  /** @param {number} port @param {string} id @param {number | undefined} group */
+  constructor(port, id, group) {
     this.base = `http://127.0.0.1:${port}/session/${id}`;
+    this.group = group;
   }
 
-  /** @param {number} port @param {string} application */
-  static async create(port, application) {
+  /**
+   * @param {number} port
+   * @param {string} application
+   * @param {number} [group] the driver's process group: screenshots then come from its app's
+   *   own X display
+   */
+  static async create(port, application, group) {
     const res = await fetch(`http://127.0.0.1:${port}/session`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -107,7 +122,7 @@ export class Session {
     });
     const body = await res.json();
     if (!res.ok) throw new Error(`cannot create a session: ${JSON.stringify(body)}`);
-    return new Session(port, body.value.sessionId);
+    return new Session(port, body.value.sessionId, group);
   }
 
   /**
@@ -224,14 +239,54 @@ export class Session {
     });
     const dir = process.env.KEYHAVEN_SCREENSHOTS ?? path.join(process.cwd(), "artifacts", "screenshots");
     const file = path.join(dir, `${name}.png`);
-    const ids = execFileSync("xdotool", ["search", "--onlyvisible", "--name", `^${windowTitle}$`], {
-      encoding: "utf8",
-      timeout: 10_000,
-    });
-    const id = ids.trim().split("\n")[0];
+    const env = this.displayEnv();
+    const id = this.windowId(windowTitle, env);
     if (!id) throw new Error(`no visible window named ${windowTitle} to take a screenshot of`);
-    execFileSync("import", ["-window", id, file], { timeout: 20_000 });
+    execFileSync("import", ["-window", id, file], { timeout: 20_000, env });
     return file;
+  }
+
+  /**
+   * The environment that reaches this session's X display: the app's own (DISPLAY, XAUTHORITY)
+   * when it runs on a display of its own, else this process's.
+   * @returns {NodeJS.ProcessEnv}
+   */
+  displayEnv() {
+    if (this.group === undefined) return process.env;
+    let pid = "";
+    try {
+      // The kernel keeps 15 characters of a process name: "keyhaven-desktop" is "keyhaven-deskto".
+      pid = execFileSync("pgrep", ["-g", String(this.group), "-x", "keyhaven-deskto"], { encoding: "utf8" }).trim().split("\n")[0] ?? "";
+    } catch {
+      return process.env;
+    }
+    const appEnv = Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, "utf8")
+        .split("\0")
+        .filter((entry) => entry.startsWith("DISPLAY=") || entry.startsWith("XAUTHORITY="))
+        .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+    );
+    return { ...process.env, ...appEnv };
+  }
+
+  /**
+   * The X window id of the first visible window titled `windowTitle` on the display of `env`.
+   * @param {string} windowTitle
+   * @param {NodeJS.ProcessEnv} env
+   * @returns {string | undefined}
+   */
+  windowId(windowTitle, env = process.env) {
+    try {
+      return execFileSync("xdotool", ["search", "--onlyvisible", "--name", `^${windowTitle}$`], {
+        encoding: "utf8",
+        timeout: 10_000,
+        env,
+      })
+        .trim()
+        .split("\n")[0];
+    } catch {
+      return undefined;
+    }
   }
 
   /**
