@@ -402,6 +402,12 @@ fn the_quick_search_window_can_find_and_copy_but_nothing_more() {
         ("copy_text", json!({"text": "x"})),
         ("update_settings", json!({"settings": {}})),
         ("open_item_url", json!({"id": id, "index": 0})),
+        ("mark_item_reviewed", json!({"id": id})),
+        ("account_status", json!({})),
+        ("sign_out", json!({"keepLocalCopy": false})),
+        ("list_devices", json!({})),
+        ("connect_vault", json!({"masterPassword": MASTER})),
+        ("sync_now", json!({})),
     ] {
         let err = invoke_with(&quick, refused, args).expect_err(refused);
         assert!(

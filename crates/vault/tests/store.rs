@@ -710,6 +710,28 @@ fn an_edit_wins_over_a_concurrent_delete_on_either_side() {
 }
 
 #[test]
+fn an_item_the_service_has_no_trace_of_is_pushed_again_as_new() {
+    let dir = TempDir::new().unwrap();
+    let (mut first, _) = two_devices(&dir);
+    let item = first.add(login("A", "ada", "pw")).unwrap();
+    let blob = pending_blob(&first, item.id);
+    first.mark_pushed(item.id, 4, blob.as_deref()).unwrap();
+    first
+        .update(item.id, login("A", "ada.edited", "pw"))
+        .unwrap();
+    assert_eq!(
+        first.receive(&remote(item.id, 0, None)).unwrap(),
+        Received::KeptLocalEdit
+    );
+    let pending = first.pending_changes().unwrap();
+    assert_eq!(
+        (pending[0].base_revision, pending[0].blob.is_some()),
+        (0, true)
+    );
+    assert_eq!(username(&first, item.id), "ada.edited");
+}
+
+#[test]
 fn a_page_with_an_item_that_does_not_open_changes_nothing() {
     let dir = TempDir::new().unwrap();
     let (mut first, mut second) = two_devices(&dir);

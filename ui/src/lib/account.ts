@@ -24,7 +24,7 @@ export function syncedWhen(ms: number, now = Date.now()): string {
   return `at ${new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
 }
 
-/** The status line: what a person needs to know about syncing right now. */
+/** The status line: what a person needs to know about syncing right now (short: it sits in the header). */
 export function syncLine(sync: SyncView, now = Date.now()): string {
   const when = sync.last_synced_at !== null ? syncedWhen(sync.last_synced_at, now) : null;
   switch (sync.state) {
@@ -35,7 +35,7 @@ export function syncLine(sync: SyncView, now = Date.now()): string {
     case "syncing":
       return "Syncing…";
     case "offline":
-      return when ? `Offline — changes wait (last synced ${when})` : "Offline — changes wait";
+      return "Offline · changes wait";
     case "sign_in_required":
       return "Sign in again to sync";
     case "locked":
@@ -43,4 +43,10 @@ export function syncLine(sync: SyncView, now = Date.now()): string {
     case "failed":
       return "Sync failed — will retry";
   }
+}
+
+/** The longer story behind the status line, for its tooltip. */
+export function syncDetail(sync: SyncView, now = Date.now()): string {
+  const when = sync.last_synced_at !== null ? `Last synced ${syncedWhen(sync.last_synced_at, now)}.` : "Not synced yet.";
+  return sync.error ? `${when} ${sync.error}` : when;
 }

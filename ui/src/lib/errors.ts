@@ -39,7 +39,7 @@ const MESSAGES: Record<string, Words> = {
     e.tries_left === 1
       ? "That code is not right. You have 1 try left before the code stops working."
       : `That code is not right. You have ${e.tries_left ?? "a few"} tries left.`,
-  sms_code_expired: "This code has expired (codes are valid for 10 minutes). Send a new one.",
+  sms_code_expired: "This code has expired. Send a new one.",
   sms_code_burned: "This code was entered wrongly too many times and no longer works. Send a new one.",
   sms_resend_too_soon: (e) => `A code was sent a moment ago. ${wait(e, "You can ask for a new one")}`,
   sms_hourly_limit: (e) => `That is as many codes as we can send in an hour. ${wait(e, "You can ask again")}`,

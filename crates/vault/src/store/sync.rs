@@ -255,6 +255,15 @@ impl Vault {
                 self.store_remote(item_id, revision, blob)?,
             ));
         };
+        if revision == 0 && blob.is_none() {
+            // The service has never had this item (or keeps no trace of it): a local version
+            // is pushed again as new; without one there is nothing to do.
+            self.conn.execute(
+                "UPDATE items SET server_revision = NULL, base_blob = NULL WHERE id = ?1 AND dirty = 1",
+                [item_id.as_bytes().as_slice()],
+            )?;
+            return Ok((Received::KeptLocalEdit, IndexChange::None));
+        }
         if local.server_revision.is_some_and(|known| known >= revision) {
             return Ok((Received::AlreadyCurrent, IndexChange::None));
         }
