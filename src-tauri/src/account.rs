@@ -162,6 +162,7 @@ impl Account {
             SignInOutcome::SignedIn(grant) => {
                 let session =
                     Session::establish(api, &self.service_url, grant, self.store.clone())?;
+                *lock(&self.worker) = None;
                 *lock(&self.session) = Some(Arc::new(session));
                 self.changed();
                 Ok(SignInResult::SignedIn)
@@ -196,6 +197,8 @@ impl Account {
         *lock(&self.pending) = None;
         let session = Session::establish(api, &service_url, grant, self.store.clone())?;
         let link = session.link().clone();
+        // A worker of an ended session stopped for good; the new session starts its own.
+        *lock(&self.worker) = None;
         *lock(&self.session) = Some(Arc::new(session));
         self.changed();
         Ok(link)

@@ -53,12 +53,22 @@ struct Device {
     vault: Arc<Mutex<Vault>>,
 }
 
-async fn device(service: &common::Service, grant: SessionGrant, name: &str) -> anyhow::Result<(Device, Duration)> {
+async fn device(
+    service: &common::Service,
+    grant: SessionGrant,
+    name: &str,
+) -> anyhow::Result<(Device, Duration)> {
     let dir = tempfile::tempdir()?;
     let store = SessionStore::new(dir.path().join("account.json"), name);
     let session = Session::establish(ApiClient::new(&service.base)?, &service.base, grant, store)?;
     let started = Instant::now();
-    let vault = attach_vault(&session, &dir.path().join("vault.sqlite"), MASTER, KdfParams::MINIMUM).await?;
+    let vault = attach_vault(
+        &session,
+        &dir.path().join("vault.sqlite"),
+        MASTER,
+        KdfParams::MINIMUM,
+    )
+    .await?;
     let attach = started.elapsed();
     Ok((
         Device {
@@ -78,7 +88,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Bytes of the `changes since` answer that brings one changed item, for a vault of `items`.
 async fn one_change_pull_bytes(items: usize) -> anyhow::Result<usize> {
     let service = common::service().await;
-    let (a, _) = device(&service, common::account(&service).await, &format!("bench-bytes-{items}")).await?;
+    let (a, _) = device(
+        &service,
+        common::account(&service).await,
+        &format!("bench-bytes-{items}"),
+    )
+    .await?;
     {
         let mut vault = a.vault.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
         for n in 0..items {
@@ -86,7 +101,12 @@ async fn one_change_pull_bytes(items: usize) -> anyhow::Result<usize> {
         }
     }
     sync_once(&a.session, a.vault.as_ref()).await?;
-    let before = a.vault.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.sync_link()?.map_or(0, |l| l.revision);
+    let before = a
+        .vault
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .sync_link()?
+        .map_or(0, |l| l.revision);
     {
         let mut vault = a.vault.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
         let id = vault.list()?.first().context("no items")?.id;
@@ -117,8 +137,15 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let report = sync_once(&a.session, a.vault.as_ref()).await?;
     let upload = started.elapsed();
-    anyhow::ensure!(report.pushed == ITEMS, "pushed {} of {ITEMS}", report.pushed);
-    println!("{}", json!({ "figure": "first_upload_10k_ms", "value": upload.as_secs_f64() * 1000.0 }));
+    anyhow::ensure!(
+        report.pushed == ITEMS,
+        "pushed {} of {ITEMS}",
+        report.pushed
+    );
+    println!(
+        "{}",
+        json!({ "figure": "first_upload_10k_ms", "value": upload.as_secs_f64() * 1000.0 })
+    );
 
     // A new device's first sync: everything pulled, decrypted, checked, indexed.
     let mut first_syncs = Vec::new();
@@ -128,8 +155,19 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let report = sync_once(&b.session, b.vault.as_ref()).await?;
         let took = started.elapsed();
-        anyhow::ensure!(report.pulled == ITEMS, "pulled {} of {ITEMS}", report.pulled);
-        anyhow::ensure!(b.vault.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.list()?.len() == ITEMS);
+        anyhow::ensure!(
+            report.pulled == ITEMS,
+            "pulled {} of {ITEMS}",
+            report.pulled
+        );
+        anyhow::ensure!(
+            b.vault
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .list()?
+                .len()
+                == ITEMS
+        );
         println!(
             "{}",
             json!({ "figure": "first_sync_10k_ms", "round": round, "value": took.as_secs_f64() * 1000.0, "attach_with_kdf_ms": attach.as_secs_f64() * 1000.0 })
@@ -158,7 +196,14 @@ async fn main() -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     while rx.try_recv().is_ok() {}
-    let target = a.vault.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.list()?.first().context("no items")?.id;
+    let target = a
+        .vault
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .list()?
+        .first()
+        .context("no items")?
+        .id;
     let mut propagation = Vec::new();
     for round in 0..PROPAGATION_ROUNDS {
         a.vault
@@ -171,27 +216,50 @@ async fn main() -> anyhow::Result<()> {
             .await
             .context("the change never reached B")?
             .context("B's worker stopped")?;
-        let title = b.vault.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.get(target)?.title;
-        anyhow::ensure!(title == format!("Site {:05}", 100_000 + round), "B holds {title}");
+        let title = b
+            .vault
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .get(target)?
+            .title;
+        anyhow::ensure!(
+            title == format!("Site {:05}", 100_000 + round),
+            "B holds {title}"
+        );
         propagation.push(arrived.duration_since(started).as_secs_f64() * 1000.0);
     }
     propagation.sort_by(f64::total_cmp);
-    let (p50, p95) = (percentile(&propagation, 0.5), percentile(&propagation, 0.95));
-    println!("{}", json!({ "figure": "one_change_a_to_b_ms", "p50": p50, "p95": p95, "rounds": PROPAGATION_ROUNDS }));
+    let (p50, p95) = (
+        percentile(&propagation, 0.5),
+        percentile(&propagation, 0.95),
+    );
+    println!(
+        "{}",
+        json!({ "figure": "one_change_a_to_b_ms", "p50": p50, "p95": p95, "rounds": PROPAGATION_ROUNDS })
+    );
 
     let small = one_change_pull_bytes(100).await?;
     let large = one_change_pull_bytes(ITEMS).await?;
-    println!("{}", json!({ "figure": "one_change_pull_bytes", "vault_100": small, "vault_10k": large }));
+    println!(
+        "{}",
+        json!({ "figure": "one_change_pull_bytes", "vault_100": small, "vault_10k": large })
+    );
 
     let mut missed = Vec::new();
     if first_sync >= 1000.0 {
-        missed.push(format!("first sync of 10,000 items took {first_sync:.0} ms (budget 1,000)"));
+        missed.push(format!(
+            "first sync of 10,000 items took {first_sync:.0} ms (budget 1,000)"
+        ));
     }
     if p50 >= 50.0 {
-        missed.push(format!("one change took {p50:.1} ms median to reach B (budget 50)"));
+        missed.push(format!(
+            "one change took {p50:.1} ms median to reach B (budget 50)"
+        ));
     }
     if large > small + 64 {
-        missed.push(format!("one change's pull grew with the vault: {small} → {large} bytes"));
+        missed.push(format!(
+            "one change's pull grew with the vault: {small} → {large} bytes"
+        ));
     }
     if !missed.is_empty() {
         bail!("budgets missed: {}", missed.join("; "));

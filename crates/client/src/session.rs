@@ -156,6 +156,8 @@ impl Session {
         grant: SessionGrant,
         store: SessionStore,
     ) -> Result<Self> {
+        // A session this program had before (signed out elsewhere, revoked) is replaced.
+        store.forget()?;
         let link = AccountLink {
             service_url: service_url.to_owned(),
             account_id: grant.account_id,

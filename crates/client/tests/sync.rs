@@ -302,3 +302,47 @@ async fn the_worker_pushes_local_changes_and_pulls_announced_ones_by_itself() {
     assert_eq!(worker_a.status().state, SyncState::Synced);
     assert!(worker_a.status().last_synced_at.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_vault_becomes_the_cloud_vault_of_a_new_account_and_another_vault_is_refused() {
+    require_keyring();
+    let service = service().await;
+    let a = Device::new("test-local-a");
+    let mut local = Vault::create(&a.vault_path(), MASTER.as_bytes(), FAST).unwrap();
+    let kept = local.add(login("Kept from before", "ada", "pw")).unwrap();
+    drop(local);
+
+    let (session_a, vault_a) = a.connect(&service, account(&service).await).await;
+    let report = sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    assert_eq!(report.pushed, 1, "the local item went up");
+
+    let b = Device::new("test-local-b");
+    let (session_b, vault_b) = b.connect(&service, sign_in(&service, "phone").await).await;
+    sync_once(&session_b, vault_b.as_ref()).await.unwrap();
+    assert_eq!(
+        vault_b.lock().unwrap().get(kept.id).unwrap().title,
+        "Kept from before"
+    );
+
+    // A computer with a different vault of its own is refused and keeps it untouched.
+    let c = Device::new("test-local-c");
+    let mut other = Vault::create(&c.vault_path(), MASTER.as_bytes(), FAST).unwrap();
+    other.add(login("Mine", "eve", "pw")).unwrap();
+    drop(other);
+    let api = ApiClient::new(&service.base).unwrap();
+    let session_c = Session::establish(
+        api,
+        &service.base,
+        sign_in(&service, "third").await,
+        c.store.clone(),
+    )
+    .unwrap();
+    let err = attach_vault(&session_c, &c.vault_path(), MASTER, FAST)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::VaultDiffers), "{err:?}");
+    let mut untouched = Vault::open(&c.vault_path()).unwrap();
+    untouched.unlock(MASTER.as_bytes()).unwrap();
+    assert_eq!(untouched.list().unwrap().len(), 1);
+    assert_eq!(untouched.sync_link().unwrap(), None);
+}

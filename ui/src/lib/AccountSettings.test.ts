@@ -21,8 +21,11 @@ const DEVICES = [
 describe("AccountSettings", () => {
   it("says a local vault stays on this computer", async () => {
     mockIPC((cmd) => (cmd === "account_status" ? NOT_CONNECTED : null));
-    render(AccountSettings);
+    let connecting = 0;
+    render(AccountSettings, { onConnect: () => (connecting += 1) });
     expect(await screen.findByText(/on this computer only and nothing leaves it/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Connect to Keyhaven Account…" }));
+    expect(connecting).toBe(1);
   });
 
   it("lists devices, revokes another one after confirmation, and signs out keeping the local copy", async () => {
@@ -35,7 +38,7 @@ describe("AccountSettings", () => {
       if (cmd === "sign_out") return NOT_CONNECTED;
       throw new Error(`unexpected command ${cmd}`);
     });
-    render(AccountSettings);
+    render(AccountSettings, { onConnect: () => {} });
     expect(await screen.findByTestId("account-email")).toHaveTextContent("ada@example.com");
     expect(await screen.findByText("ada on laptop")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Revoke ada on laptop" })).not.toBeInTheDocument();
