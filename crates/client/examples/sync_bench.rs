@@ -41,7 +41,7 @@ fn login(n: usize) -> ItemDraft {
             notes: "Recovery codes are in the safe.".into(),
             ..Login::default()
         }),
-        favourite: n % 17 == 0,
+        favourite: n.is_multiple_of(17),
         folder: Some(format!("Folder {}", n % 12)),
         tags: vec!["bench".into()],
     }
