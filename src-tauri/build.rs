@@ -35,6 +35,9 @@ fn main() {
         "list_devices",
         "revoke_device",
         "sign_out",
+        "account_details",
+        "change_phone",
+        "confirm_phone_change",
     ]);
     let attributes = tauri_build::Attributes::new()
         .app_manifest(manifest)

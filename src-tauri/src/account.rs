@@ -11,7 +11,7 @@ use keyhaven_client::session::{AccountLink, Session, SessionStore};
 use keyhaven_client::sync::VaultAccess;
 use keyhaven_client::worker::{SyncStatus, SyncWorker};
 use keyhaven_client::{default_service_url, ApiClient, ClientError};
-use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
+use keyhaven_protocol::accounts::{AccountInfo, ChangePhone, CreateAccount, SmsChallenge};
 use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::sessions::{ChallengeOutcome, SignIn, SignInOutcome};
 use keyhaven_protocol::statement::Statement;
@@ -216,6 +216,49 @@ impl Account {
             pending.challenge = challenge.clone();
         }
         Ok(challenge)
+    }
+
+    /// The signed-in account's details (masked phone number, 2-step verification).
+    pub async fn info(&self) -> Result<AccountInfo> {
+        self.session()?
+            .authed(|api, token| async move { api.account(&token).await })
+            .await
+    }
+
+    /// Starts changing the account's phone number (the account password confirms it); the
+    /// code goes to the new number and [`Account::confirm_phone_change`] finishes.
+    pub async fn change_phone(&self, password: &str, phone: String) -> Result<SmsChallenge> {
+        let session = self.session()?;
+        let request = ChangePhone {
+            password: password.into(),
+            phone,
+        };
+        let challenge = session
+            .authed(|api, token| {
+                let request = &request;
+                async move { api.change_phone(&token, request).await }
+            })
+            .await?;
+        self.wait_for_code(session.api().clone(), challenge.clone());
+        Ok(challenge)
+    }
+
+    /// Confirms the code sent to the new phone number.
+    pub async fn confirm_phone_change(&self, code: &str) -> Result<()> {
+        let (api, challenge_id) = {
+            let pending = lock(&self.pending);
+            let pending = pending.as_ref().ok_or_else(no_pending)?;
+            (pending.api.clone(), pending.challenge.challenge_id.clone())
+        };
+        match api.verify(&challenge_id, code).await? {
+            ChallengeOutcome::PhoneChanged => {
+                *lock(&self.pending) = None;
+                Ok(())
+            }
+            ChallengeOutcome::SignedIn(_) => Err(ClientError::Protocol(
+                "the code confirmed something other than a phone change".into(),
+            )),
+        }
     }
 
     /// Forgets a sign-up or sign-in waiting for its code (the person went back).

@@ -62,6 +62,9 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::account::list_devices,
             commands::account::revoke_device,
             commands::account::sign_out,
+            commands::account::account_details,
+            commands::account::change_phone,
+            commands::account::confirm_phone_change,
         ])
         .events(tauri_specta::collect_events![
             events::VaultStatusChanged,

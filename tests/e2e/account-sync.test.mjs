@@ -237,13 +237,30 @@ test("offline edits on both converge when the service is back: nothing lost, the
   assert.equal((await itemsByTitle(a))["GitHub (B)"].needs_review, false);
 });
 
-test("Settings → Account lists both devices; signing out keeps the local vault", async () => {
+test("Settings → Account: both devices, a new phone number, and signing out keeps the local vault", async () => {
   await press(a, "Settings");
   await a.waitForText("[data-testid=account-email]", /ada@example\.com/);
   await a.waitForText("ul.devices", /this device/);
   const devices = await a.execute("return document.querySelectorAll('ul.devices li').length");
   assert.equal(devices, 2);
   await a.screenshot("settings-account");
+
+  // The phone number changes with the account password and a code sent to the new number.
+  await a.waitForText("[data-testid=account-phone]", /\+…23/);
+  await press(a, "Change number…");
+  await a.type("form[aria-label='Change the phone number'] input[type=tel]", "+44 7700 900999");
+  await a.type("form[aria-label='Change the phone number'] input[type=password]", ACCOUNT_PASSWORD);
+  await sleep(COOLDOWN_SECONDS * 1000 + 500); // one cooldown per account: B's last code was moments ago
+  const sent = service.codesSent();
+  await press(a, "Send a code");
+  const code = await service.nextCode(sent).catch(async (err) => {
+    throw new Error(`${err.message}; the screen says: ${await a.text("[role=alert]").catch(() => "nothing")}`);
+  });
+  await a.type("form[aria-label='Confirm the new phone number'] input", code);
+  await a.screenshot("settings-change-phone-code");
+  await press(a, "Confirm");
+  await a.waitForText("[data-testid=account-phone]", /\+…99/);
+
   await press(a, "Sign out…");
   await a.execute("document.querySelector('[role=alertdialog]').scrollIntoView({ block: 'center' })");
   await a.screenshot("settings-sign-out");

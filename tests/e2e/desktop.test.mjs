@@ -148,7 +148,7 @@ test("settings are saved and applied: the dark theme at once and after a relaunc
   await session.find("#settings-title");
   await session.screenshot("settings");
   await session.click("input[type=radio][value=dark]");
-  await session.waitForText(".settings .notice", /Saved/);
+  await session.waitForText("[data-testid=settings-notice]", /Saved/);
   assert.equal(await session.execute("return document.documentElement.dataset.theme"), "dark");
   assert.equal(readSettings().theme, "dark");
   assert.equal(readSettings().clipboard_clear_seconds, CLEAR_AFTER_SECONDS, "the rest is kept");

@@ -39,8 +39,12 @@ test("the welcome screen renders in the dark theme", async () => {
   await session.screenshot("welcome-dark");
 });
 
-test("connecting says that account sign-in is not in this build yet", async () => {
+test("connecting opens Keyhaven Account sign-in, and Back returns to the welcome screen", async () => {
   await session.click("button.primary");
-  assert.match(await session.text("[role=status]"), /not in this build yet/);
-  await session.screenshot("welcome-connect-notice");
+  await session.find("#sign-in-email");
+  assert.match(await session.text("#connect-title"), /Keyhaven Account/);
+  await session.execute(
+    "[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Back').click()",
+  );
+  await session.find("#welcome-title");
 });

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use keyhaven_protocol::accounts::{AccountInfo, CreateAccount, SmsChallenge};
+use keyhaven_protocol::accounts::{AccountInfo, ChangePhone, CreateAccount, SmsChallenge};
 use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::error::{Problem, PROBLEM_CONTENT_TYPE};
 use keyhaven_protocol::secret::Secret;
@@ -111,6 +111,21 @@ impl ApiClient {
     pub async fn account(&self, access_token: &Secret) -> Result<AccountInfo> {
         self.call(Method::GET, "/v1/account", Some(access_token), None::<&()>)
             .await
+    }
+
+    /// Starts changing the account's phone number: a code goes to the new number.
+    pub async fn change_phone(
+        &self,
+        access_token: &Secret,
+        request: &ChangePhone,
+    ) -> Result<SmsChallenge> {
+        self.call(
+            Method::POST,
+            "/v1/account/phone",
+            Some(access_token),
+            Some(request),
+        )
+        .await
     }
 
     /// The account's devices.

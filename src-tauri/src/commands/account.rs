@@ -318,3 +318,45 @@ pub async fn sign_out(
     account.sign_out(&state, keep_local_copy).await?;
     Ok(account_view(&account))
 }
+
+/// The signed-in account's details for Settings.
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct AccountDetails {
+    /// The number security codes go to, masked (`+…23`).
+    pub phone_hint: String,
+    pub two_step_enabled: bool,
+}
+
+/// The signed-in account's details (masked phone number, 2-step verification).
+#[tauri::command]
+#[specta::specta]
+pub async fn account_details(account: State<'_, Account>) -> Result<AccountDetails, CommandError> {
+    let info = account.info().await?;
+    Ok(AccountDetails {
+        phone_hint: info.phone_hint,
+        two_step_enabled: info.two_step_enabled,
+    })
+}
+
+/// Starts changing the phone number security codes go to; the account password confirms it.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_phone(
+    account: State<'_, Account>,
+    password: String,
+    phone: String,
+) -> Result<CodeSent, CommandError> {
+    let password = Zeroizing::new(password);
+    Ok(account.change_phone(&password, phone).await?.into())
+}
+
+/// Confirms the phone change with the code sent to the new number.
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_phone_change(
+    account: State<'_, Account>,
+    code: String,
+) -> Result<(), CommandError> {
+    let code: String = code.chars().filter(char::is_ascii_digit).collect();
+    Ok(account.confirm_phone_change(&code).await?)
+}

@@ -36,6 +36,7 @@ describe("AccountSettings", () => {
       if (cmd === "list_devices") return DEVICES;
       if (cmd === "revoke_device") return null;
       if (cmd === "sign_out") return NOT_CONNECTED;
+      if (cmd === "account_details") return { phone_hint: "+…23", two_step_enabled: true };
       throw new Error(`unexpected command ${cmd}`);
     });
     render(AccountSettings, { onConnect: () => {} });
@@ -52,6 +53,35 @@ describe("AccountSettings", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
     await waitFor(() => expect(calls).toContainEqual(["sign_out", { keepLocalCopy: true }]));
     expect(await screen.findByText(/Your vault stays on this computer and no longer syncs/)).toBeInTheDocument();
+  });
+
+  it("changes the phone number with the account password and a code sent to the new number", async () => {
+    const calls: [string, unknown][] = [];
+    let hint = "+…23";
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "account_status") return SIGNED_IN;
+      if (cmd === "list_devices") return DEVICES;
+      if (cmd === "account_details") return { phone_hint: hint, two_step_enabled: true };
+      if (cmd === "change_phone") return { phone_hint: "+…99", expires_in_seconds: 600, resend_after_seconds: 60 };
+      if (cmd === "confirm_phone_change") {
+        hint = "+…99";
+        return null;
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(AccountSettings, { onConnect: () => {} });
+    await waitFor(() => expect(screen.getByTestId("account-phone")).toHaveTextContent("+…23"));
+    await fireEvent.click(screen.getByRole("button", { name: "Change number…" }));
+    await fireEvent.input(screen.getByLabelText("New mobile number"), { target: { value: "+44 7700 900999" } });
+    await fireEvent.input(screen.getByLabelText("Account password"), { target: { value: "account password 1" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send a code" }));
+    await fireEvent.input(await screen.findByLabelText("Code sent to +…99"), { target: { value: "123456" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    await waitFor(() => expect(screen.getByTestId("account-phone")).toHaveTextContent("+…99"));
+    expect(calls).toContainEqual(["change_phone", { password: "account password 1", phone: "+447700900999" }]);
+    expect(calls).toContainEqual(["confirm_phone_change", { code: "123456" }]);
+    expect(screen.getByTestId("account-notice")).toHaveTextContent("Security codes now go to +…99.");
   });
 
   it("words every sync state", () => {

@@ -344,6 +344,39 @@ async signOut(keepLocalCopy: boolean) : Promise<Result<AccountView, CommandError
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The signed-in account's details (masked phone number, 2-step verification).
+ */
+async accountDetails() : Promise<Result<AccountDetails, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("account_details") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Starts changing the phone number security codes go to; the account password confirms it.
+ */
+async changePhone(password: string, phone: string) : Promise<Result<CodeSent, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("change_phone", { password, phone }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Confirms the phone change with the code sent to the new number.
+ */
+async confirmPhoneChange(code: string) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("confirm_phone_change", { code }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -370,6 +403,14 @@ vaultStatusChanged: "vault-status-changed"
  * The account or sync status changed (signed in or out, a sync started, finished or failed).
  */
 export type AccountChanged = AccountView
+/**
+ * The signed-in account's details for Settings.
+ */
+export type AccountDetails = { 
+/**
+ * The number security codes go to, masked (`+…23`).
+ */
+phone_hint: string; two_step_enabled: boolean }
 /**
  * Who this device is signed in as, and how syncing goes.
  */
