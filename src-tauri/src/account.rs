@@ -292,8 +292,11 @@ impl Account {
         let Ok(session) = self.session() else {
             return;
         };
-        if let Some(worker) = lock(&self.worker).as_ref() {
-            worker.sync_now();
+        // Held while the worker starts, so that its first status report (which reads the
+        // worker's status through `sync_status`) waits until the worker is in place.
+        let mut worker = lock(&self.worker);
+        if let Some(running) = worker.as_ref() {
+            running.sync_now();
             return;
         }
         let vault = state.shared_vault();
@@ -310,12 +313,16 @@ impl Account {
             return;
         };
         let listener = self.on_change.get().cloned();
-        let worker = SyncWorker::start(&runtime, session, Arc::new(vault), move |_, report| {
-            if let Some(listener) = &listener {
-                listener(report.is_some_and(|r| r.pulled + r.merged > 0));
-            }
-        });
-        *lock(&self.worker) = Some(worker);
+        *worker = Some(SyncWorker::start(
+            &runtime,
+            session,
+            Arc::new(vault),
+            move |_, report| {
+                if let Some(listener) = &listener {
+                    listener(report.is_some_and(|r| r.pulled + r.merged > 0));
+                }
+            },
+        ));
     }
 
     /// Syncs now (*Sync now*, after unlock).

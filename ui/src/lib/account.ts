@@ -1,15 +1,26 @@
 import { commands, events, type AccountView, type SyncView } from "./bindings";
 
-/** The account and sync status, kept current from Rust's `account-changed` events. */
+/** The account and sync status, kept current from Rust's `account-changed` events. Listens
+ * first and asks second, and drops the answer if an event came meanwhile (it is newer), so
+ * no change is missed and none is overwritten by an older answer. */
 export function followAccount(onChange: (view: AccountView) => void): () => void {
   let stopped = false;
-  commands
-    .accountStatus()
-    .then((view) => {
-      if (!stopped) onChange(view);
+  let eventsSeen = 0;
+  const unlisten = events.accountChanged
+    .listen((event) => {
+      eventsSeen += 1;
+      if (!stopped) onChange(event.payload);
     })
-    .catch(() => {});
-  const unlisten = events.accountChanged.listen((event) => onChange(event.payload)).catch(() => null);
+    .catch(() => null);
+  unlisten.then(() => {
+    const seen = eventsSeen;
+    commands
+      .accountStatus()
+      .then((view) => {
+        if (!stopped && eventsSeen === seen) onChange(view);
+      })
+      .catch(() => {});
+  });
   return () => {
     stopped = true;
     unlisten.then((stop) => stop?.()).catch(() => {});
