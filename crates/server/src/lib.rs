@@ -18,6 +18,7 @@ pub mod passwords;
 pub mod routes;
 pub mod secrets;
 pub mod sms;
+pub mod social;
 pub mod state;
 pub mod store;
 pub mod throttle;
