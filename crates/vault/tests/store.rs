@@ -732,6 +732,55 @@ fn an_item_the_service_has_no_trace_of_is_pushed_again_as_new() {
 }
 
 #[test]
+fn an_edit_started_before_a_sync_merges_with_what_the_sync_brought() {
+    let dir = TempDir::new().unwrap();
+    let (mut first, mut second) = two_devices(&dir);
+    let item = first.add(login("GitHub", "ada", "pw0")).unwrap();
+    let v1 = pending_blob(&first, item.id);
+    first.mark_pushed(item.id, 1, v1.as_deref()).unwrap();
+    second.receive(&remote(item.id, 1, v1)).unwrap();
+
+    // The form on the second device opens the item; meanwhile the first device's change of
+    // the title and the password arrives.
+    let opened = second.get(item.id).unwrap();
+    first
+        .update(item.id, login("GitHub (work)", "ada", "from-first"))
+        .unwrap();
+    let v2 = pending_blob(&first, item.id);
+    second.receive(&remote(item.id, 2, v2)).unwrap();
+
+    // Saving the form (new username and password) keeps the arrived title; both passwords stay.
+    let saved = second
+        .update_from(item.id, login("GitHub", "ada.form", "from-form"), &opened)
+        .unwrap();
+    assert_eq!(saved.title, "GitHub (work)");
+    assert_eq!(username(&second, item.id), "ada.form");
+    let passwords: Vec<String> = std::iter::once(match &saved.content {
+        ItemContent::Login(l) => l.password.clone(),
+        _ => unreachable!(),
+    })
+    .chain(saved.password_history.iter().map(|e| e.password.clone()))
+    .collect();
+    assert!(
+        passwords.contains(&"from-first".to_string())
+            && passwords.contains(&"from-form".to_string()),
+        "{passwords:?}"
+    );
+    assert!(saved.needs_review);
+
+    // Without anything arriving in between it is a plain edit.
+    let current = second.get(item.id).unwrap();
+    let plain = second
+        .update_from(
+            item.id,
+            login("GitHub (work)", "ada.form", "newest"),
+            &current,
+        )
+        .unwrap();
+    assert!(matches!(&plain.content, ItemContent::Login(l) if l.password == "newest"));
+}
+
+#[test]
 fn a_page_with_an_item_that_does_not_open_changes_nothing() {
     let dir = TempDir::new().unwrap();
     let (mut first, mut second) = two_devices(&dir);

@@ -16,15 +16,21 @@ pub fn add_item(state: State<'_, AppState>, draft: ItemDraft) -> Result<Item, Co
     Ok(masked(state.change(|vault| vault.add(draft))?))
 }
 
-/// Replaces an item's fields; a replaced password goes into its history. Returns it masked.
+/// Replaces an item's fields; a replaced password goes into its history. `base` is the item as
+/// the edit form loaded it: when a sync changed the item since, the edit is merged into that
+/// change instead of replacing it. Returns the item masked.
 #[tauri::command]
 #[specta::specta]
 pub fn update_item(
     state: State<'_, AppState>,
     id: Uuid,
     draft: ItemDraft,
+    base: Option<Item>,
 ) -> Result<Item, CommandError> {
-    Ok(masked(state.change(|vault| vault.update(id, draft))?))
+    Ok(masked(state.change(|vault| match &base {
+        Some(base) => vault.update_from(id, draft, base),
+        None => vault.update(id, draft),
+    })?))
 }
 
 /// Deletes an item (a tombstone stays for sync).

@@ -44,19 +44,23 @@ describe("ItemEditor", () => {
     expect(await screen.findByRole("alert")).toHaveTextContent("the title must not be empty");
   });
 
-  it("edits a card's expiry as numbers", async () => {
+  it("edits a card's expiry as numbers, sending the version it started from", async () => {
     const sent: unknown[] = [];
+    const bases: unknown[] = [];
     mockIPC((cmd, args) => {
       if (cmd !== "update_item") throw new Error(`unexpected command ${cmd}`);
       sent.push((args as { draft: unknown }).draft);
+      bases.push((args as { base: unknown }).base);
       return { id: "c", ...(args as { draft: object }).draft, created_at: 1, updated_at: 2, password_history: [] };
     });
     const card = { ...emptyDraft("card"), title: "Visa" };
-    render(ItemEditor, { initial: card, itemId: "c", onSaved: () => {}, onCancel: () => {} });
+    const stored = { id: "c", ...card, created_at: 1, updated_at: 1, password_history: [], field_history: [], needs_review: false };
+    render(ItemEditor, { initial: card, itemId: "c", base: stored, onSaved: () => {}, onCancel: () => {} });
     await fireEvent.input(screen.getByLabelText("Expiry month"), { target: { value: "7" } });
     await fireEvent.input(screen.getByLabelText("Expiry year"), { target: { value: "2031" } });
     await fireEvent.click(screen.getByRole("button", { name: "Save" }));
     await waitFor(() => expect(sent).toHaveLength(1));
     expect(sent[0]).toMatchObject({ title: "Visa", content: { type: "card", expiry_month: 7, expiry_year: 2031 } });
+    expect(bases[0]).toMatchObject({ id: "c", updated_at: 1 });
   });
 });

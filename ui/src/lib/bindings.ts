@@ -128,11 +128,13 @@ async addItem(draft: ItemDraft) : Promise<Result<Item, CommandError>> {
 }
 },
 /**
- * Replaces an item's fields; a replaced password goes into its history. Returns it masked.
+ * Replaces an item's fields; a replaced password goes into its history. `base` is the item as
+ * the edit form loaded it: when a sync changed the item since, the edit is merged into that
+ * change instead of replacing it. Returns the item masked.
  */
-async updateItem(id: string, draft: ItemDraft) : Promise<Result<Item, CommandError>> {
+async updateItem(id: string, draft: ItemDraft, base: Item | null) : Promise<Result<Item, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("update_item", { id, draft }) };
+    return { status: "ok", data: await TAURI_INVOKE("update_item", { id, draft, base }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };

@@ -515,6 +515,31 @@ impl Vault {
         Ok(item)
     }
 
+    /// Applies an edit made on `base`, the version the edit form started from. When the item
+    /// changed meanwhile (a sync brought another device's edit), the edit is merged into the
+    /// current version field by field instead of replacing it, as a sync conflict would be.
+    pub fn update_from(&mut self, id: Uuid, draft: ItemDraft, base: &Item) -> Result<Item> {
+        draft.validate()?;
+        let current = self.get(id)?;
+        if current.updated_at == base.updated_at || base.id != id {
+            return self.update(id, draft);
+        }
+        let now = now_ms().max(current.updated_at);
+        let mut edited = base.clone();
+        edited.apply(draft, now);
+        let item = crate::merge_item::merge_items(Some(base), &edited, &current, now).item;
+        let blob = self.seal(&item)?;
+        let changed = self.conn.execute(
+            "UPDATE items SET blob = ?2, updated_at = ?3, dirty = 1 WHERE id = ?1 AND deleted = 0",
+            params![id.as_bytes().as_slice(), blob, item.updated_at],
+        )?;
+        if changed != 1 {
+            return Err(VaultError::ItemNotFound(id.to_string()));
+        }
+        self.unlocked_mut()?.index.upsert(&item);
+        Ok(item)
+    }
+
     /// Deletes an item, leaving a tombstone for sync.
     pub fn delete(&mut self, id: Uuid) -> Result<()> {
         self.unlocked()?;
