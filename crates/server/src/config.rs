@@ -38,6 +38,49 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub sign_in: SignInLimits,
     pub sms: SmsConfig,
+    pub social: SocialConfig,
+}
+
+/// Social sign-in: the OpenID providers ("google", "apple", "facebook"…) by the name the app uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SocialConfig {
+    pub providers: std::collections::BTreeMap<String, ProviderConfig>,
+}
+
+/// One OpenID provider, found by its issuer's discovery document; nothing about it is built in,
+/// so a test can point "google" at a provider on loopback.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The issuer URL; `{issuer}/.well-known/openid-configuration` describes the rest.
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret for the code exchange (Apple's is generated from its key instead).
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// `form_post` for providers that post the answer back (Apple); else the query string.
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("response_mode", &self.response_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a provider returns the authorization answer to the service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    #[default]
+    Query,
+    FormPost,
 }
 
 /// A certificate chain and its private key, both PEM files.
@@ -140,6 +183,7 @@ impl Default for Config {
             sessions: SessionConfig::default(),
             sign_in: SignInLimits::default(),
             sms: SmsConfig::default(),
+            social: SocialConfig::default(),
         }
     }
 }
@@ -361,5 +405,26 @@ mod tests {
         assert!(from("[sms]\nmax_attempts = 0", &[]).is_err());
         assert!(from("[sms]\nprovider = \"twilio\"", &[]).is_err());
         assert!(from("server_secret = \"abc\"", &[]).is_err());
+    }
+
+    #[test]
+    fn social_providers_come_from_the_file_or_the_environment_and_hide_their_secrets() {
+        let config = from(
+            "[social.providers.apple]\nissuer = \"https://appleid.apple.com\"\nclient_id = \"app.keyhaven\"\nresponse_mode = \"form_post\"\n",
+            &[
+                ("KEYHAVEN_SERVER_SOCIAL__PROVIDERS__GOOGLE__ISSUER", "http://127.0.0.1:4000"),
+                ("KEYHAVEN_SERVER_SOCIAL__PROVIDERS__GOOGLE__CLIENT_ID", "keyhaven"),
+                ("KEYHAVEN_SERVER_SOCIAL__PROVIDERS__GOOGLE__CLIENT_SECRET", "very-secret"),
+            ],
+        )
+        .unwrap();
+        let google = &config.social.providers["google"];
+        assert_eq!(google.issuer, "http://127.0.0.1:4000");
+        assert_eq!(google.response_mode, ResponseMode::Query);
+        assert_eq!(
+            config.social.providers["apple"].response_mode,
+            ResponseMode::FormPost
+        );
+        assert!(!format!("{config:?}").contains("very-secret"));
     }
 }

@@ -120,76 +120,10 @@ fn classify(err: ClaimsVerificationError) -> IdTokenError {
 
 #[cfg(test)]
 mod tests {
-    use openidconnect::core::{CoreIdTokenClaims, CoreRsaPrivateSigningKey};
-    use openidconnect::{
-        Audience, EmptyAdditionalClaims, EndUserEmail, JsonWebKeyId, PrivateSigningKey,
-        StandardClaims, SubjectIdentifier,
-    };
-
     use super::*;
-
-    const ISSUER: &str = "https://accounts.example.test";
-    const CLIENT: &str = "keyhaven-service";
-    const NONCE: &str = "n-0S6_WzA2Mj";
-    const NOW_MS: i64 = 1_800_000_000_000;
-
-    fn key(pem: &str, kid: &str) -> CoreRsaPrivateSigningKey {
-        CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(kid.into()))).unwrap()
-    }
-
-    fn provider_key() -> CoreRsaPrivateSigningKey {
-        key(include_str!("testdata/provider-key.pem"), "key-1")
-    }
-
-    /// The provider's published keys: only `key-1`.
-    fn jwks() -> CoreJsonWebKeySet {
-        CoreJsonWebKeySet::new(vec![provider_key().as_verification_key()])
-    }
-
-    struct Claims {
-        issuer: &'static str,
-        audience: &'static str,
-        nonce: &'static str,
-        issued_ms: i64,
-        expires_ms: i64,
-    }
-
-    impl Default for Claims {
-        fn default() -> Self {
-            Self {
-                issuer: ISSUER,
-                audience: CLIENT,
-                nonce: NONCE,
-                issued_ms: NOW_MS - 10_000,
-                expires_ms: NOW_MS + 3_600_000,
-            }
-        }
-    }
-
-    fn token(claims: Claims, signer: &CoreRsaPrivateSigningKey) -> String {
-        let time = |ms: i64| Utc.timestamp_millis_opt(ms).unwrap();
-        let standard = StandardClaims::new(SubjectIdentifier::new("248289761001".into()))
-            .set_email(Some(EndUserEmail::new("ada@example.com".into())))
-            .set_email_verified(Some(true));
-        let claims = CoreIdTokenClaims::new(
-            IssuerUrl::new(claims.issuer.into()).unwrap(),
-            vec![Audience::new(claims.audience.into())],
-            time(claims.expires_ms),
-            time(claims.issued_ms),
-            standard,
-            EmptyAdditionalClaims {},
-        )
-        .set_nonce(Some(Nonce::new(claims.nonce.into())));
-        CoreIdToken::new(
-            claims,
-            signer,
-            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            None,
-            None,
-        )
-        .unwrap()
-        .to_string()
-    }
+    use crate::social::test_support::{
+        jwks, key, provider_key, token, Claims, CLIENT, ISSUER, NONCE, NOW_MS,
+    };
 
     fn check(token: &str) -> Result<VerifiedIdentity, IdTokenError> {
         let jwks = jwks();

@@ -4,3 +4,7 @@
 
 pub mod id_token;
 pub mod loopback;
+pub mod provider;
+
+#[cfg(test)]
+mod test_support;

@@ -1,0 +1,337 @@
+//! One configured OpenID provider as the service uses it: its endpoints from the issuer's
+//! discovery document and its signing keys (JWKS), fetched when first needed and kept for an
+//! hour; an ID token signed with a key not yet known fetches the keys once more (the provider
+//! rotated them) before it is refused.
+
+use std::time::{Duration, Instant};
+
+use openidconnect::core::CoreJsonWebKeySet;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::id_token::{self, Expectations, IdTokenError, VerifiedIdentity};
+use crate::config::ProviderConfig;
+
+/// How long discovery and keys are trusted before they are fetched again.
+const CACHE_FOR: Duration = Duration::from_secs(3600);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the provider could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    #[error("the sign-in provider cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("the sign-in provider's configuration is unusable: {0}")]
+    BadMetadata(String),
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
+}
+
+/// The endpoints the flow needs, from the discovery document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Endpoints {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+}
+
+struct Cached {
+    endpoints: Endpoints,
+    keys: CoreJsonWebKeySet,
+    fetched: Instant,
+}
+
+/// A provider, its configuration and what was fetched from it.
+pub struct Provider {
+    pub name: String,
+    pub config: ProviderConfig,
+    http: reqwest::Client,
+    cache: Mutex<Option<Cached>>,
+}
+
+impl Provider {
+    pub fn new(name: &str, config: ProviderConfig) -> Self {
+        // The service installs it at start; a provider built on its own (tests) needs it too.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self {
+            name: name.to_owned(),
+            config,
+            http,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The provider's endpoints (discovery, cached).
+    pub async fn endpoints(&self) -> Result<Endpoints, ProviderError> {
+        let mut cache = self.cache.lock().await;
+        Ok(self.fresh(&mut cache, false).await?.endpoints.clone())
+    }
+
+    /// Verifies an ID token from this provider against its keys, our client id and `nonce`.
+    pub async fn verify_id_token(
+        &self,
+        token: &str,
+        nonce: &str,
+        now_ms: i64,
+    ) -> Result<VerifiedIdentity, ProviderError> {
+        let mut cache = self.cache.lock().await;
+        let mut refetched = false;
+        loop {
+            let cached = self.fresh(&mut cache, refetched).await?;
+            let expect = Expectations {
+                issuer: &self.config.issuer,
+                client_id: &self.config.client_id,
+                jwks: &cached.keys,
+                nonce,
+                now_ms,
+            };
+            match id_token::verify(token, &expect) {
+                Err(IdTokenError::UnknownKey) if !refetched => refetched = true,
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// The cached metadata and keys, fetched again when missing, old, or `refetch` is asked.
+    async fn fresh<'a>(
+        &self,
+        cache: &'a mut Option<Cached>,
+        refetch: bool,
+    ) -> Result<&'a Cached, ProviderError> {
+        let stale = cache
+            .as_ref()
+            .is_none_or(|c| refetch || c.fetched.elapsed() > CACHE_FOR);
+        if stale {
+            *cache = Some(self.fetch().await?);
+        }
+        cache
+            .as_ref()
+            .ok_or_else(|| ProviderError::BadMetadata("nothing fetched".into()))
+    }
+
+    async fn fetch(&self) -> Result<Cached, ProviderError> {
+        let issuer = self.config.issuer.trim_end_matches('/');
+        let discovery = format!("{issuer}/.well-known/openid-configuration");
+        let endpoints: Endpoints = self.get_json(&discovery).await?;
+        // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
+        if endpoints.issuer.trim_end_matches('/') != issuer {
+            return Err(ProviderError::BadMetadata(format!(
+                "the discovery document names issuer {} instead of {issuer}",
+                endpoints.issuer
+            )));
+        }
+        for url in [
+            &endpoints.authorization_endpoint,
+            &endpoints.token_endpoint,
+            &endpoints.jwks_uri,
+        ] {
+            check_endpoint(url)?;
+        }
+        let keys: CoreJsonWebKeySet = self.get_json(&endpoints.jwks_uri).await?;
+        Ok(Cached {
+            endpoints,
+            keys,
+            fetched: Instant::now(),
+        })
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+    ) -> Result<T, ProviderError> {
+        let response = self
+            .http
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unreachable(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(ProviderError::Unreachable(format!(
+                "{url} answered {}",
+                response.status()
+            )));
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unreachable(e.without_url().to_string()))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ProviderError::BadMetadata(format!("{url}: {e}")))
+    }
+}
+
+/// Provider endpoints must be HTTPS; plain HTTP only on this computer (test providers).
+fn check_endpoint(url: &str) -> Result<(), ProviderError> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| ProviderError::BadMetadata(format!("{url}: {e}")))?;
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(ProviderError::BadMetadata(format!(
+            "{url} is not an https address"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex as StdMutex};
+
+    use axum::extract::State;
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use openidconnect::PrivateSigningKey;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::config::ResponseMode;
+    use crate::social::test_support::{key, provider_key, token, Claims, CLIENT, NONCE, NOW_MS};
+
+    /// A provider on loopback serving discovery and whatever keys the test publishes.
+    struct TestProvider {
+        issuer: String,
+        keys: Arc<StdMutex<Value>>,
+        key_fetches: Arc<StdMutex<u32>>,
+    }
+
+    async fn test_provider(issuer_override: Option<&str>) -> TestProvider {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let keys = Arc::new(StdMutex::new(json!({
+            "keys": [serde_json::to_value(provider_key().as_verification_key()).unwrap()]
+        })));
+        let key_fetches = Arc::new(StdMutex::new(0));
+        let named_issuer = issuer_override.unwrap_or(&issuer).to_owned();
+        let discovery = json!({
+            "issuer": named_issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": format!("{issuer}/token"),
+            "jwks_uri": format!("{issuer}/jwks"),
+        });
+        type Shared = (Arc<StdMutex<Value>>, Arc<StdMutex<u32>>);
+        let app = Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                get(move || {
+                    let discovery = discovery.clone();
+                    async move { Json(discovery) }
+                }),
+            )
+            .route(
+                "/jwks",
+                get(|State((keys, fetches)): State<Shared>| async move {
+                    *fetches.lock().unwrap() += 1;
+                    Json(keys.lock().unwrap().clone())
+                }),
+            )
+            .with_state((keys.clone(), key_fetches.clone()));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        TestProvider {
+            issuer,
+            keys,
+            key_fetches,
+        }
+    }
+
+    fn provider(issuer: &str) -> Provider {
+        Provider::new(
+            "google",
+            ProviderConfig {
+                issuer: issuer.to_owned(),
+                client_id: CLIENT.to_owned(),
+                client_secret: Some("s3cret".into()),
+                response_mode: ResponseMode::Query,
+            },
+        )
+    }
+
+    fn claims_for(issuer: &'static str) -> Claims {
+        Claims {
+            issuer,
+            ..Claims::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn discovery_gives_the_endpoints_and_keys_verify_a_token() {
+        let stub = test_provider(None).await;
+        let google = provider(&stub.issuer);
+        let endpoints = google.endpoints().await.unwrap();
+        assert_eq!(endpoints.token_endpoint, format!("{}/token", stub.issuer));
+        let issuer: &'static str = Box::leak(stub.issuer.clone().into_boxed_str());
+        let id_token = token(claims_for(issuer), &provider_key());
+        let identity = google
+            .verify_id_token(&id_token, NONCE, NOW_MS)
+            .await
+            .unwrap();
+        assert_eq!(identity.subject, "248289761001");
+        assert_eq!(*stub.key_fetches.lock().unwrap(), 1, "keys are cached");
+    }
+
+    #[tokio::test]
+    async fn rotated_keys_are_fetched_once_more_and_unknown_ones_still_refused() {
+        let stub = test_provider(None).await;
+        let google = provider(&stub.issuer);
+        let issuer: &'static str = Box::leak(stub.issuer.clone().into_boxed_str());
+        google.endpoints().await.unwrap();
+
+        let rotated = key(include_str!("testdata/other-key.pem"), "key-2");
+        *stub.keys.lock().unwrap() =
+            json!({ "keys": [serde_json::to_value(rotated.as_verification_key()).unwrap()] });
+        let id_token = token(claims_for(issuer), &rotated);
+        assert!(google
+            .verify_id_token(&id_token, NONCE, NOW_MS)
+            .await
+            .is_ok());
+        assert_eq!(*stub.key_fetches.lock().unwrap(), 2);
+
+        let stranger = key(include_str!("testdata/provider-key.pem"), "key-9");
+        let refused = google
+            .verify_id_token(&token(claims_for(issuer), &stranger), NONCE, NOW_MS)
+            .await;
+        assert_eq!(
+            refused,
+            Err(ProviderError::IdToken(IdTokenError::UnknownKey))
+        );
+        assert_eq!(
+            *stub.key_fetches.lock().unwrap(),
+            3,
+            "one more fetch, then refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_discovery_document_naming_another_issuer_is_refused() {
+        let stub = test_provider(Some("https://accounts.google.com")).await;
+        let refused = provider(&stub.issuer).endpoints().await;
+        assert!(
+            matches!(refused, Err(ProviderError::BadMetadata(_))),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_provider_is_reported_as_such() {
+        let refused = provider("http://127.0.0.1:9").endpoints().await;
+        assert!(
+            matches!(refused, Err(ProviderError::Unreachable(_))),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn provider_endpoints_must_be_https_beyond_this_computer() {
+        assert!(check_endpoint("https://oauth2.googleapis.com/token").is_ok());
+        assert!(check_endpoint("http://127.0.0.1:4000/token").is_ok());
+        assert!(check_endpoint("http://oauth2.example.com/token").is_err());
+        assert!(check_endpoint("ftp://127.0.0.1/token").is_err());
+    }
+}
