@@ -41,11 +41,30 @@ pub struct Config {
     pub social: SocialConfig,
 }
 
-/// Social sign-in: the OpenID providers ("google", "apple", "facebook"…) by the name the app uses.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Social sign-in: the OpenID providers ("google", "apple", "facebook"…) by the name the app
+/// uses, and the native apps that may start it.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SocialConfig {
+    /// The service's address as browsers reach it (providers redirect to
+    /// `{public_url}/oauth/callback/{provider}`); empty means `http://{listen}`.
+    pub public_url: String,
+    /// Client ids of the native apps (public clients, PKCE required).
+    pub clients: Vec<String>,
+    /// How long an app's sign-in may wait for the provider's answer.
+    pub request_ttl_seconds: u64,
     pub providers: std::collections::BTreeMap<String, ProviderConfig>,
+}
+
+impl Default for SocialConfig {
+    fn default() -> Self {
+        Self {
+            public_url: String::new(),
+            clients: vec!["keyhaven-desktop".into(), "keyhaven-cli".into()],
+            request_ttl_seconds: 10 * 60,
+            providers: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 /// One OpenID provider, found by its issuer's discovery document; nothing about it is built in,
@@ -247,6 +266,15 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The service's address as browsers reach it, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        if self.social.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.social.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
     /// Defaults, then the TOML file if given, then `KEYHAVEN_SERVER_*` environment variables.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut table = match file {

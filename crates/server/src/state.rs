@@ -32,6 +32,8 @@ pub struct Shared {
     pub clock: Clock,
     pub secret: ServerSecret,
     pub events: broadcast::Sender<VaultEvent>,
+    /// The configured social sign-in providers by name.
+    pub providers: std::collections::BTreeMap<String, crate::social::provider::Provider>,
 }
 
 impl AppState {
@@ -44,6 +46,17 @@ impl AppState {
         secret: ServerSecret,
     ) -> Self {
         let (events, _) = broadcast::channel(1024);
+        let providers = config
+            .social
+            .providers
+            .iter()
+            .map(|(name, provider)| {
+                (
+                    name.clone(),
+                    crate::social::provider::Provider::new(name, provider.clone()),
+                )
+            })
+            .collect();
         Self(Arc::new(Shared {
             db,
             config,
@@ -51,6 +64,7 @@ impl AppState {
             clock,
             secret,
             events,
+            providers,
         }))
     }
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod challenges;
 pub mod devices;
+pub mod oauth;
 pub mod sessions;
 pub mod statement;
 pub mod vault;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .route("/healthz", get(health))
+    .route("/oauth/authorize", get(oauth::authorize))
     .fallback(not_found)
     .layer(DefaultBodyLimit::max(body_limit))
     .layer(TraceLayer::new_for_http())

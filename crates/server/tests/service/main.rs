@@ -9,4 +9,5 @@ mod devices;
 mod dumps;
 mod sessions;
 mod sms;
+mod social;
 mod vault;

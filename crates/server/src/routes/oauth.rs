@@ -1,0 +1,151 @@
+//! The browser side of social sign-in (RFC 8252): `GET /oauth/authorize` takes the desktop
+//! app's request and sends the browser on to the chosen provider. Nothing is redirected to a
+//! URI that failed the loopback check; once it passed, refusals go back to the app as
+//! `error=…&state=…`, as RFC 6749 §4.1.2.1 asks.
+
+use axum::extract::{Query, State};
+use axum::http::header::LOCATION;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use keyhaven_protocol::error::ErrorCode;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::clock::ms;
+use crate::config::ResponseMode;
+use crate::error::ApiError;
+use crate::secrets::new_token;
+use crate::social::loopback::{check_challenge, check_redirect_uri};
+use crate::state::AppState;
+use crate::store::oauth_requests::{self, OAuthRequestRow};
+
+/// The longest `state` an app may send.
+const MAX_STATE_LEN: usize = 512;
+
+/// The app's authorization request, as query parameters.
+#[derive(Debug, Deserialize)]
+pub struct AuthorizeQuery {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    /// Which provider to sign in with: a name from the configuration.
+    pub provider: Option<String>,
+}
+
+/// Validates the app's request, records it and redirects the browser to the provider.
+pub async fn authorize(
+    State(state): State<AppState>,
+    Query(query): Query<AuthorizeQuery>,
+) -> Result<Response, ApiError> {
+    let client_id = query.client_id.as_deref().unwrap_or_default();
+    if !state.config.social.clients.iter().any(|c| c == client_id) {
+        return Err(invalid_request("unknown client_id"));
+    }
+    let redirect_uri = query.redirect_uri.as_deref().unwrap_or_default();
+    check_redirect_uri(redirect_uri).map_err(|e| invalid_request(&e.to_string()))?;
+    let app_state = query.state.as_deref().unwrap_or_default();
+    if app_state.is_empty() || app_state.len() > MAX_STATE_LEN {
+        return Err(invalid_request(
+            "state is required (at most 512 characters)",
+        ));
+    }
+    let back =
+        |error: &str, description: &str| back_to_app(redirect_uri, app_state, error, description);
+    if query.response_type.as_deref() != Some("code") {
+        return Ok(back(
+            "unsupported_response_type",
+            "response_type must be code",
+        ));
+    }
+    let challenge = query.code_challenge.as_deref().unwrap_or_default();
+    if let Err(error) = check_challenge(query.code_challenge_method.as_deref(), challenge) {
+        return Ok(back("invalid_request", &error.to_string()));
+    }
+    let name = query.provider.as_deref().unwrap_or_default();
+    let Some(provider) = state.providers.get(name) else {
+        return Ok(back("invalid_request", "unknown provider"));
+    };
+    let endpoints = match provider.endpoints().await {
+        Ok(endpoints) => endpoints,
+        Err(error) => {
+            tracing::warn!(provider = name, %error, "sign-in provider unavailable");
+            return Ok(back(
+                "temporarily_unavailable",
+                "the sign-in provider cannot be reached",
+            ));
+        }
+    };
+
+    let now = state.now();
+    let request = OAuthRequestRow {
+        id: new_token().to_string(),
+        provider: name.to_owned(),
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        app_state: app_state.to_owned(),
+        code_challenge: challenge.to_owned(),
+        nonce: new_token().to_string(),
+        provider_verifier: new_token().to_string(),
+        expires_at: now + ms(state.config.social.request_ttl_seconds),
+    };
+    oauth_requests::insert(&state.db, &request, now).await?;
+
+    let provider_challenge =
+        URL_SAFE_NO_PAD.encode(Sha256::digest(request.provider_verifier.as_bytes()));
+    let callback = format!("{}/oauth/callback/{name}", state.config.public_url());
+    let mut to_provider = reqwest::Url::parse(&endpoints.authorization_endpoint)
+        .map_err(|_| ApiError::internal("the provider's authorization endpoint is not a URL"))?;
+    {
+        let mut pairs = to_provider.query_pairs_mut();
+        pairs
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &provider.config.client_id)
+            .append_pair("redirect_uri", &callback)
+            .append_pair("scope", "openid email")
+            .append_pair("state", &request.id)
+            .append_pair("nonce", &request.nonce)
+            .append_pair("code_challenge", &provider_challenge)
+            .append_pair("code_challenge_method", "S256");
+        if provider.config.response_mode == ResponseMode::FormPost {
+            pairs.append_pair("response_mode", "form_post");
+        }
+    }
+    Ok(redirect(to_provider.as_str()))
+}
+
+fn invalid_request(detail: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidRequest,
+        format!("Invalid sign-in request: {detail}."),
+    )
+}
+
+/// Sends the browser back to the app's loopback listener with an OAuth error.
+fn back_to_app(redirect_uri: &str, app_state: &str, error: &str, description: &str) -> Response {
+    match reqwest::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            url.query_pairs_mut()
+                .append_pair("error", error)
+                .append_pair("error_description", description)
+                .append_pair("state", app_state);
+            redirect(url.as_str())
+        }
+        Err(_) => invalid_request("redirect_uri").into_response(),
+    }
+}
+
+fn redirect(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [
+            (LOCATION, location.to_owned()),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response()
+}
