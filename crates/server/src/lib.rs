@@ -181,6 +181,7 @@ async fn maintain(state: &AppState) -> Result<(), sqlx::Error> {
     let mut tx = state.db.begin().await?;
     store::tokens::prune(&mut tx, now).await?;
     store::oauth_requests::delete_expired(&mut *tx, now).await?;
+    store::oauth_codes::delete_expired(&mut *tx, now).await?;
     sqlx::query("DELETE FROM sign_in_attempts WHERE at <= $1")
         .bind(now - day)
         .execute(&mut *tx)

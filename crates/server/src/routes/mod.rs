@@ -82,6 +82,10 @@ pub fn router(state: AppState) -> Router {
     )
     .route("/healthz", get(health))
     .route("/oauth/authorize", get(oauth::authorize))
+    .route(
+        "/oauth/callback/{provider}",
+        get(oauth::callback_get).post(oauth::callback_post),
+    )
     .fallback(not_found)
     .layer(DefaultBodyLimit::max(body_limit))
     .layer(TraceLayer::new_for_http())

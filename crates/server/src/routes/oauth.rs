@@ -1,9 +1,12 @@
 //! The browser side of social sign-in (RFC 8252): `GET /oauth/authorize` takes the desktop
-//! app's request and sends the browser on to the chosen provider. Nothing is redirected to a
-//! URI that failed the loopback check; once it passed, refusals go back to the app as
-//! `error=…&state=…`, as RFC 6749 §4.1.2.1 asks.
+//! app's request and sends the browser on to the chosen provider; `/oauth/callback/{provider}`
+//! (GET, or POST for `form_post` providers) takes the provider's answer, exchanges its code for
+//! an ID token, verifies it, and sends the browser back to the app's loopback listener with a
+//! one-time code (60 s, hashed, bound to the app's client, redirect URI and PKCE challenge).
+//! Nothing is redirected to a URI that failed the loopback check; once it passed, refusals go
+//! back to the app as `error=…&state=…`, as RFC 6749 §4.1.2.1 asks.
 
-use axum::extract::{Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,10 +19,14 @@ use sha2::{Digest, Sha256};
 use crate::clock::ms;
 use crate::config::ResponseMode;
 use crate::error::ApiError;
-use crate::secrets::new_token;
+use crate::secrets::{new_token, token_hash};
 use crate::social::loopback::{check_challenge, check_redirect_uri};
 use crate::state::AppState;
+use crate::store::oauth_codes::{self, OAuthCodeRow};
 use crate::store::oauth_requests::{self, OAuthRequestRow};
+
+/// How long the app's one-time code is valid.
+const APP_CODE_SECONDS: u64 = 60;
 
 /// The longest `state` an app may send.
 const MAX_STATE_LEN: usize = 512;
@@ -116,6 +123,111 @@ pub async fn authorize(
         }
     }
     Ok(redirect(to_provider.as_str()))
+}
+
+/// The provider's answer: a code, or an error (the person cancelled, the provider failed).
+#[derive(Debug, Deserialize)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The provider's answer in the query string.
+pub async fn callback_get(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    Query(params): Query<CallbackParams>,
+) -> Result<Response, ApiError> {
+    callback(state, provider, params).await
+}
+
+/// The provider's answer posted by the browser (`response_mode=form_post`, Apple).
+pub async fn callback_post(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    Form(params): Form<CallbackParams>,
+) -> Result<Response, ApiError> {
+    callback(state, provider, params).await
+}
+
+async fn callback(
+    state: AppState,
+    name: String,
+    params: CallbackParams,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let request = match params.state.as_deref() {
+        Some(id) => oauth_requests::take(&state.db, id, now).await?,
+        None => None,
+    };
+    let Some(request) = request.filter(|r| r.provider == name) else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "This sign-in has expired or was already used. Start again from Keyhaven.",
+        ));
+    };
+    let back = |error: &str, description: &str| {
+        back_to_app(
+            &request.redirect_uri,
+            &request.app_state,
+            error,
+            description,
+        )
+    };
+    if let Some(error) = params.error.as_deref() {
+        let error = if error == "access_denied" {
+            "access_denied"
+        } else {
+            "server_error"
+        };
+        return Ok(back(error, "the sign-in provider did not sign you in"));
+    }
+    let (Some(code), Some(provider)) = (params.code.as_deref(), state.providers.get(&name)) else {
+        return Ok(back("invalid_request", "the sign-in provider sent no code"));
+    };
+    let callback = format!("{}/oauth/callback/{name}", state.config.public_url());
+    let identity = match provider
+        .exchange_code(code, &callback, &request.provider_verifier)
+        .await
+    {
+        Ok(id_token) => {
+            provider
+                .verify_id_token(&id_token, &request.nonce, now)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    let identity = match identity {
+        Ok(identity) => identity,
+        Err(error) => {
+            tracing::warn!(provider = %name, %error, "social sign-in refused");
+            return Ok(back("access_denied", &error.to_string()));
+        }
+    };
+    let app_code = new_token();
+    oauth_codes::insert(
+        &state.db,
+        &OAuthCodeRow {
+            code_hash: token_hash(&app_code),
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            code_challenge: request.code_challenge.clone(),
+            provider: name.clone(),
+            subject: identity.subject,
+            email: identity.email,
+            email_verified: i64::from(identity.email_verified),
+            expires_at: now + ms(APP_CODE_SECONDS),
+        },
+    )
+    .await?;
+    let mut to_app = reqwest::Url::parse(&request.redirect_uri)
+        .map_err(|_| ApiError::internal("a stored redirect URI is not a URL"))?;
+    to_app
+        .query_pairs_mut()
+        .append_pair("code", &app_code)
+        .append_pair("state", &request.app_state);
+    Ok(redirect(to_app.as_str()))
 }
 
 fn invalid_request(detail: &str) -> ApiError {

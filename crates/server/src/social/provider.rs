@@ -23,8 +23,16 @@ pub enum ProviderError {
     Unreachable(String),
     #[error("the sign-in provider's configuration is unusable: {0}")]
     BadMetadata(String),
+    #[error("the sign-in provider refused the code: {0}")]
+    Refused(String),
     #[error(transparent)]
     IdToken(#[from] IdTokenError),
+}
+
+/// The provider's token response; only the ID token matters to the service.
+#[derive(Deserialize)]
+struct TokenResponse {
+    id_token: Option<String>,
 }
 
 /// The endpoints the flow needs, from the discovery document.
@@ -98,6 +106,54 @@ impl Provider {
         }
     }
 
+    /// Exchanges the authorization code the provider sent back for its ID token (PKCE verifier
+    /// included; the client authenticates with HTTP Basic when it has a secret).
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<String, ProviderError> {
+        let endpoints = self.endpoints().await?;
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        let mut request = self.http.post(&endpoints.token_endpoint);
+        match &self.config.client_secret {
+            Some(secret) => {
+                request = request.basic_auth(
+                    form_urlencode(&self.config.client_id),
+                    Some(form_urlencode(secret)),
+                );
+            }
+            None => form.push(("client_id", &self.config.client_id)),
+        }
+        let response = request
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| ProviderError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ProviderError::Unreachable(e.without_url().to_string()))?;
+        if !status.is_success() {
+            let error = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                .unwrap_or_else(|| status.to_string());
+            return Err(ProviderError::Refused(error));
+        }
+        serde_json::from_slice::<TokenResponse>(&bytes)
+            .map_err(|e| ProviderError::BadMetadata(format!("token response: {e}")))?
+            .id_token
+            .ok_or_else(|| ProviderError::BadMetadata("the token response has no ID token".into()))
+    }
+
     /// The cached metadata and keys, fetched again when missing, old, or `refetch` is asked.
     async fn fresh<'a>(
         &self,
@@ -165,6 +221,14 @@ impl Provider {
         serde_json::from_slice(&bytes)
             .map_err(|e| ProviderError::BadMetadata(format!("{url}: {e}")))
     }
+}
+
+/// RFC 6749 §2.3.1: client credentials are form-urlencoded before HTTP Basic encoding.
+fn form_urlencode(value: &str) -> String {
+    reqwest::Url::parse_with_params("http://x/", [("v", value)])
+        .ok()
+        .and_then(|url| url.query().map(|q| q.trim_start_matches("v=").to_owned()))
+        .unwrap_or_else(|| value.to_owned())
 }
 
 /// Provider endpoints must be HTTPS; plain HTTP only on this computer (test providers).

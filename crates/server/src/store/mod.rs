@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod challenges;
 pub mod devices;
+pub mod oauth_codes;
 pub mod oauth_requests;
 pub mod sign_in_attempts;
 pub mod sms_sends;

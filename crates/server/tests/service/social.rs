@@ -2,12 +2,22 @@
 //! app's request (RFC 8252, PKCE S256) and sends the browser to the configured provider.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use axum::routing::get;
+use axum::extract::Form;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use keyhaven_server::config::{ProviderConfig, ResponseMode};
+use openidconnect::core::{
+    CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+};
+use openidconnect::{
+    Audience, EmptyAdditionalClaims, EndUserEmail, IssuerUrl, JsonWebKeyId, Nonce,
+    PrivateSigningKey, StandardClaims, SubjectIdentifier,
+};
 use reqwest::StatusCode;
 use serde_json::json;
+use sha2::Digest as _;
 
 use crate::common::*;
 use crate::on_both_engines;
@@ -16,31 +26,134 @@ use crate::on_both_engines;
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "http://127.0.0.1:51234/callback";
 
-/// A provider on loopback that publishes its discovery document (the browser never gets there).
-async fn provider_stub() -> String {
+/// What the test provider will put in the ID token for a code it handed out.
+#[derive(Clone)]
+struct Grant {
+    nonce: String,
+    challenge: String,
+    subject: String,
+    email: String,
+}
+
+/// A provider on loopback: discovery, keys, and a token endpoint that checks the client's
+/// credentials and PKCE and answers with an ID token signed by the test key. The test plays the
+/// browser: it reads the authorization request and "logs in" by minting a code with `mint`.
+#[derive(Clone)]
+struct Provider {
+    issuer: String,
+    grants: Arc<Mutex<HashMap<String, Grant>>>,
+}
+
+impl Provider {
+    fn mint(&self, to_provider: &reqwest::Url, subject: &str, email: &str) -> String {
+        let sent = params(to_provider);
+        let code = format!("code-{}", self.grants.lock().unwrap().len());
+        self.grants.lock().unwrap().insert(
+            code.clone(),
+            Grant {
+                nonce: sent["nonce"].clone(),
+                challenge: sent["code_challenge"].clone(),
+                subject: subject.into(),
+                email: email.into(),
+            },
+        );
+        code
+    }
+}
+
+fn signing_key() -> CoreRsaPrivateSigningKey {
+    CoreRsaPrivateSigningKey::from_pem(
+        include_str!("../../src/social/testdata/provider-key.pem"),
+        Some(JsonWebKeyId::new("key-1".into())),
+    )
+    .unwrap()
+}
+
+fn id_token(issuer: &str, audience: &str, grant: &Grant) -> String {
+    let now = chrono::Utc::now();
+    let claims = CoreIdTokenClaims::new(
+        IssuerUrl::new(issuer.into()).unwrap(),
+        vec![Audience::new(audience.into())],
+        now + chrono::Duration::minutes(5),
+        now,
+        StandardClaims::new(SubjectIdentifier::new(grant.subject.clone()))
+            .set_email(Some(EndUserEmail::new(grant.email.clone())))
+            .set_email_verified(Some(true)),
+        EmptyAdditionalClaims {},
+    )
+    .set_nonce(Some(Nonce::new(grant.nonce.clone())));
+    CoreIdToken::new(
+        claims,
+        &signing_key(),
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        None,
+        None,
+    )
+    .unwrap()
+    .to_string()
+}
+
+async fn provider_stub() -> Provider {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let provider = Provider {
+        issuer: issuer.clone(),
+        grants: Arc::default(),
+    };
     let discovery = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
     });
+    let keys =
+        json!({ "keys": [serde_json::to_value(signing_key().as_verification_key()).unwrap()] });
+    let at_token = provider.clone();
     let app = Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(move || {
-                let discovery = discovery.clone();
-                async move { Json(discovery) }
-            }),
-        )
-        .route("/jwks", get(|| async { Json(json!({ "keys": [] })) }));
+        .route("/.well-known/openid-configuration", get(move || {
+            let discovery = discovery.clone();
+            async move { Json(discovery) }
+        }))
+        .route("/jwks", get(move || {
+            let keys = keys.clone();
+            async move { Json(keys) }
+        }))
+        .route("/token", post(move |headers: axum::http::HeaderMap, Form(form): Form<HashMap<String, String>>| {
+            let provider = at_token.clone();
+            async move {
+                use base64::Engine as _;
+                let refuse = |error: &str| (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "error": error })));
+                let basic = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                let credentials = base64::engine::general_purpose::STANDARD
+                    .decode(basic.trim_start_matches("Basic "))
+                    .unwrap_or_default();
+                // RFC 6749 §2.3.1: id and secret are form-urlencoded inside HTTP Basic.
+                let credentials = String::from_utf8(credentials).unwrap_or_default();
+                let (id, secret) = credentials.split_once(':').unwrap_or_default();
+                let decoded = reqwest::Url::parse(&format!("http://x/?id={id}&secret={secret}")).unwrap();
+                let decoded: HashMap<String, String> = decoded.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+                let client = decoded.get("id").cloned().unwrap_or_default();
+                if !["google-client", "apple-client"].contains(&client.as_str()) || decoded.get("secret").map(String::as_str) != Some("provider secret") {
+                    return refuse("invalid_client");
+                }
+                let Some(grant) = provider.grants.lock().unwrap().remove(form.get("code").map(String::as_str).unwrap_or_default()) else {
+                    return refuse("invalid_grant");
+                };
+                let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+                let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+                if computed != grant.challenge {
+                    return refuse("invalid_grant");
+                }
+                (axum::http::StatusCode::OK, Json(json!({ "id_token": id_token(&provider.issuer, &client, &grant), "token_type": "Bearer", "access_token": "at" })))
+            }
+        }));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    issuer
+    provider
 }
 
-async fn server_with_providers(engine: Engine) -> (TestServer, String) {
-    let issuer = provider_stub().await;
+async fn server_with_providers(engine: Engine) -> (TestServer, Provider) {
+    let provider = provider_stub().await;
+    let issuer = provider.issuer.clone();
     let mut config = test_config();
     config.social.public_url = "https://account.keyhaven.test".into();
     for (name, mode) in [
@@ -57,7 +170,7 @@ async fn server_with_providers(engine: Engine) -> (TestServer, String) {
             },
         );
     }
-    (TestServer::start_with(engine, config, None).await, issuer)
+    (TestServer::start_with(engine, config, None).await, provider)
 }
 
 fn query(params: &[(&str, &str)]) -> String {
@@ -107,11 +220,11 @@ fn params(url: &reqwest::Url) -> HashMap<String, String> {
 
 on_both_engines! {
     async fn a_valid_request_sends_the_browser_to_the_provider_with_its_own_state_nonce_and_pkce(engine: Engine) {
-        let (server, issuer) = server_with_providers(engine).await;
+        let (server, provider) = server_with_providers(engine).await;
         let (status, location) = authorize(&server, &good("google")).await;
         assert_eq!(status, StatusCode::FOUND);
         let location = location.unwrap();
-        assert_eq!(format!("{}://{}{}", location.scheme(), location.authority(), location.path()), format!("{issuer}/authorize"));
+        assert_eq!(format!("{}://{}{}", location.scheme(), location.authority(), location.path()), format!("{}/authorize", provider.issuer));
         let sent = params(&location);
         assert_eq!(sent["client_id"], "google-client");
         assert_eq!(sent["redirect_uri"], "https://account.keyhaven.test/oauth/callback/google");
@@ -185,6 +298,108 @@ on_both_engines! {
             let back = params(&location);
             assert_eq!((back["error"].as_str(), back["state"].as_str()), (error, "app-state-123"), "{key}={value}");
         }
+    }
+}
+
+/// The browser: follows the service to the provider, "logs in", and brings the provider's
+/// answer back to the service; returns where the service then sends the browser.
+async fn sign_in_at_provider(
+    server: &TestServer,
+    provider: &Provider,
+    which: &'static str,
+    form_post: bool,
+) -> reqwest::Url {
+    let (_, to_provider) = authorize(server, &good(which)).await;
+    let to_provider = to_provider.unwrap();
+    let code = provider.mint(&to_provider, "248289761001", "ada@example.com");
+    let state = params(&to_provider)["state"].clone();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!("{}/oauth/callback/{which}", server.base);
+    let answer = if form_post {
+        http.post(url)
+            .form(&[("code", code.as_str()), ("state", state.as_str())])
+            .send()
+            .await
+            .unwrap()
+    } else {
+        http.get(format!(
+            "{url}?{}",
+            query(&[("code", code.as_str()), ("state", state.as_str())])
+        ))
+        .send()
+        .await
+        .unwrap()
+    };
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+on_both_engines! {
+    async fn the_provider_answer_becomes_a_one_time_code_bound_to_the_app(engine: Engine) {
+        let (server, provider) = server_with_providers(engine).await;
+        let to_app = sign_in_at_provider(&server, &provider, "google", false).await;
+        assert!(to_app.as_str().starts_with(REDIRECT), "{to_app}");
+        let back = params(&to_app);
+        assert_eq!(back["state"], "app-state-123");
+        let code = &back["code"];
+        let hash = keyhaven_server::secrets::token_hash(code);
+        let stored = keyhaven_server::store::oauth_codes::take(&server.state.db, &hash, server.clock.now_ms())
+            .await
+            .unwrap()
+            .expect("the code is stored, hashed");
+        assert_eq!((stored.provider.as_str(), stored.subject.as_str(), stored.email.as_deref(), stored.email_verified), ("google", "248289761001", Some("ada@example.com"), 1));
+        assert_eq!((stored.client_id.as_str(), stored.redirect_uri.as_str(), stored.code_challenge.as_str()), ("keyhaven-desktop", REDIRECT, CHALLENGE));
+        assert!(stored.expires_at <= server.clock.now_ms() + 60_000);
+
+        // Apple-style providers post their answer.
+        let to_app = sign_in_at_provider(&server, &provider, "apple", true).await;
+        assert!(params(&to_app).contains_key("code"));
+    }
+
+    async fn cancelling_at_the_provider_and_replayed_answers_end_without_a_code(engine: Engine) {
+        let (server, _) = server_with_providers(engine).await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let (_, to_provider) = authorize(&server, &good("google")).await;
+        let state = params(&to_provider.unwrap())["state"].clone();
+        let cancelled = http
+            .get(format!("{}/oauth/callback/google?{}", server.base, query(&[("error", "access_denied"), ("state", state.as_str())])))
+            .send()
+            .await
+            .unwrap();
+        let back = reqwest::Url::parse(cancelled.headers()["location"].to_str().unwrap()).unwrap();
+        let back = params(&back);
+        assert_eq!((back["error"].as_str(), back["state"].as_str()), ("access_denied", "app-state-123"));
+        assert!(!back.contains_key("code"));
+        let replayed = http
+            .get(format!("{}/oauth/callback/google?{}", server.base, query(&[("code", "anything"), ("state", state.as_str())])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(replayed.status(), StatusCode::BAD_REQUEST, "the request was used up");
+        let forged = http
+            .get(format!("{}/oauth/callback/google?{}", server.base, query(&[("code", "anything"), ("state", "made-up")])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    }
+
+    async fn a_code_the_provider_does_not_honour_ends_in_access_denied(engine: Engine) {
+        let (server, _) = server_with_providers(engine).await;
+        let (_, to_provider) = authorize(&server, &good("google")).await;
+        let state = params(&to_provider.unwrap())["state"].clone();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let answer = http
+            .get(format!("{}/oauth/callback/google?{}", server.base, query(&[("code", "never-issued"), ("state", state.as_str())])))
+            .send()
+            .await
+            .unwrap();
+        let back = params(&reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap());
+        assert_eq!(back["error"], "access_denied");
+        assert!(!back.contains_key("code"));
     }
 }
 
