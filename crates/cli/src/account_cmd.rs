@@ -409,6 +409,12 @@ async fn logout(files: &Files, args: LogoutArgs, input: &mut Input, json: bool) 
     {
         bail!(UsageError("nothing was changed".into()));
     }
+    if args.remove_local_vault && vault_exists(&files.vault) {
+        let unsynced = Vault::open(&files.vault)?.pending_changes()?.len();
+        if unsynced > 0 {
+            bail!(ClientError::UnsyncedChanges(unsynced));
+        }
+    }
     if let Some(session) = Session::resume(files.store.clone())? {
         session.sign_out().await?;
     }

@@ -36,6 +36,7 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
             ClientError::Service { .. }
             | ClientError::SignInRequired
             | ClientError::VaultDiffers => 8,
+            ClientError::UnsyncedChanges(_) => 2,
             ClientError::Protocol(_) | ClientError::Keyring(_) | ClientError::Storage { .. } => 1,
         };
         return (exit, client_err.code_str());

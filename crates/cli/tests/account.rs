@@ -279,6 +279,24 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
         .collect();
     assert!(history.contains(&"gh-from-b"), "{history:?}");
 
+    // Removing this computer's vault is refused while a change has not reached the account.
+    b.json(
+        &service,
+        &["vault", "edit", "GitHub", "--username", "ada.unsynced"],
+        &format!("{MASTER}\n"),
+    );
+    let (exit, code, _) = b.fails(
+        &service,
+        &["account", "logout", "--remove-local-vault", "--yes"],
+        "",
+    );
+    assert_eq!((exit, code.as_str()), (2, "unsynced_changes"));
+    assert!(b.vault().exists());
+    assert_eq!(
+        b.json(&service, &["account", "status"], "")["signed_in"],
+        true
+    );
+
     // B signs out and keeps a local vault; its session is gone.
     b.json(&service, &["account", "logout"], "");
     let status = b.json(&service, &["account", "status"], "");

@@ -32,6 +32,9 @@ pub enum ClientError {
     /// The file that names this device's account could not be read or written.
     #[error("cannot use {path}: {reason}")]
     Storage { path: String, reason: String },
+    /// Removing this computer's vault would lose changes that have not reached the account.
+    #[error("{0} change(s) on this computer have not reached Keyhaven Account yet; sync first, or keep the local copy")]
+    UnsyncedChanges(usize),
     /// The local vault is not the account's vault.
     #[error("this computer's vault is not the vault of this Keyhaven Account")]
     VaultDiffers,
@@ -59,6 +62,7 @@ impl ClientError {
             Self::Keyring(_) => "keyring_unavailable",
             Self::Storage { .. } => "storage",
             Self::VaultDiffers => "vault_differs",
+            Self::UnsyncedChanges(_) => "unsynced_changes",
             Self::Vault(err) => err.code(),
         }
     }

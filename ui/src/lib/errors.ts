@@ -46,6 +46,7 @@ const MESSAGES: Record<string, Words> = {
   sms_delivery_failed: "The SMS could not be sent just now. Wait a moment and send a new code.",
   challenge_not_found: "This sign-in has ended. Start again.",
   sign_in_required: "This computer is no longer signed in to Keyhaven Account. Sign in again.",
+  unsynced_changes: (e) => `${e.message.replace(/;.*$/, ".")} Sync first (or keep the local copy), so that nothing is lost.`,
   keyring_unavailable: "The system keyring (where Keyhaven keeps your sign-in) is not available. Unlock it or start it, then try again.",
 };
 
