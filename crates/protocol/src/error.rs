@@ -57,6 +57,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Too many requests of this kind; wait `retry_after_seconds`.
     RateLimited,
+    /// A social sign-in code is unknown, used, expired, or does not match its client, redirect
+    /// URI or PKCE verifier.
+    InvalidGrant,
+    /// The provider's verified email belongs to an account that has not linked this provider:
+    /// sign in with the account password once to link it.
+    LinkRequired,
+    /// No Keyhaven Account is linked to this provider identity yet.
+    NoLinkedAccount,
     /// Something failed on the service's side; nothing was changed.
     Internal,
 }
@@ -90,6 +98,9 @@ impl ErrorCode {
             Self::VaultNotFound => "vault_not_found",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited => "rate_limited",
+            Self::InvalidGrant => "invalid_grant",
+            Self::LinkRequired => "link_required",
+            Self::NoLinkedAccount => "no_linked_account",
             Self::Internal => "internal",
         }
     }

@@ -75,3 +75,19 @@ pub struct TokenPair {
 pub struct Refresh {
     pub refresh_token: Secret,
 }
+
+/// Redeems the one-time code a social sign-in sent to the app's loopback listener (RFC 8252 with
+/// PKCE): the same outcome as a password sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedeemSocialCode {
+    pub client_id: String,
+    pub code: Secret,
+    pub code_verifier: Secret,
+    /// The redirect URI the app's authorization request used, exactly.
+    pub redirect_uri: String,
+    pub device: DeviceInfo,
+    /// Set after the person accepted a newer Web-Portal Statement.
+    #[serde(default)]
+    pub accepted_statement_version: Option<i64>,
+}

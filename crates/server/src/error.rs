@@ -62,7 +62,9 @@ fn status_of(code: ErrorCode) -> StatusCode {
         }
         StatementAcceptanceRequired | AccountNotActive => StatusCode::FORBIDDEN,
         ChallengeNotFound | NotFound | VaultNotFound => StatusCode::NOT_FOUND,
-        EmailTaken | VaultExists => StatusCode::CONFLICT,
+        EmailTaken | VaultExists | LinkRequired => StatusCode::CONFLICT,
+        InvalidGrant => StatusCode::BAD_REQUEST,
+        NoLinkedAccount => StatusCode::NOT_FOUND,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         SmsResendTooSoon | SmsHourlyLimit | TooManySignInAttempts | RateLimited => {
             StatusCode::TOO_MANY_REQUESTS

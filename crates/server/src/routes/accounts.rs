@@ -216,6 +216,7 @@ async fn delete_everything(state: &AppState, account_id: &str) -> ApiResult<()> 
     tokens::delete_for_account(&mut tx, account_id).await?;
     devices::delete_for_account(&mut *tx, account_id).await?;
     challenges::delete_for_account(&mut *tx, account_id).await?;
+    crate::store::social_identities::delete_for_account(&mut *tx, account_id).await?;
     accounts::delete(&mut *tx, account_id).await?;
     tx.commit().await?;
     Ok(())

@@ -57,6 +57,7 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
         .routes(routes!(sessions::sign_in))
         .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::sign_out))
+        .routes(routes!(oauth::token))
         .routes(routes!(challenges::verify))
         .routes(routes!(challenges::resend))
         .routes(routes!(devices::list))

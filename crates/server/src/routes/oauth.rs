@@ -19,11 +19,17 @@ use sha2::{Digest, Sha256};
 use crate::clock::ms;
 use crate::config::ResponseMode;
 use crate::error::ApiError;
+use crate::extract::{ClientIp, Json};
+use crate::routes::sessions::finish_sign_in;
 use crate::secrets::{new_token, token_hash};
-use crate::social::loopback::{check_challenge, check_redirect_uri};
+use crate::social::loopback::{check_challenge, check_redirect_uri, verifier_matches};
 use crate::state::AppState;
 use crate::store::oauth_codes::{self, OAuthCodeRow};
 use crate::store::oauth_requests::{self, OAuthRequestRow};
+use crate::store::{accounts, social_identities};
+use crate::{throttle, validate};
+use keyhaven_protocol::error::Problem;
+use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome};
 
 /// How long the app's one-time code is valid.
 const APP_CODE_SECONDS: u64 = 60;
@@ -228,6 +234,69 @@ async fn callback(
         .append_pair("code", &app_code)
         .append_pair("state", &request.app_state);
     Ok(redirect(to_app.as_str()))
+}
+
+/// Redeems the app's one-time code: checked against the client, the redirect URI and the PKCE
+/// verifier (any mismatch burns the code), then the linked account signs in as with a password
+/// (statement, SMS step). A provider identity not linked yet is refused for now: with
+/// `link_required` when its verified email has an account (that account's own sign-in must
+/// confirm the link), else `no_linked_account`.
+#[utoipa::path(post, path = "/v1/oauth/token", tag = "sessions", request_body = RedeemSocialCode,
+    responses((status = 200, body = SignInOutcome), (status = 202, body = SignInOutcome),
+              (status = 400, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 429, body = Problem)))]
+pub async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<RedeemSocialCode>,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    throttle::admit_ip(&state, ip).await?;
+    validate::device(&request.device)?;
+    let invalid_grant = || {
+        ApiError::new(
+            ErrorCode::InvalidGrant,
+            "This sign-in code is not valid (used, expired, or not for this app). Start again.",
+        )
+    };
+    let code = oauth_codes::take(&state.db, &token_hash(request.code.expose()), state.now())
+        .await?
+        .ok_or_else(invalid_grant)?;
+    let bound = code.client_id == request.client_id
+        && code.redirect_uri == request.redirect_uri
+        && verifier_matches(request.code_verifier.expose(), &code.code_challenge).unwrap_or(false);
+    if !bound {
+        return Err(invalid_grant());
+    }
+    let Some(account_id) =
+        social_identities::account_for(&state.db, &code.provider, &code.subject).await?
+    else {
+        let verified_email = code.email.as_deref().filter(|_| code.email_verified != 0);
+        let existing = match verified_email {
+            Some(email) => accounts::by_email(&state.db, &email.to_lowercase()).await?,
+            None => None,
+        };
+        return Err(match existing {
+            Some(_) => ApiError::new(
+                ErrorCode::LinkRequired,
+                "An account with this email exists. Sign in with its account password once to link this sign-in method.",
+            ),
+            None => ApiError::new(
+                ErrorCode::NoLinkedAccount,
+                "No Keyhaven Account uses this sign-in method yet.",
+            ),
+        });
+    };
+    let account = accounts::by_id(&state.db, &account_id)
+        .await?
+        .ok_or_else(invalid_grant)?;
+    finish_sign_in(
+        &state,
+        &account,
+        &request.device,
+        request.accepted_statement_version,
+    )
+    .await
 }
 
 fn invalid_request(detail: &str) -> ApiError {

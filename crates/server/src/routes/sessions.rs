@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use keyhaven_protocol::devices::DeviceInfo;
 use keyhaven_protocol::error::{ErrorCode, Problem};
 use keyhaven_protocol::sessions::{Refresh, SignIn, SignInOutcome, TokenPair};
 
@@ -9,6 +10,7 @@ use crate::codes::{self, Purpose};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, ClientIp, Json};
 use crate::state::AppState;
+use crate::store::accounts::AccountRow;
 use crate::store::{accounts, statements};
 use crate::{grants, passwords, throttle, validate};
 
@@ -39,6 +41,25 @@ pub async fn sign_in(
             "The email or the account password is not right.",
         ));
     };
+    throttle::clear_account(&state, &email).await?;
+    finish_sign_in(
+        &state,
+        &account,
+        &request.device,
+        request.accepted_statement_version,
+    )
+    .await
+}
+
+/// What every way of signing in shares once it knows the account: it must be active, have
+/// accepted the current Web-Portal Statement (or accept it now), and pass the SMS step when
+/// 2-step verification is on.
+pub async fn finish_sign_in(
+    state: &AppState,
+    account: &AccountRow,
+    device: &DeviceInfo,
+    accepted_statement_version: Option<i64>,
+) -> ApiResult<(StatusCode, Json<SignInOutcome>)> {
     if account.activated_at.is_none() {
         return Err(ApiError::new(
             ErrorCode::AccountNotActive,
@@ -49,7 +70,7 @@ pub async fn sign_in(
         .await?
         .ok_or_else(|| ApiError::internal("no statement is published"))?;
     if account.statement_version < statement.version {
-        if request.accepted_statement_version != Some(statement.version) {
+        if accepted_statement_version != Some(statement.version) {
             return Err(ApiError {
                 statement_version: Some(statement.version),
                 ..ApiError::new(
@@ -60,19 +81,18 @@ pub async fn sign_in(
         }
         accounts::accept_statement(&state.db, &account.id, statement.version, state.now()).await?;
     }
-    throttle::clear_account(&state, &email).await?;
     if account.two_step_enabled != 0 {
         let purpose = Purpose::SignIn {
-            device: request.device.clone(),
+            device: device.clone(),
         };
-        let challenge = codes::issue(&state, &account.id, &account.phone, purpose).await?;
+        let challenge = codes::issue(state, &account.id, &account.phone, purpose).await?;
         return Ok((
             StatusCode::ACCEPTED,
             Json(SignInOutcome::SmsRequired(challenge)),
         ));
     }
     let mut tx = state.db.begin().await?;
-    let grant = grants::sign_in_device(&state, &mut tx, &account, &request.device).await?;
+    let grant = grants::sign_in_device(state, &mut tx, account, device).await?;
     tx.commit().await?;
     Ok((StatusCode::OK, Json(SignInOutcome::SignedIn(grant))))
 }

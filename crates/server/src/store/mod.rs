@@ -8,6 +8,7 @@ pub mod oauth_codes;
 pub mod oauth_requests;
 pub mod sign_in_attempts;
 pub mod sms_sends;
+pub mod social_identities;
 pub mod statements;
 pub mod tokens;
 pub mod vault;

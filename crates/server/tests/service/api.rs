@@ -105,6 +105,7 @@ async fn openapi_document_describes_exactly_the_served_routes() {
         ("POST", "/v1/accounts"),
         ("POST", "/v1/challenges/{challenge_id}/resend"),
         ("POST", "/v1/challenges/{challenge_id}/verify"),
+        ("POST", "/v1/oauth/token"),
         ("POST", "/v1/sessions"),
         ("POST", "/v1/sessions/refresh"),
         ("POST", "/v1/vault"),

@@ -423,3 +423,84 @@ async fn an_unreachable_provider_is_reported_to_the_app() {
         "temporarily_unavailable"
     );
 }
+
+/// RFC 7636 appendix B: the verifier of [`CHALLENGE`].
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn redeem_request(code: &str) -> keyhaven_protocol::sessions::RedeemSocialCode {
+    keyhaven_protocol::sessions::RedeemSocialCode {
+        client_id: "keyhaven-desktop".into(),
+        code: code.into(),
+        code_verifier: VERIFIER.into(),
+        redirect_uri: REDIRECT.into(),
+        device: device("laptop", "m1", "ada"),
+        accepted_statement_version: None,
+    }
+}
+
+/// A one-time code for the app, after a Google sign-in of subject 248289761001 (ada@example.com).
+async fn app_code(server: &TestServer, provider: &Provider) -> String {
+    let to_app = sign_in_at_provider(server, provider, "google", false).await;
+    params(&to_app)["code"].clone()
+}
+
+on_both_engines! {
+    async fn a_linked_identity_signs_in_with_the_sms_step(engine: Engine) {
+        let (server, provider) = server_with_providers(engine).await;
+        let grant = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        keyhaven_server::store::social_identities::link(&server.state.db, "google", "248289761001", &grant.account_id.to_string(), 1)
+            .await
+            .unwrap();
+        server.clock.advance(std::time::Duration::from_secs(61));
+        let code = app_code(&server, &provider).await;
+        let outcome: keyhaven_protocol::sessions::SignInOutcome = server
+            .ok(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), StatusCode::ACCEPTED)
+            .await;
+        let keyhaven_protocol::sessions::SignInOutcome::SmsRequired(challenge) = outcome else {
+            panic!("2-step verification applies to social sign-in too");
+        };
+        let signed_in = server.verify(&challenge, &server.last_code(PHONE)).await;
+        assert!(matches!(signed_in, keyhaven_protocol::sessions::ChallengeOutcome::SignedIn(g) if g.account_id == grant.account_id));
+        server
+            .expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), keyhaven_protocol::error::ErrorCode::InvalidGrant)
+            .await;
+    }
+
+    async fn an_unlinked_identity_is_not_signed_in_by_email_alone(engine: Engine) {
+        use keyhaven_protocol::error::ErrorCode;
+        let (server, provider) = server_with_providers(engine).await;
+        let code = app_code(&server, &provider).await;
+        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::NoLinkedAccount).await;
+
+        server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        let code = app_code(&server, &provider).await;
+        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::LinkRequired).await;
+        let linked: i64 = sqlx::query_scalar("SELECT count(*) FROM social_identities").fetch_one(&server.state.db).await.unwrap();
+        assert_eq!(linked, 0, "nothing was linked by the email match");
+    }
+
+    async fn a_code_is_bound_to_its_verifier_client_and_redirect_and_works_once_within_a_minute(engine: Engine) {
+        use keyhaven_protocol::error::ErrorCode;
+        let (server, provider) = server_with_providers(engine).await;
+        let grant = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        keyhaven_server::store::social_identities::link(&server.state.db, "google", "248289761001", &grant.account_id.to_string(), 1)
+            .await
+            .unwrap();
+        for tamper in ["verifier", "client", "redirect"] {
+            let code = app_code(&server, &provider).await;
+            let mut request = redeem_request(&code);
+            match tamper {
+                "verifier" => request.code_verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX".into(),
+                "client" => request.client_id = "keyhaven-cli".into(),
+                _ => request.redirect_uri = "http://127.0.0.1:51235/callback".into(),
+            }
+            server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(request), ErrorCode::InvalidGrant).await;
+            server
+                .expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::InvalidGrant)
+                .await;
+        }
+        let code = app_code(&server, &provider).await;
+        server.clock.advance(std::time::Duration::from_secs(61));
+        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::InvalidGrant).await;
+    }
+}
