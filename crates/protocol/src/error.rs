@@ -65,6 +65,9 @@ pub enum ErrorCode {
     LinkRequired,
     /// No Keyhaven Account is linked to this provider identity yet.
     NoLinkedAccount,
+    /// A new person signed in with a provider: accept the statement (`statement_version`) and
+    /// give a phone number, then redeem the same code again to create the account.
+    SignUpRequired,
     /// Something failed on the service's side; nothing was changed.
     Internal,
 }
@@ -101,6 +104,7 @@ impl ErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::LinkRequired => "link_required",
             Self::NoLinkedAccount => "no_linked_account",
+            Self::SignUpRequired => "sign_up_required",
             Self::Internal => "internal",
         }
     }

@@ -87,7 +87,10 @@ pub struct RedeemSocialCode {
     /// The redirect URI the app's authorization request used, exactly.
     pub redirect_uri: String,
     pub device: DeviceInfo,
-    /// Set after the person accepted a newer Web-Portal Statement.
+    /// Set after the person accepted a newer Web-Portal Statement (or, signing up, the current one).
     #[serde(default)]
     pub accepted_statement_version: Option<i64>,
+    /// Signing up with a provider: the mobile number for security codes.
+    #[serde(default)]
+    pub phone: Option<String>,
 }

@@ -60,7 +60,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         InvalidCredentials | Unauthenticated | InvalidRefreshToken | RefreshTokenReused => {
             StatusCode::UNAUTHORIZED
         }
-        StatementAcceptanceRequired | AccountNotActive => StatusCode::FORBIDDEN,
+        StatementAcceptanceRequired | AccountNotActive | SignUpRequired => StatusCode::FORBIDDEN,
         ChallengeNotFound | NotFound | VaultNotFound => StatusCode::NOT_FOUND,
         EmailTaken | VaultExists | LinkRequired => StatusCode::CONFLICT,
         InvalidGrant => StatusCode::BAD_REQUEST,

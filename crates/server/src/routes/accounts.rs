@@ -210,7 +210,7 @@ async fn confirm_password(state: &AppState, account: &AccountRow, password: &str
     }
 }
 
-async fn delete_everything(state: &AppState, account_id: &str) -> ApiResult<()> {
+pub(crate) async fn delete_everything(state: &AppState, account_id: &str) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
     vault::delete_for_account(&mut tx, account_id).await?;
     tokens::delete_for_account(&mut tx, account_id).await?;

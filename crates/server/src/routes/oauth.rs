@@ -17,16 +17,18 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::clock::ms;
+use crate::codes::{self, Purpose};
 use crate::config::ResponseMode;
 use crate::error::ApiError;
 use crate::extract::{ClientIp, Json};
+use crate::routes::accounts::delete_everything;
 use crate::routes::sessions::finish_sign_in;
 use crate::secrets::{new_token, token_hash};
 use crate::social::loopback::{check_challenge, check_redirect_uri, verifier_matches};
 use crate::state::AppState;
 use crate::store::oauth_codes::{self, OAuthCodeRow};
 use crate::store::oauth_requests::{self, OAuthRequestRow};
-use crate::store::{accounts, social_identities};
+use crate::store::{accounts, social_identities, statements};
 use crate::{throttle, validate};
 use keyhaven_protocol::error::Problem;
 use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome};
@@ -238,9 +240,7 @@ async fn callback(
 
 /// Redeems the app's one-time code: checked against the client, the redirect URI and the PKCE
 /// verifier (any mismatch burns the code), then the linked account signs in as with a password
-/// (statement, SMS step). A provider identity not linked yet is refused for now: with
-/// `link_required` when its verified email has an account (that account's own sign-in must
-/// confirm the link), else `no_linked_account`.
+/// (statement, SMS step), or a new person signs up (see [`sign_up`]).
 #[utoipa::path(post, path = "/v1/oauth/token", tag = "sessions", request_body = RedeemSocialCode,
     responses((status = 200, body = SignInOutcome), (status = 202, body = SignInOutcome),
               (status = 400, body = Problem), (status = 403, body = Problem),
@@ -271,21 +271,7 @@ pub async fn token(
     let Some(account_id) =
         social_identities::account_for(&state.db, &code.provider, &code.subject).await?
     else {
-        let verified_email = code.email.as_deref().filter(|_| code.email_verified != 0);
-        let existing = match verified_email {
-            Some(email) => accounts::by_email(&state.db, &email.to_lowercase()).await?,
-            None => None,
-        };
-        return Err(match existing {
-            Some(_) => ApiError::new(
-                ErrorCode::LinkRequired,
-                "An account with this email exists. Sign in with its account password once to link this sign-in method.",
-            ),
-            None => ApiError::new(
-                ErrorCode::NoLinkedAccount,
-                "No Keyhaven Account uses this sign-in method yet.",
-            ),
-        });
+        return sign_up(&state, code, &request).await;
     };
     let account = accounts::by_id(&state.db, &account_id)
         .await?
@@ -297,6 +283,89 @@ pub async fn token(
         request.accepted_statement_version,
     )
     .await
+}
+
+/// A provider identity with no account: an account whose verified email matches must link it
+/// itself (`link_required`, no takeover by email); otherwise the person signs up with the
+/// provider's verified email, accepting the statement and giving a phone number for the SMS
+/// step. Until both are given the code stays valid for a while (`sign_up_required`).
+async fn sign_up(
+    state: &AppState,
+    code: OAuthCodeRow,
+    request: &RedeemSocialCode,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    let Some(email) = code.email.clone().filter(|_| code.email_verified != 0) else {
+        return Err(ApiError::new(
+            ErrorCode::NoLinkedAccount,
+            "No Keyhaven Account uses this sign-in method, and the provider gave no verified email to create one with.",
+        ));
+    };
+    let email = email.trim().to_lowercase();
+    if accounts::by_email(&state.db, &email).await?.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::LinkRequired,
+            "An account with this email exists. Sign in with its account password once to link this sign-in method.",
+        ));
+    }
+    let statement = statements::current(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::internal("no statement is published"))?;
+    let phone = match (&request.phone, request.accepted_statement_version) {
+        (Some(phone), Some(version)) if version == statement.version => validate::phone(phone)?,
+        _ => {
+            // The same code, kept for the person to read the statement and give a number.
+            let now = state.now();
+            let kept = OAuthCodeRow {
+                expires_at: now + ms(state.config.social.request_ttl_seconds),
+                ..code
+            };
+            oauth_codes::insert(&state.db, &kept).await?;
+            return Err(ApiError {
+                statement_version: Some(statement.version),
+                ..ApiError::new(
+                    ErrorCode::SignUpRequired,
+                    "No Keyhaven Account uses this sign-in method yet. Accept the Web-Portal Statement and give a mobile number to create one.",
+                )
+            });
+        }
+    };
+    let now = state.now();
+    let id = uuid::Uuid::new_v4().to_string();
+    accounts::insert(
+        &state.db,
+        accounts::NewAccount {
+            id: &id,
+            email: &email,
+            // No account password: this account signs in with its provider (a hash no password
+            // can match).
+            password_hash: "",
+            phone: &phone,
+            statement_version: statement.version,
+            now,
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => ApiError::new(
+            ErrorCode::LinkRequired,
+            "An account with this email exists. Sign in with its account password once to link this sign-in method.",
+        ),
+        other => other.into(),
+    })?;
+    social_identities::link(&state.db, &code.provider, &code.subject, &id, now).await?;
+    let purpose = Purpose::CreateAccount {
+        device: request.device.clone(),
+    };
+    match codes::issue(state, &id, &phone, purpose).await {
+        Ok(challenge) => Ok((
+            StatusCode::ACCEPTED,
+            Json(SignInOutcome::SmsRequired(challenge)),
+        )),
+        Err(error) => {
+            delete_everything(state, &id).await?;
+            Err(error)
+        }
+    }
 }
 
 fn invalid_request(detail: &str) -> ApiError {

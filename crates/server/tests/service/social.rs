@@ -435,6 +435,7 @@ fn redeem_request(code: &str) -> keyhaven_protocol::sessions::RedeemSocialCode {
         redirect_uri: REDIRECT.into(),
         device: device("laptop", "m1", "ada"),
         accepted_statement_version: None,
+        phone: None,
     }
 }
 
@@ -466,15 +467,62 @@ on_both_engines! {
             .await;
     }
 
-    async fn an_unlinked_identity_is_not_signed_in_by_email_alone(engine: Engine) {
+    async fn a_new_person_signs_up_with_the_statement_and_a_phone_and_the_next_sign_in_reuses_the_account(engine: Engine) {
         use keyhaven_protocol::error::ErrorCode;
+        use keyhaven_protocol::sessions::{ChallengeOutcome, SignInOutcome};
         let (server, provider) = server_with_providers(engine).await;
         let code = app_code(&server, &provider).await;
-        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::NoLinkedAccount).await;
+        let problem = server
+            .expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::SignUpRequired)
+            .await;
+        let version = problem.statement_version.expect("the statement to accept");
+        let mut request = redeem_request(&code);
+        request.accepted_statement_version = Some(version);
+        request.phone = Some(PHONE.into());
+        let outcome: SignInOutcome = server
+            .ok(reqwest::Method::POST, "/v1/oauth/token", None, Some(&request), StatusCode::ACCEPTED)
+            .await;
+        let SignInOutcome::SmsRequired(challenge) = outcome else { panic!("the phone is confirmed first") };
+        let ChallengeOutcome::SignedIn(first) = server.verify(&challenge, &server.last_code(PHONE)).await else {
+            panic!("signed in after the code");
+        };
+        assert_eq!(first.email, "ada@example.com");
+        server
+            .expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(&request), ErrorCode::InvalidGrant)
+            .await;
 
+        server.clock.advance(std::time::Duration::from_secs(61));
+        let again = app_code(&server, &provider).await;
+        let outcome: SignInOutcome = server
+            .ok(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&again)), StatusCode::ACCEPTED)
+            .await;
+        let SignInOutcome::SmsRequired(challenge) = outcome else { panic!("2-step applies") };
+        let ChallengeOutcome::SignedIn(second) = server.verify(&challenge, &server.last_code(PHONE)).await else {
+            panic!("signed in");
+        };
+        assert_eq!(second.account_id, first.account_id, "the same account, not a new one");
+        let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&server.state.db).await.unwrap();
+        assert_eq!(accounts, 1);
+
+        // The account has no account password: a password sign-in cannot reach it.
+        let sign_in = keyhaven_protocol::sessions::SignIn {
+            email: "ada@example.com".into(),
+            password: "".into(),
+            device: device("x", "m9", "ada"),
+            accepted_statement_version: None,
+        };
+        server.expect_code(reqwest::Method::POST, "/v1/sessions", None, Some(sign_in), ErrorCode::InvalidCredentials).await;
+    }
+
+    async fn an_identity_whose_email_has_an_account_is_not_linked_by_email_alone(engine: Engine) {
+        use keyhaven_protocol::error::ErrorCode;
+        let (server, provider) = server_with_providers(engine).await;
         server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
         let code = app_code(&server, &provider).await;
-        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::LinkRequired).await;
+        let mut request = redeem_request(&code);
+        request.phone = Some("+447700900999".into());
+        request.accepted_statement_version = Some(1);
+        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(request), ErrorCode::LinkRequired).await;
         let linked: i64 = sqlx::query_scalar("SELECT count(*) FROM social_identities").fetch_one(&server.state.db).await.unwrap();
         assert_eq!(linked, 0, "nothing was linked by the email match");
     }
