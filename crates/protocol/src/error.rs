@@ -61,7 +61,7 @@ pub enum ErrorCode {
     /// URI or PKCE verifier.
     InvalidGrant,
     /// The provider's verified email belongs to an account that has not linked this provider:
-    /// sign in with the account password once to link it.
+    /// redeem the same code again with that account's password to link it.
     LinkRequired,
     /// No Keyhaven Account is linked to this provider identity yet.
     NoLinkedAccount,

@@ -93,4 +93,7 @@ pub struct RedeemSocialCode {
     /// Signing up with a provider: the mobile number for security codes.
     #[serde(default)]
     pub phone: Option<String>,
+    /// Linking the provider to an existing account with the same email: that account's password.
+    #[serde(default)]
+    pub password: Option<Secret>,
 }

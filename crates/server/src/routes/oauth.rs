@@ -285,8 +285,8 @@ pub async fn token(
     .await
 }
 
-/// A provider identity with no account: an account whose verified email matches must link it
-/// itself (`link_required`, no takeover by email); otherwise the person signs up with the
+/// A provider identity with no account: an account whose verified email matches must confirm
+/// the link with its own password (see [`link_with_password`]: no takeover by email); otherwise the person signs up with the
 /// provider's verified email, accepting the statement and giving a phone number for the SMS
 /// step. Until both are given the code stays valid for a while (`sign_up_required`).
 async fn sign_up(
@@ -301,11 +301,8 @@ async fn sign_up(
         ));
     };
     let email = email.trim().to_lowercase();
-    if accounts::by_email(&state.db, &email).await?.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::LinkRequired,
-            "An account with this email exists. Sign in with its account password once to link this sign-in method.",
-        ));
+    if let Some(existing) = accounts::by_email(&state.db, &email).await? {
+        return link_with_password(state, code, existing, request).await;
     }
     let statement = statements::current(&state.db)
         .await?
@@ -366,6 +363,62 @@ async fn sign_up(
             Err(error)
         }
     }
+}
+
+/// Links the provider identity to `account` once the request carries that account's password
+/// (throttled like a sign-in); until then, and after a wrong password, the code stays valid and
+/// the answer is `link_required` / `invalid_credentials`.
+async fn link_with_password(
+    state: &AppState,
+    code: OAuthCodeRow,
+    account: accounts::AccountRow,
+    request: &RedeemSocialCode,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    let keep = |code: OAuthCodeRow| async move {
+        let kept = OAuthCodeRow {
+            expires_at: state.now() + ms(state.config.social.request_ttl_seconds),
+            ..code
+        };
+        oauth_codes::insert(&state.db, &kept).await
+    };
+    let Some(password) = &request.password else {
+        keep(code).await?;
+        return Err(ApiError::new(
+            ErrorCode::LinkRequired,
+            "An account with this email exists. Enter its account password once to link this sign-in method.",
+        ));
+    };
+    throttle::admit_account(state, &account.email).await?;
+    let matches = crate::passwords::verify_off_thread(
+        &state.config.passwords,
+        password.expose(),
+        Some(account.password_hash.clone()),
+    )
+    .await?;
+    if !matches {
+        throttle::record_failure(state, &account.email).await?;
+        keep(code).await?;
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "The account password is not right.",
+        ));
+    }
+    throttle::clear_account(state, &account.email).await?;
+    social_identities::link(
+        &state.db,
+        &code.provider,
+        &code.subject,
+        &account.id,
+        state.now(),
+    )
+    .await?;
+    finish_sign_in(
+        state,
+        &account,
+        &request.device,
+        request.accepted_statement_version,
+    )
+    .await
 }
 
 fn invalid_request(detail: &str) -> ApiError {

@@ -436,6 +436,7 @@ fn redeem_request(code: &str) -> keyhaven_protocol::sessions::RedeemSocialCode {
         device: device("laptop", "m1", "ada"),
         accepted_statement_version: None,
         phone: None,
+        password: None,
     }
 }
 
@@ -514,17 +515,33 @@ on_both_engines! {
         server.expect_code(reqwest::Method::POST, "/v1/sessions", None, Some(sign_in), ErrorCode::InvalidCredentials).await;
     }
 
-    async fn an_identity_whose_email_has_an_account_is_not_linked_by_email_alone(engine: Engine) {
+    async fn an_identity_whose_email_has_an_account_is_linked_only_with_that_accounts_password(engine: Engine) {
         use keyhaven_protocol::error::ErrorCode;
+        use keyhaven_protocol::sessions::{ChallengeOutcome, SignInOutcome};
         let (server, provider) = server_with_providers(engine).await;
-        server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        let owner = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
         let code = app_code(&server, &provider).await;
         let mut request = redeem_request(&code);
         request.phone = Some("+447700900999".into());
         request.accepted_statement_version = Some(1);
-        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(request), ErrorCode::LinkRequired).await;
+        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(&request), ErrorCode::LinkRequired).await;
+        request.password = Some("not the account password".into());
+        server.expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(&request), ErrorCode::InvalidCredentials).await;
         let linked: i64 = sqlx::query_scalar("SELECT count(*) FROM social_identities").fetch_one(&server.state.db).await.unwrap();
-        assert_eq!(linked, 0, "nothing was linked by the email match");
+        assert_eq!(linked, 0, "nothing is linked by the email match or a wrong password");
+
+        server.clock.advance(std::time::Duration::from_secs(61));
+        request.password = Some(PASSWORD.into());
+        let outcome: SignInOutcome = server
+            .ok(reqwest::Method::POST, "/v1/oauth/token", None, Some(&request), StatusCode::ACCEPTED)
+            .await;
+        let SignInOutcome::SmsRequired(challenge) = outcome else { panic!("2-step applies") };
+        let ChallengeOutcome::SignedIn(grant) = server.verify(&challenge, &server.last_code(PHONE)).await else {
+            panic!("signed in");
+        };
+        assert_eq!(grant.account_id, owner.account_id);
+        let linked: i64 = sqlx::query_scalar("SELECT count(*) FROM social_identities").fetch_one(&server.state.db).await.unwrap();
+        assert_eq!(linked, 1);
     }
 
     async fn a_code_is_bound_to_its_verifier_client_and_redirect_and_works_once_within_a_minute(engine: Engine) {
