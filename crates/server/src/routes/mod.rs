@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod challenges;
 pub mod devices;
 pub mod oauth;
+pub mod oauth_token;
 pub mod sessions;
 pub mod statement;
 pub mod vault;
@@ -57,7 +58,7 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
         .routes(routes!(sessions::sign_in))
         .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::sign_out))
-        .routes(routes!(oauth::token))
+        .routes(routes!(oauth_token::token))
         .routes(routes!(challenges::verify))
         .routes(routes!(challenges::resend))
         .routes(routes!(devices::list))

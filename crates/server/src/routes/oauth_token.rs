@@ -1,0 +1,205 @@
+//! `POST /v1/oauth/token`: the desktop app redeems the one-time code a social sign-in sent to
+//! its loopback listener: a linked identity signs in like a password sign-in, a new person signs
+//! up (statement, phone, SMS step), an existing account with the same verified email links the
+//! identity with its own password.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use keyhaven_protocol::error::{ErrorCode, Problem};
+use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome};
+
+use crate::clock::ms;
+use crate::codes::{self, Purpose};
+use crate::error::ApiError;
+use crate::extract::{ClientIp, Json};
+use crate::routes::accounts::delete_everything;
+use crate::routes::sessions::finish_sign_in;
+use crate::secrets::token_hash;
+use crate::social::loopback::verifier_matches;
+use crate::state::AppState;
+use crate::store::oauth_codes::{self, OAuthCodeRow};
+use crate::store::{accounts, social_identities, statements};
+use crate::{passwords, throttle, validate};
+
+/// Redeems the app's one-time code: checked against the client, the redirect URI and the PKCE
+/// verifier (any mismatch burns the code), then the linked account signs in as with a password
+/// (statement, SMS step), or a new person signs up (see [`sign_up`]).
+#[utoipa::path(post, path = "/v1/oauth/token", tag = "sessions", request_body = RedeemSocialCode,
+    responses((status = 200, body = SignInOutcome), (status = 202, body = SignInOutcome),
+              (status = 400, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 429, body = Problem)))]
+pub async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<RedeemSocialCode>,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    throttle::admit_ip(&state, ip).await?;
+    validate::device(&request.device)?;
+    let invalid_grant = || {
+        ApiError::new(
+            ErrorCode::InvalidGrant,
+            "This sign-in code is not valid (used, expired, or not for this app). Start again.",
+        )
+    };
+    let code = oauth_codes::take(&state.db, &token_hash(request.code.expose()), state.now())
+        .await?
+        .ok_or_else(invalid_grant)?;
+    let bound = code.client_id == request.client_id
+        && code.redirect_uri == request.redirect_uri
+        && verifier_matches(request.code_verifier.expose(), &code.code_challenge).unwrap_or(false);
+    if !bound {
+        return Err(invalid_grant());
+    }
+    let Some(account_id) =
+        social_identities::account_for(&state.db, &code.provider, &code.subject).await?
+    else {
+        return sign_up(&state, code, &request).await;
+    };
+    let account = accounts::by_id(&state.db, &account_id)
+        .await?
+        .ok_or_else(invalid_grant)?;
+    finish_sign_in(
+        &state,
+        &account,
+        &request.device,
+        request.accepted_statement_version,
+    )
+    .await
+}
+
+/// A provider identity with no account: an account whose verified email matches must confirm
+/// the link with its own password (see [`link_with_password`]: no takeover by email); otherwise the person signs up with the
+/// provider's verified email, accepting the statement and giving a phone number for the SMS
+/// step. Until both are given the code stays valid for a while (`sign_up_required`).
+async fn sign_up(
+    state: &AppState,
+    code: OAuthCodeRow,
+    request: &RedeemSocialCode,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    let Some(email) = code.email.clone().filter(|_| code.email_verified != 0) else {
+        return Err(ApiError::new(
+            ErrorCode::NoLinkedAccount,
+            "No Keyhaven Account uses this sign-in method, and the provider gave no verified email to create one with.",
+        ));
+    };
+    let email = email.trim().to_lowercase();
+    if let Some(existing) = accounts::by_email(&state.db, &email).await? {
+        return link_with_password(state, code, existing, request).await;
+    }
+    let statement = statements::current(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::internal("no statement is published"))?;
+    let phone = match (&request.phone, request.accepted_statement_version) {
+        (Some(phone), Some(version)) if version == statement.version => validate::phone(phone)?,
+        _ => {
+            // The same code, kept for the person to read the statement and give a number.
+            let now = state.now();
+            let kept = OAuthCodeRow {
+                expires_at: now + ms(state.config.social.request_ttl_seconds),
+                ..code
+            };
+            oauth_codes::insert(&state.db, &kept).await?;
+            return Err(ApiError {
+                statement_version: Some(statement.version),
+                ..ApiError::new(
+                    ErrorCode::SignUpRequired,
+                    "No Keyhaven Account uses this sign-in method yet. Accept the Web-Portal Statement and give a mobile number to create one.",
+                )
+            });
+        }
+    };
+    let now = state.now();
+    let id = uuid::Uuid::new_v4().to_string();
+    accounts::insert(
+        &state.db,
+        accounts::NewAccount {
+            id: &id,
+            email: &email,
+            // No account password: this account signs in with its provider (a hash no password
+            // can match).
+            password_hash: "",
+            phone: &phone,
+            statement_version: statement.version,
+            now,
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => ApiError::new(
+            ErrorCode::LinkRequired,
+            "An account with this email exists. Sign in with its account password once to link this sign-in method.",
+        ),
+        other => other.into(),
+    })?;
+    social_identities::link(&state.db, &code.provider, &code.subject, &id, now).await?;
+    let purpose = Purpose::CreateAccount {
+        device: request.device.clone(),
+    };
+    match codes::issue(state, &id, &phone, purpose).await {
+        Ok(challenge) => Ok((
+            StatusCode::ACCEPTED,
+            Json(SignInOutcome::SmsRequired(challenge)),
+        )),
+        Err(error) => {
+            delete_everything(state, &id).await?;
+            Err(error)
+        }
+    }
+}
+
+/// Links the provider identity to `account` once the request carries that account's password
+/// (throttled like a sign-in); until then, and after a wrong password, the code stays valid and
+/// the answer is `link_required` / `invalid_credentials`.
+async fn link_with_password(
+    state: &AppState,
+    code: OAuthCodeRow,
+    account: accounts::AccountRow,
+    request: &RedeemSocialCode,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    let keep = |code: OAuthCodeRow| async move {
+        let kept = OAuthCodeRow {
+            expires_at: state.now() + ms(state.config.social.request_ttl_seconds),
+            ..code
+        };
+        oauth_codes::insert(&state.db, &kept).await
+    };
+    let Some(password) = &request.password else {
+        keep(code).await?;
+        return Err(ApiError::new(
+            ErrorCode::LinkRequired,
+            "An account with this email exists. Enter its account password once to link this sign-in method.",
+        ));
+    };
+    throttle::admit_account(state, &account.email).await?;
+    let matches = passwords::verify_off_thread(
+        &state.config.passwords,
+        password.expose(),
+        Some(account.password_hash.clone()),
+    )
+    .await?;
+    if !matches {
+        throttle::record_failure(state, &account.email).await?;
+        keep(code).await?;
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "The account password is not right.",
+        ));
+    }
+    throttle::clear_account(state, &account.email).await?;
+    social_identities::link(
+        &state.db,
+        &code.provider,
+        &code.subject,
+        &account.id,
+        state.now(),
+    )
+    .await?;
+    finish_sign_in(
+        state,
+        &account,
+        &request.device,
+        request.accepted_statement_version,
+    )
+    .await
+}
