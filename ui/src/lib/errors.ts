@@ -47,6 +47,10 @@ const MESSAGES: Record<string, Words> = {
   challenge_not_found: "This sign-in has ended. Start again.",
   sign_in_required: "This computer is no longer signed in to Keyhaven Account. Sign in again.",
   unsynced_changes: (e) => `${e.message.replace(/;.*$/, ".")} Sync first (or keep the local copy), so that nothing is lost.`,
+  invalid_grant: "This sign-in did not complete in time or was already used. Start it again.",
+  link_required: "An account with this email already exists. Enter its account password once to add this way of signing in.",
+  sign_up_required: "No Keyhaven Account uses this sign-in yet. Accept the Web-Portal Statement and give a mobile number to create one.",
+  no_linked_account: "No Keyhaven Account uses this sign-in, and the provider did not confirm an email to create one with.",
   keyring_unavailable: "The system keyring (where Keyhaven keeps your sign-in) is not available. Unlock it or start it, then try again.",
 };
 
