@@ -569,6 +569,13 @@ fn pending_blob(vault: &Vault, id: uuid::Uuid) -> Option<Vec<u8>> {
         .blob
 }
 
+/// The first device's pending version of `id` reaches the service at `revision`, then the second device.
+fn share(first: &mut Vault, second: &mut Vault, id: uuid::Uuid, revision: i64) {
+    let blob = pending_blob(first, id);
+    assert!(first.mark_pushed(id, revision, blob.as_deref()).unwrap());
+    second.receive(&remote(id, revision, blob)).unwrap();
+}
+
 fn username(vault: &Vault, id: uuid::Uuid) -> String {
     match vault.get(id).unwrap().content {
         ItemContent::Login(login) => login.username,
@@ -621,9 +628,7 @@ fn concurrent_edits_merge_field_by_field_and_the_losing_value_is_kept_and_flagge
     let dir = TempDir::new().unwrap();
     let (mut first, mut second) = two_devices(&dir);
     let item = first.add(login("GitHub", "ada", "pw0")).unwrap();
-    let v1 = pending_blob(&first, item.id);
-    first.mark_pushed(item.id, 1, v1.as_deref()).unwrap();
-    second.receive(&remote(item.id, 1, v1)).unwrap();
+    share(&mut first, &mut second, item.id, 1);
 
     // Both change the password; only the first changes the title, only the second the username.
     first
@@ -674,10 +679,8 @@ fn an_edit_wins_over_a_concurrent_delete_on_either_side() {
     let (mut first, mut second) = two_devices(&dir);
     let a = first.add(login("A", "ada", "pw")).unwrap();
     let b = first.add(login("B", "ada", "pw")).unwrap();
-    for (id, rev) in [(a.id, 1), (b.id, 1)] {
-        let blob = pending_blob(&first, id);
-        first.mark_pushed(id, rev, blob.as_deref()).unwrap();
-        second.receive(&remote(id, rev, blob)).unwrap();
+    for id in [a.id, b.id] {
+        share(&mut first, &mut second, id, 1);
     }
 
     // A: edited here, deleted there. B: deleted here, edited there.
@@ -736,9 +739,7 @@ fn an_edit_started_before_a_sync_merges_with_what_the_sync_brought() {
     let dir = TempDir::new().unwrap();
     let (mut first, mut second) = two_devices(&dir);
     let item = first.add(login("GitHub", "ada", "pw0")).unwrap();
-    let v1 = pending_blob(&first, item.id);
-    first.mark_pushed(item.id, 1, v1.as_deref()).unwrap();
-    second.receive(&remote(item.id, 1, v1)).unwrap();
+    share(&mut first, &mut second, item.id, 1);
 
     // The form on the second device opens the item; meanwhile the first device's change of
     // the title and the password arrives.
