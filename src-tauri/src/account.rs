@@ -178,17 +178,20 @@ impl Account {
         });
     }
 
+    /// The client, service URL and challenge id of the code being waited for.
+    fn pending(&self) -> Result<(ApiClient, String, String)> {
+        let pending = lock(&self.pending);
+        let pending = pending.as_ref().ok_or_else(no_pending)?;
+        Ok((
+            pending.api.clone(),
+            pending.service_url.clone(),
+            pending.challenge.challenge_id.clone(),
+        ))
+    }
+
     /// Confirms the SMS code of the pending sign-up or sign-in; this device is then signed in.
     pub async fn verify(&self, code: &str) -> Result<AccountLink> {
-        let (api, service_url, challenge_id) = {
-            let pending = lock(&self.pending);
-            let pending = pending.as_ref().ok_or_else(no_pending)?;
-            (
-                pending.api.clone(),
-                pending.service_url.clone(),
-                pending.challenge.challenge_id.clone(),
-            )
-        };
+        let (api, service_url, challenge_id) = self.pending()?;
         let ChallengeOutcome::SignedIn(grant) = api.verify(&challenge_id, code).await? else {
             return Err(ClientError::Protocol(
                 "the code confirmed something other than a sign-in".into(),
@@ -206,11 +209,7 @@ impl Account {
 
     /// Sends a new code for the pending sign-up or sign-in.
     pub async fn resend(&self) -> Result<SmsChallenge> {
-        let (api, challenge_id) = {
-            let pending = lock(&self.pending);
-            let pending = pending.as_ref().ok_or_else(no_pending)?;
-            (pending.api.clone(), pending.challenge.challenge_id.clone())
-        };
+        let (api, _, challenge_id) = self.pending()?;
         let challenge = api.resend(&challenge_id).await?;
         if let Some(pending) = lock(&self.pending).as_mut() {
             pending.challenge = challenge.clone();
@@ -245,11 +244,7 @@ impl Account {
 
     /// Confirms the code sent to the new phone number.
     pub async fn confirm_phone_change(&self, code: &str) -> Result<()> {
-        let (api, challenge_id) = {
-            let pending = lock(&self.pending);
-            let pending = pending.as_ref().ok_or_else(no_pending)?;
-            (pending.api.clone(), pending.challenge.challenge_id.clone())
-        };
+        let (api, _, challenge_id) = self.pending()?;
         match api.verify(&challenge_id, code).await? {
             ChallengeOutcome::PhoneChanged => {
                 *lock(&self.pending) = None;
