@@ -8,11 +8,16 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use keyhaven_client::connect::{attach_vault, cloud_vault};
 use keyhaven_client::device::this_device;
 use keyhaven_client::session::{AccountLink, Session, SessionStore};
+use keyhaven_client::social::{
+    BrowserSignIn, BrowserSignInError, RedeemDetails, SocialCode, DESKTOP_CLIENT_ID, PROVIDERS,
+    WAIT_LIMIT,
+};
 use keyhaven_client::sync::VaultAccess;
 use keyhaven_client::worker::{SyncStatus, SyncWorker};
 use keyhaven_client::{default_service_url, ApiClient, ClientError};
 use keyhaven_protocol::accounts::{AccountInfo, ChangePhone, CreateAccount, SmsChallenge};
 use keyhaven_protocol::devices::DeviceList;
+use keyhaven_protocol::error::ErrorCode;
 use keyhaven_protocol::sessions::{ChallengeOutcome, SignIn, SignInOutcome};
 use keyhaven_protocol::statement::Statement;
 use keyhaven_vault::crypto::KdfParams;
@@ -24,9 +29,23 @@ use crate::state::AppState;
 
 /// The program name the app's session is filed under in the keyring.
 const PROGRAM: &str = "desktop";
+/// The platform this device reports to the service.
+const PLATFORM: &str = "linux";
 
 type Result<T> = std::result::Result<T, ClientError>;
 type ChangeListener = Arc<dyn Fn(bool) + Send + Sync>;
+
+/// Where a browser sign-in (Google, Facebook, Apple) stands.
+enum BrowserStage {
+    Idle,
+    /// The listener waits; [`Account::finish_browser_sign_in`] waits for the browser.
+    Listening(BrowserSignIn),
+    /// The code came back and the service asked for more (statement, phone, password).
+    Redeeming {
+        api: ApiClient,
+        code: SocialCode,
+    },
+}
 
 /// A sign-up or sign-in that sent an SMS code and waits for it.
 struct Pending {
@@ -49,6 +68,8 @@ pub struct Account {
     service_url: String,
     session: Mutex<Option<Arc<Session>>>,
     pending: Mutex<Option<Pending>>,
+    browser: Mutex<BrowserStage>,
+    browser_stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     worker: Mutex<Option<SyncWorker>>,
     on_change: OnceLock<ChangeListener>,
 }
@@ -74,6 +95,8 @@ impl Account {
             service_url: default_service_url(),
             session: Mutex::new(session),
             pending: Mutex::new(None),
+            browser: Mutex::new(BrowserStage::Idle),
+            browser_stop: Mutex::new(None),
             worker: Mutex::new(None),
             on_change: OnceLock::new(),
         }
@@ -131,7 +154,7 @@ impl Account {
                 password: password.into(),
                 phone,
                 accepted_statement_version,
-                device: this_device("linux"),
+                device: this_device(PLATFORM),
             })
             .await?;
         self.wait_for_code(api, challenge.clone());
@@ -150,10 +173,19 @@ impl Account {
             .sign_in(&SignIn {
                 email,
                 password: password.into(),
-                device: this_device("linux"),
+                device: this_device(PLATFORM),
                 accepted_statement_version,
             })
             .await?;
+        self.signed_in_or_code_sent(api, outcome)
+    }
+
+    /// Goes on from the service's answer to a sign-in: wait for the SMS code, or keep the session.
+    fn signed_in_or_code_sent(
+        &self,
+        api: ApiClient,
+        outcome: SignInOutcome,
+    ) -> Result<SignInResult> {
         match outcome {
             SignInOutcome::SmsRequired(challenge) => {
                 self.wait_for_code(api, challenge.clone());
@@ -168,6 +200,90 @@ impl Account {
                 Ok(SignInResult::SignedIn)
             }
         }
+    }
+
+    /// Starts signing in with `provider` in the system browser: opens the loopback listener and
+    /// the browser, and returns the URL (to show, and to copy when no browser opened).
+    pub async fn start_browser_sign_in(&self, provider: &str) -> Result<String> {
+        if !PROVIDERS.contains(&provider) {
+            return Err(ClientError::Protocol(format!(
+                "unknown provider {provider}"
+            )));
+        }
+        self.cancel_browser_sign_in();
+        let started = BrowserSignIn::start(&self.service_url, DESKTOP_CLIENT_ID, provider).await?;
+        let url = started.authorize_url().to_owned();
+        if let Err(err) = open::that_detached(&url) {
+            eprintln!("keyhaven: cannot open the browser for sign-in: {err}");
+        }
+        *lock(&self.browser) = BrowserStage::Listening(started);
+        Ok(url)
+    }
+
+    /// Waits for the browser to come back (or Cancel, or five minutes), then redeems the code.
+    pub async fn finish_browser_sign_in(&self) -> Result<SignInResult> {
+        let BrowserStage::Listening(started) =
+            std::mem::replace(&mut *lock(&self.browser), BrowserStage::Idle)
+        else {
+            return Err(no_browser_sign_in());
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+        *lock(&self.browser_stop) = Some(stop_tx);
+        let code = tokio::select! {
+            code = started.wait(WAIT_LIMIT) => code,
+            _ = stop_rx => Err(BrowserSignInError::Stopped.into()),
+        };
+        lock(&self.browser_stop).take();
+        let code = code?;
+        let api = ApiClient::new(&self.service_url)?;
+        self.redeem(api, code, RedeemDetails::default()).await
+    }
+
+    /// Redeems the browser sign-in's code again with what the service asked for: the accepted
+    /// statement and a phone number (new account), or the account password (linking).
+    pub async fn continue_browser_sign_in(&self, details: RedeemDetails) -> Result<SignInResult> {
+        let BrowserStage::Redeeming { api, code } =
+            std::mem::replace(&mut *lock(&self.browser), BrowserStage::Idle)
+        else {
+            return Err(no_browser_sign_in());
+        };
+        self.redeem(api, code, details).await
+    }
+
+    async fn redeem(
+        &self,
+        api: ApiClient,
+        code: SocialCode,
+        details: RedeemDetails,
+    ) -> Result<SignInResult> {
+        match code.redeem(&api, PLATFORM, details).await {
+            Ok(outcome) => self.signed_in_or_code_sent(api, outcome),
+            Err(err) => {
+                // The service keeps the code while it waits for more from the person.
+                let asks_for_more = matches!(
+                    err.code(),
+                    Some(
+                        ErrorCode::SignUpRequired
+                            | ErrorCode::LinkRequired
+                            | ErrorCode::InvalidCredentials
+                            | ErrorCode::StatementAcceptanceRequired
+                            | ErrorCode::InvalidPhone
+                    )
+                );
+                if asks_for_more {
+                    *lock(&self.browser) = BrowserStage::Redeeming { api, code };
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Stops a browser sign-in: the listener closes and its code, if any, is forgotten.
+    pub fn cancel_browser_sign_in(&self) {
+        if let Some(stop) = lock(&self.browser_stop).take() {
+            let _ = stop.send(());
+        }
+        *lock(&self.browser) = BrowserStage::Idle;
     }
 
     fn wait_for_code(&self, api: ApiClient, challenge: SmsChallenge) {
@@ -374,6 +490,10 @@ impl Account {
         self.changed();
         Ok(())
     }
+}
+
+fn no_browser_sign_in() -> ClientError {
+    ClientError::Protocol("no browser sign-in is in progress; start again".into())
 }
 
 fn no_pending() -> ClientError {

@@ -11,9 +11,11 @@ use anyhow::{bail, Context, Result};
 use keyhaven_client::connect::{attach_vault, plan, VaultPlan};
 use keyhaven_client::device::this_device;
 use keyhaven_client::session::{write_private, Session, SessionStore};
+use keyhaven_client::social::{BrowserSignIn, RedeemDetails, CLI_CLIENT_ID, WAIT_LIMIT};
 use keyhaven_client::sync::{sync_once, SyncReport};
 use keyhaven_client::{default_service_url, ApiClient, ClientError};
 use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
+use keyhaven_protocol::error::ErrorCode;
 use keyhaven_protocol::sessions::{ChallengeOutcome, SessionGrant, SignIn, SignInOutcome};
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::paths::remove_vault_files;
@@ -135,27 +137,137 @@ async fn signup(files: &Files, args: SignupArgs, input: &mut Input, json: bool) 
 }
 
 async fn login(files: &Files, args: LoginArgs, input: &mut Input, json: bool) -> Result<()> {
-    let service = service_url(args.service.service);
+    let service = service_url(args.service.service.clone());
+    let Some(email) = args.email.clone() else {
+        return login_in_browser(files, &service, args, input, json).await;
+    };
     let api = ApiClient::new(&service)?;
     let password = input.secret("Account password: ")?;
     let outcome = api
         .sign_in(&SignIn {
-            email: args.email.clone(),
+            email: email.clone(),
             password: password.as_str().into(),
             device: this_device(PROGRAM),
             accepted_statement_version: args.accept_statement,
         })
         .await
         .map_err(explain_statement)?;
+    signed_in_or_code_sent(files, api, &service, &email, outcome, input, json).await
+}
+
+async fn signed_in_or_code_sent(
+    files: &Files,
+    api: ApiClient,
+    service: &str,
+    who: &str,
+    outcome: SignInOutcome,
+    input: &mut Input,
+    json: bool,
+) -> Result<()> {
     match outcome {
-        SignInOutcome::SmsRequired(challenge) => {
-            code_sent(files, &service, &args.email, &challenge, json)
-        }
+        SignInOutcome::SmsRequired(challenge) => code_sent(files, service, who, &challenge, json),
         SignInOutcome::SignedIn(grant) => {
-            let session = establish(files, api, &service, grant)?;
+            let session = establish(files, api, service, grant)?;
             connect_and_sync(files, &session, input, json).await
         }
     }
+}
+
+/// `login --with PROVIDER`: the sign-in happens in the browser, which comes back to a loopback
+/// listener; what the service still needs (statement, phone, the password of an account to
+/// link) is asked for here.
+async fn login_in_browser(
+    files: &Files,
+    service: &str,
+    args: LoginArgs,
+    input: &mut Input,
+    json: bool,
+) -> Result<()> {
+    let provider = args.with.unwrap_or_default();
+    let api = ApiClient::new(service)?;
+    let started = BrowserSignIn::start(service, CLI_CLIENT_ID, &provider).await?;
+    let url = started.authorize_url().to_owned();
+    eprintln!(
+        "To sign in with {provider}, open this link in a browser on this computer:\n\n  {url}\n"
+    );
+    if !args.no_browser && open::that_detached(&url).is_ok() {
+        eprintln!("(Your browser was opened. Waiting for it to come back…)");
+    } else {
+        eprintln!("Waiting for the browser to come back (up to 5 minutes)…");
+    }
+    let code = started.wait(WAIT_LIMIT).await?;
+    let mut details = RedeemDetails {
+        accepted_statement_version: args.accept_statement,
+        phone: args.phone,
+        password: None,
+    };
+    let who = format!("your {provider} sign-in");
+    // Each answer that asks for more is asked once; a second identical answer ends the loop.
+    for _ in 0..4 {
+        let err = match code.redeem(&api, PROGRAM, details.clone()).await {
+            Ok(outcome) => {
+                return signed_in_or_code_sent(files, api, service, &who, outcome, input, json)
+                    .await
+            }
+            Err(err) => err,
+        };
+        match (err.code(), &err) {
+            (
+                Some(ErrorCode::SignUpRequired),
+                ClientError::Service {
+                    statement_version, ..
+                },
+            ) if details.phone.is_none() || details.accepted_statement_version.is_none() => {
+                eprintln!("No Keyhaven Account uses this {provider} sign-in yet; creating one.");
+                let version = accept_statement(&api, *statement_version, input).await?;
+                details.accepted_statement_version = Some(version);
+                if details.phone.is_none() {
+                    details.phone =
+                        Some(input.line("Mobile number for security codes (+country code): ")?);
+                }
+            }
+            (Some(ErrorCode::LinkRequired), _) if details.password.is_none() => {
+                eprintln!(
+                    "A Keyhaven Account with this email already exists. Its account password links {provider} to it (once)."
+                );
+                let password = input.secret("Account password: ")?;
+                details.password = Some(password.as_str().into());
+            }
+            (
+                Some(ErrorCode::StatementAcceptanceRequired),
+                ClientError::Service {
+                    statement_version, ..
+                },
+            ) if details.accepted_statement_version != *statement_version => {
+                let version = accept_statement(&api, *statement_version, input).await?;
+                details.accepted_statement_version = Some(version);
+            }
+            _ => return Err(err.into()),
+        }
+    }
+    bail!(ClientError::Protocol(
+        "the service kept asking for more; start again".into()
+    ))
+}
+
+/// Shows the statement and asks for its acceptance (unless `--accept-statement` named it).
+async fn accept_statement(api: &ApiClient, asked: Option<i64>, input: &mut Input) -> Result<i64> {
+    let statement = api.statement().await?;
+    if asked.is_some_and(|v| v != statement.version) {
+        bail!(ClientError::Protocol(
+            "the statement changed meanwhile; start again".into()
+        ));
+    }
+    eprintln!("{}\n", statement.text);
+    if !input.confirm(&format!(
+        "Do you accept the Web-Portal Statement (version {})?",
+        statement.version
+    ))? {
+        bail!(UsageError(
+            "the statement was not accepted; nothing was signed in".into()
+        ));
+    }
+    Ok(statement.version)
 }
 
 /// A statement-acceptance answer becomes an instruction naming the flag and the version.

@@ -94,8 +94,17 @@ pub struct SignupArgs {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    #[arg(long)]
-    pub email: String,
+    #[arg(long, required_unless_present = "with", conflicts_with = "with")]
+    pub email: Option<String>,
+    /// Sign in with this provider in the browser instead of an account password
+    #[arg(long, value_name = "PROVIDER", value_parser = keyhaven_client::social::PROVIDERS)]
+    pub with: Option<String>,
+    /// With --with: only print the sign-in link (open it in any browser on this computer)
+    #[arg(long, requires = "with")]
+    pub no_browser: bool,
+    /// With --with, for a new account: the mobile number for security codes
+    #[arg(long, requires = "with")]
+    pub phone: Option<String>,
     /// Accept this newer version of the Web-Portal Statement when the service asks for it
     #[arg(long, value_name = "VERSION")]
     pub accept_statement: Option<i64>,

@@ -35,7 +35,8 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
             ClientError::Offline(_) => 7,
             ClientError::Service { .. }
             | ClientError::SignInRequired
-            | ClientError::VaultDiffers => 8,
+            | ClientError::VaultDiffers
+            | ClientError::BrowserSignIn(_) => 8,
             ClientError::UnsyncedChanges(_) => 2,
             ClientError::Protocol(_) | ClientError::Keyring(_) | ClientError::Storage { .. } => 1,
         };

@@ -8,7 +8,7 @@ use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::error::{Problem, PROBLEM_CONTENT_TYPE};
 use keyhaven_protocol::secret::Secret;
 use keyhaven_protocol::sessions::{
-    ChallengeOutcome, Refresh, SignIn, SignInOutcome, TokenPair, VerifyCode,
+    ChallengeOutcome, RedeemSocialCode, Refresh, SignIn, SignInOutcome, TokenPair, VerifyCode,
 };
 use keyhaven_protocol::statement::Statement;
 use keyhaven_protocol::vault::{
@@ -84,6 +84,13 @@ impl ApiClient {
     /// Signs in with email and account password.
     pub async fn sign_in(&self, request: &SignIn) -> Result<SignInOutcome> {
         self.call(Method::POST, "/v1/sessions", None, Some(request))
+            .await
+    }
+
+    /// Redeems a social sign-in's one-time code (see [`crate::social`]): signs in, or says what
+    /// the person still has to give (statement and phone to sign up, password to link).
+    pub async fn redeem_social_code(&self, request: &RedeemSocialCode) -> Result<SignInOutcome> {
+        self.call(Method::POST, "/v1/oauth/token", None, Some(request))
             .await
     }
 

@@ -38,6 +38,9 @@ pub enum ClientError {
     /// The local vault is not the account's vault.
     #[error("this computer's vault is not the vault of this Keyhaven Account")]
     VaultDiffers,
+    /// A sign-in in the browser (Google, Facebook, Apple) ended without a code.
+    #[error(transparent)]
+    BrowserSignIn(#[from] crate::social::BrowserSignInError),
     /// The local vault refused (wrong master password, locked, damaged file…).
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -63,6 +66,7 @@ impl ClientError {
             Self::Storage { .. } => "storage",
             Self::VaultDiffers => "vault_differs",
             Self::UnsyncedChanges(_) => "unsynced_changes",
+            Self::BrowserSignIn(err) => err.code(),
             Self::Vault(err) => err.code(),
         }
     }

@@ -1,6 +1,7 @@
 //! Keyhaven Account: sign up, sign in with the SMS step, connect the vault, sync, devices, sign
 //! out. Thin adapters over [`crate::account::Account`] and `keyhaven-client`.
 
+use keyhaven_client::social::RedeemDetails;
 use keyhaven_client::worker::{SyncState, SyncStatus};
 use keyhaven_protocol::accounts::SmsChallenge;
 use keyhaven_vault::crypto::KdfParams;
@@ -203,14 +204,71 @@ pub async fn sign_in(
     accepted_statement_version: Option<i64>,
 ) -> Result<ConnectStep, CommandError> {
     let password = Zeroizing::new(password);
-    match account
+    let result = account
         .sign_in(email, &password, accepted_statement_version)
-        .await?
-    {
+        .await?;
+    next_step(&state, &account, result).await
+}
+
+/// Starts signing in with Google, Facebook or Apple: opens the browser and returns its URL.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_browser_sign_in(
+    account: State<'_, Account>,
+    provider: String,
+) -> Result<String, CommandError> {
+    Ok(account.start_browser_sign_in(&provider).await?)
+}
+
+/// Waits for the browser sign-in to come back, then signs in (or asks for what is missing).
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_browser_sign_in(
+    state: State<'_, AppState>,
+    account: State<'_, Account>,
+) -> Result<ConnectStep, CommandError> {
+    let result = account.finish_browser_sign_in().await?;
+    next_step(&state, &account, result).await
+}
+
+/// Goes on with a browser sign-in the service asked more of: the accepted statement version and
+/// a mobile number (new account), or the existing account's password (link).
+#[tauri::command]
+#[specta::specta]
+pub async fn continue_browser_sign_in(
+    state: State<'_, AppState>,
+    account: State<'_, Account>,
+    accepted_statement_version: Option<i64>,
+    phone: Option<String>,
+    password: Option<String>,
+) -> Result<ConnectStep, CommandError> {
+    let password = password.map(Zeroizing::new);
+    let details = RedeemDetails {
+        accepted_statement_version,
+        phone,
+        password: password.as_deref().map(|p| p.as_str().into()),
+    };
+    let result = account.continue_browser_sign_in(details).await?;
+    next_step(&state, &account, result).await
+}
+
+/// Stops waiting for the browser and forgets the browser sign-in.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_browser_sign_in(account: State<'_, Account>) {
+    account.cancel_browser_sign_in();
+}
+
+async fn next_step(
+    state: &AppState,
+    account: &Account,
+    result: SignInResult,
+) -> Result<ConnectStep, CommandError> {
+    match result {
         SignInResult::CodeSent(challenge) => Ok(ConnectStep::EnterCode {
             code_sent: challenge.into(),
         }),
-        SignInResult::SignedIn => connect_step(&state, &account).await,
+        SignInResult::SignedIn => connect_step(state, account).await,
     }
 }
 

@@ -297,6 +297,46 @@ async cancelSignIn() : Promise<void> {
     await TAURI_INVOKE("cancel_sign_in");
 },
 /**
+ * Starts signing in with Google, Facebook or Apple: opens the browser and returns its URL.
+ */
+async startBrowserSignIn(provider: string) : Promise<Result<string, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_browser_sign_in", { provider }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Waits for the browser sign-in to come back, then signs in (or asks for what is missing).
+ */
+async finishBrowserSignIn() : Promise<Result<ConnectStep, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("finish_browser_sign_in") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Goes on with a browser sign-in the service asked more of: the accepted statement version and
+ * a mobile number (new account), or the existing account's password (link).
+ */
+async continueBrowserSignIn(acceptedStatementVersion: number | null, phone: string | null, password: string | null) : Promise<Result<ConnectStep, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("continue_browser_sign_in", { acceptedStatementVersion, phone, password }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stops waiting for the browser and forgets the browser sign-in.
+ */
+async cancelBrowserSignIn() : Promise<void> {
+    await TAURI_INVOKE("cancel_browser_sign_in");
+},
+/**
  * Connects this computer's vault to the account with the master password (new for the
  * account's first device, else the account's), opens it and starts syncing.
  */

@@ -51,6 +51,12 @@ const MESSAGES: Record<string, Words> = {
   link_required: "An account with this email already exists. Enter its account password once to add this way of signing in.",
   sign_up_required: "No Keyhaven Account uses this sign-in yet. Accept the Web-Portal Statement and give a mobile number to create one.",
   no_linked_account: "No Keyhaven Account uses this sign-in, and the provider did not confirm an email to create one with.",
+  browser_sign_in_cancelled: "You cancelled the sign-in in your browser. Nothing was signed in.",
+  browser_sign_in_failed: (e) => `The sign-in provider could not sign you in (${e.message.replace(/^.*: /, "")}). Try again, or sign in with your email.`,
+  browser_sign_in_state_mismatch:
+    "Your browser came back with a sign-in Keyhaven did not start, so it was ignored. Nothing was signed in; start again.",
+  browser_sign_in_timed_out: "Keyhaven waited 5 minutes and your browser did not come back. Nothing was signed in; start again.",
+  browser_sign_in_listener: "Keyhaven cannot receive the browser's answer on this computer. Sign in with your email instead.",
   keyring_unavailable: "The system keyring (where Keyhaven keeps your sign-in) is not available. Unlock it or start it, then try again.",
 };
 

@@ -202,8 +202,9 @@ async fn callback(
     let identity = match identity {
         Ok(identity) => identity,
         Err(error) => {
+            // `access_denied` is kept for the person declining; this is the provider's failure.
             tracing::warn!(provider = %name, %error, "social sign-in refused");
-            return Ok(back("access_denied", &error.to_string()));
+            return Ok(back("server_error", &error.to_string()));
         }
     };
     let app_code = new_token();

@@ -59,13 +59,41 @@ pub async fn token(
     let account = accounts::by_id(&state.db, &account_id)
         .await?
         .ok_or_else(invalid_grant)?;
-    finish_sign_in(
-        &state,
-        &account,
+    sign_in_keeping_code(&state, &account, code, &request).await
+}
+
+/// Signs `account` in; when it must first accept a newer statement, the code stays valid for a
+/// while so the app can redeem it again with the accepted version (no second browser trip).
+async fn sign_in_keeping_code(
+    state: &AppState,
+    account: &accounts::AccountRow,
+    code: OAuthCodeRow,
+    request: &RedeemSocialCode,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    let outcome = finish_sign_in(
+        state,
+        account,
         &request.device,
         request.accepted_statement_version,
     )
-    .await
+    .await;
+    if let Err(error) = &outcome {
+        if error.code == ErrorCode::StatementAcceptanceRequired {
+            keep_code(state, code).await?;
+        }
+    }
+    outcome
+}
+
+/// Puts a redeemed code back for [`crate::config::SocialConfig::request_ttl_seconds`]: the
+/// person is reading the statement or typing a number or password.
+async fn keep_code(state: &AppState, code: OAuthCodeRow) -> Result<(), ApiError> {
+    let kept = OAuthCodeRow {
+        expires_at: state.now() + ms(state.config.social.request_ttl_seconds),
+        ..code
+    };
+    oauth_codes::insert(&state.db, &kept).await?;
+    Ok(())
 }
 
 /// A provider identity with no account: an account whose verified email matches must confirm
@@ -93,13 +121,7 @@ async fn sign_up(
     let phone = match (&request.phone, request.accepted_statement_version) {
         (Some(phone), Some(version)) if version == statement.version => validate::phone(phone)?,
         _ => {
-            // The same code, kept for the person to read the statement and give a number.
-            let now = state.now();
-            let kept = OAuthCodeRow {
-                expires_at: now + ms(state.config.social.request_ttl_seconds),
-                ..code
-            };
-            oauth_codes::insert(&state.db, &kept).await?;
+            keep_code(state, code).await?;
             return Err(ApiError {
                 statement_version: Some(statement.version),
                 ..ApiError::new(
@@ -157,15 +179,8 @@ async fn link_with_password(
     account: accounts::AccountRow,
     request: &RedeemSocialCode,
 ) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
-    let keep = |code: OAuthCodeRow| async move {
-        let kept = OAuthCodeRow {
-            expires_at: state.now() + ms(state.config.social.request_ttl_seconds),
-            ..code
-        };
-        oauth_codes::insert(&state.db, &kept).await
-    };
     let Some(password) = &request.password else {
-        keep(code).await?;
+        keep_code(state, code).await?;
         return Err(ApiError::new(
             ErrorCode::LinkRequired,
             "An account with this email exists. Enter its account password once to link this sign-in method.",
@@ -180,7 +195,7 @@ async fn link_with_password(
     .await?;
     if !matches {
         throttle::record_failure(state, &account.email).await?;
-        keep(code).await?;
+        keep_code(state, code).await?;
         return Err(ApiError::new(
             ErrorCode::InvalidCredentials,
             "The account password is not right.",
@@ -195,11 +210,5 @@ async fn link_with_password(
         state.now(),
     )
     .await?;
-    finish_sign_in(
-        state,
-        &account,
-        &request.device,
-        request.accepted_statement_version,
-    )
-    .await
+    sign_in_keeping_code(state, &account, code, request).await
 }

@@ -387,7 +387,7 @@ on_both_engines! {
         assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     }
 
-    async fn a_code_the_provider_does_not_honour_ends_in_access_denied(engine: Engine) {
+    async fn a_code_the_provider_does_not_honour_ends_in_server_error(engine: Engine) {
         let (server, _) = server_with_providers(engine).await;
         let (_, to_provider) = authorize(&server, &good("google")).await;
         let state = params(&to_provider.unwrap())["state"].clone();
@@ -398,7 +398,7 @@ on_both_engines! {
             .await
             .unwrap();
         let back = params(&reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap());
-        assert_eq!(back["error"], "access_denied");
+        assert_eq!(back["error"], "server_error", "access_denied means the person declined");
         assert!(!back.contains_key("code"));
     }
 }
@@ -465,6 +465,29 @@ on_both_engines! {
         assert!(matches!(signed_in, keyhaven_protocol::sessions::ChallengeOutcome::SignedIn(g) if g.account_id == grant.account_id));
         server
             .expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), keyhaven_protocol::error::ErrorCode::InvalidGrant)
+            .await;
+    }
+
+    async fn a_newer_statement_is_accepted_with_the_same_code(engine: Engine) {
+        use keyhaven_protocol::error::ErrorCode;
+        let (server, provider) = server_with_providers(engine).await;
+        let grant = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        keyhaven_server::store::social_identities::link(&server.state.db, "google", "248289761001", &grant.account_id.to_string(), 1)
+            .await
+            .unwrap();
+        let version = keyhaven_server::store::statements::publish(&server.state.db, "Statement v2", server.state.now())
+            .await
+            .unwrap();
+        server.clock.advance(std::time::Duration::from_secs(61));
+        let code = app_code(&server, &provider).await;
+        let problem = server
+            .expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::StatementAcceptanceRequired)
+            .await;
+        assert_eq!(problem.statement_version, Some(version));
+        let mut accepted = redeem_request(&code);
+        accepted.accepted_statement_version = Some(version);
+        let _: keyhaven_protocol::sessions::SignInOutcome = server
+            .ok(reqwest::Method::POST, "/v1/oauth/token", None, Some(&accepted), StatusCode::ACCEPTED)
             .await;
     }
 
