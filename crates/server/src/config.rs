@@ -78,6 +78,10 @@ pub struct ProviderConfig {
     /// The client secret for the code exchange (Apple's is generated from its key instead).
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// Apple: the key the client secret is signed with for each exchange (overrides
+    /// `client_secret`).
+    #[serde(default)]
+    pub client_secret_key: Option<crate::social::client_secret::ClientSecretKey>,
     /// `form_post` for providers that post the answer back (Apple); else the query string.
     #[serde(default)]
     pub response_mode: ResponseMode,

@@ -12,11 +12,12 @@ const TARGET = process.env.CARGO_TARGET_DIR ?? "/var/tmp/keyhaven-target";
 
 /**
  * @param {Record<string, string>} settings extra `KEYHAVEN_SERVER_*` settings
+ * @param {{ port?: number }} options a port chosen beforehand (when others must know the URL first)
  */
-export async function startService(settings = {}) {
+export async function startService(settings = {}, { port: chosen } = {}) {
   const bin = process.env.KEYHAVEN_SERVER_BIN ?? path.join(TARGET, "debug", "keyhaven-server");
   if (!existsSync(bin)) throw new Error(`no keyhaven-server at ${bin}; run make e2e`);
-  const port = await freePort();
+  const port = chosen ?? (await freePort());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-service-"));
   const logDir = process.env.KEYHAVEN_E2E_LOGS ?? path.join(process.cwd(), "artifacts", "logs");
   mkdirSync(logDir, { recursive: true });

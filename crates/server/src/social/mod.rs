@@ -1,7 +1,9 @@
-//! Social sign-in broker (issue #6, in progress): the service is the OAuth authorization server
-//! of the desktop app and the OpenID client of Google, Facebook and Apple. So far: the native
-//! app's request rules (loopback redirect, PKCE S256) and ID token verification.
+//! Social sign-in broker (DESIGN §4): the service is the OAuth authorization server of the
+//! desktop app and the CLI (loopback redirect, PKCE S256) and the OpenID client of Google,
+//! Facebook and Apple (provider discovery and code exchange, ID token verification, Apple's
+//! signed client secret).
 
+pub mod client_secret;
 pub mod id_token;
 pub mod loopback;
 pub mod provider;

@@ -122,14 +122,24 @@ impl Provider {
             ("code_verifier", verifier),
         ];
         let mut request = self.http.post(&endpoints.token_endpoint);
-        match &self.config.client_secret {
-            Some(secret) => {
-                request = request.basic_auth(
-                    form_urlencode(&self.config.client_id),
-                    Some(form_urlencode(secret)),
-                );
+        let signed_secret;
+        if let Some(key) = &self.config.client_secret_key {
+            // Apple reads the client's credentials from the body (client_secret_post).
+            signed_secret = key
+                .mint(&self.config.client_id, &self.config.issuer)
+                .map_err(|e| ProviderError::Refused(e.to_string()))?;
+            form.push(("client_id", &self.config.client_id));
+            form.push(("client_secret", &signed_secret));
+        } else {
+            match &self.config.client_secret {
+                Some(secret) => {
+                    request = request.basic_auth(
+                        form_urlencode(&self.config.client_id),
+                        Some(form_urlencode(secret)),
+                    );
+                }
+                None => form.push(("client_id", &self.config.client_id)),
             }
-            None => form.push(("client_id", &self.config.client_id)),
         }
         let response = request
             .form(&form)
@@ -264,6 +274,8 @@ mod tests {
         issuer: String,
         keys: Arc<StdMutex<Value>>,
         key_fetches: Arc<StdMutex<u32>>,
+        /// The form bodies posted to the token endpoint.
+        token_requests: Arc<StdMutex<Vec<String>>>,
     }
 
     async fn test_provider(issuer_override: Option<&str>) -> TestProvider {
@@ -273,6 +285,8 @@ mod tests {
             "keys": [serde_json::to_value(provider_key().as_verification_key()).unwrap()]
         })));
         let key_fetches = Arc::new(StdMutex::new(0));
+        let token_requests = Arc::new(StdMutex::new(Vec::new()));
+        let posted = token_requests.clone();
         let named_issuer = issuer_override.unwrap_or(&issuer).to_owned();
         let discovery = json!({
             "issuer": named_issuer,
@@ -296,12 +310,25 @@ mod tests {
                     Json(keys.lock().unwrap().clone())
                 }),
             )
-            .with_state((keys.clone(), key_fetches.clone()));
+            .with_state((keys.clone(), key_fetches.clone()))
+            .route(
+                "/token",
+                axum::routing::post(move |body: String| {
+                    posted.lock().unwrap().push(body);
+                    async {
+                        (
+                            axum::http::StatusCode::BAD_REQUEST,
+                            Json(json!({ "error": "invalid_grant" })),
+                        )
+                    }
+                }),
+            );
         tokio::spawn(async move { axum::serve(listener, app).await });
         TestProvider {
             issuer,
             keys,
             key_fetches,
+            token_requests,
         }
     }
 
@@ -312,6 +339,7 @@ mod tests {
                 issuer: issuer.to_owned(),
                 client_id: CLIENT.to_owned(),
                 client_secret: Some("s3cret".into()),
+                client_secret_key: None,
                 response_mode: ResponseMode::Query,
             },
         )
@@ -389,6 +417,49 @@ mod tests {
             matches!(refused, Err(ProviderError::Unreachable(_))),
             "{refused:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn apples_code_exchange_carries_a_client_secret_signed_with_the_key_file() {
+        let stub = test_provider(None).await;
+        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("AuthKey.p8");
+        std::fs::write(&key_file, pair.serialize_pem()).unwrap();
+        let apple = Provider::new(
+            "apple",
+            ProviderConfig {
+                issuer: stub.issuer.clone(),
+                client_id: "app.keyhaven.signin".into(),
+                client_secret: None,
+                client_secret_key: Some(crate::social::client_secret::ClientSecretKey {
+                    team_id: "TEAM123456".into(),
+                    key_id: "ABC123DEFG".into(),
+                    key_file,
+                }),
+                response_mode: ResponseMode::FormPost,
+            },
+        );
+        let refused = apple
+            .exchange_code("code", "https://k.test/cb", "verifier")
+            .await;
+        assert_eq!(refused, Err(ProviderError::Refused("invalid_grant".into())));
+        let body = stub.token_requests.lock().unwrap()[0].clone();
+        let form: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_str(&body).unwrap();
+        assert_eq!(form["client_id"], "app.keyhaven.signin");
+        let jwt: Vec<&str> = form["client_secret"].split('.').collect();
+        use base64::Engine as _;
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(jwt[2])
+            .unwrap();
+        let public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            pair.public_key_raw(),
+        );
+        assert!(public
+            .verify(format!("{}.{}", jwt[0], jwt[1]).as_bytes(), &signature)
+            .is_ok());
     }
 
     #[test]

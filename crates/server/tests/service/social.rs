@@ -166,6 +166,7 @@ async fn server_with_providers(engine: Engine) -> (TestServer, Provider) {
                 issuer: issuer.clone(),
                 client_id: format!("{name}-client"),
                 client_secret: Some("provider secret".into()),
+                client_secret_key: None,
                 response_mode: mode,
             },
         );
@@ -412,6 +413,7 @@ async fn an_unreachable_provider_is_reported_to_the_app() {
             issuer: "http://127.0.0.1:9".into(),
             client_id: "google-client".into(),
             client_secret: None,
+            client_secret_key: None,
             response_mode: ResponseMode::Query,
         },
     );

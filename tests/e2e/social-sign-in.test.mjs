@@ -1,0 +1,200 @@
+// Sign in with Google / Apple end to end: two real OpenID providers on loopback (npm
+// `oidc-provider`; "google" answers in the query with RS256 tokens, "apple" by form_post with
+// ES256 tokens), the real service, the real app (its loopback listener and PKCE) and the CLI.
+// The browser leg is played over HTTP (lib/browser.mjs): the provider's own login and consent
+// forms, its form_post page, and the app's "you can close this tab" page.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+
+import { enterCode, press } from "./lib/account-ui.mjs";
+import { browse } from "./lib/browser.mjs";
+import { startProvider } from "./lib/oidc.mjs";
+import { startService } from "./lib/service.mjs";
+import { addItem, waitForTitles } from "./lib/vault-ui.mjs";
+import { Session, freePort, startDriver } from "./lib/webdriver.mjs";
+
+const application = process.env.KEYHAVEN_APP_BIN ?? "";
+const TARGET = process.env.CARGO_TARGET_DIR ?? "/var/tmp/keyhaven-target";
+const GRACE = "grace@example.com";
+const PHONE = "+44 7700 900456";
+const MASTER = "correct horse battery staple";
+
+/** @type {Awaited<ReturnType<typeof startService>>} */
+let service;
+/** @type {Awaited<ReturnType<typeof startProvider>>[]} */
+const providers = [];
+/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
+const drivers = [];
+/** @type {Session} */
+let a;
+/** @type {Session} */
+let b;
+
+before(async () => {
+  const port = await freePort();
+  const callback = (/** @type {string} */ name) => `http://127.0.0.1:${port}/oauth/callback/${name}`;
+  const google = await startProvider({ callback: callback("google") });
+  const apple = await startProvider({ callback: callback("apple"), alg: "ES256" });
+  // A provider the service holds the wrong client secret for: its token endpoint refuses.
+  const broken = await startProvider({ callback: callback("facebook") });
+  providers.push(google, apple, broken);
+  service = await startService(
+    {
+      ...google.settings("google"),
+      ...apple.settings("apple", true),
+      ...broken.settings("facebook"),
+      KEYHAVEN_SERVER_SOCIAL__PROVIDERS__FACEBOOK__CLIENT_SECRET: "not the secret",
+      KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1",
+    },
+    { port },
+  );
+  // No real browser: `open` hands the URL to `true`; the test reads it from the app's screen.
+  for (const name of ["a", "b"]) {
+    const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url, BROWSER: "true" }, { ownKeyring: true });
+    drivers.push(driver);
+    const session = await Session.create(driver.port, application, driver.group);
+    if (name === "a") a = session;
+    else b = session;
+  }
+});
+
+after(async () => {
+  await a?.delete();
+  await b?.delete();
+  for (const driver of drivers) await driver.stop();
+  await service?.kill();
+  for (const provider of providers) await provider.stop();
+});
+
+/**
+ * Presses "Continue with <provider>" and returns the sign-in link the app sent the browser to.
+ * @param {Session} session
+ * @param {string} provider
+ */
+async function startInBrowser(session, provider) {
+  await press(session, `Continue with ${provider}`);
+  await session.waitForText("[role=status]", new RegExp(`Finish signing in with ${provider} in your browser`));
+  return /** @type {string} */ (await session.execute("return document.querySelector('input[aria-label=\"Sign-in link\"]').value"));
+}
+
+/** The app's loopback callback URI named in a sign-in link. @param {string} link */
+const redirectUri = (link) => /** @type {string} */ (new URL(link).searchParams.get("redirect_uri"));
+
+test("cancelling at the provider, a forged callback, Cancel in the app and a provider failure each end with a message and no session", async () => {
+  await a.click("button.primary");
+  await a.find("[role=tablist]");
+  await a.screenshot("connect-with-providers");
+
+  let link = await startInBrowser(a, "Google");
+  await a.screenshot("browser-sign-in-waiting");
+  const cancelled = await browse(link, { email: GRACE, cancel: true });
+  assert.match(cancelled.text, /Sign-in cancelled/);
+  await a.waitForText("[role=alert]", /You cancelled the sign-in in your browser\. Nothing was signed in\./, 15_000);
+  await a.screenshot("browser-sign-in-cancelled");
+
+  link = await startInBrowser(a, "Google");
+  const forged = new URL(redirectUri(link));
+  forged.search = new URLSearchParams({ code: "forged", state: "not-the-apps" }).toString();
+  assert.equal((await fetch(forged)).status, 400);
+  await a.waitForText("[role=alert]", /did not start, so it was ignored/);
+  // The listener took its one callback and closed: the real answer cannot come in afterwards.
+  await assert.rejects(fetch(redirectUri(link)));
+
+  link = await startInBrowser(a, "Google");
+  await press(a, "Cancel");
+  await a.find("button.provider");
+  await assert.rejects(fetch(redirectUri(link)), "Cancel closes the listener (as when the tab was closed)");
+
+  link = await startInBrowser(a, "Facebook");
+  const failed = await browse(link, { email: GRACE });
+  assert.match(failed.text, /Sign-in failed/);
+  await a.waitForText("[role=alert]", /The sign-in provider could not sign you in/, 15_000);
+  await a.screenshot("browser-sign-in-provider-failed");
+
+  const status = await a.execute("return window.__TAURI_INTERNALS__.invoke('account_status')");
+  assert.equal(status.signed_in, false);
+});
+
+test("a new person signs up with Google: statement and phone in the app, the SMS code, then the vault", async () => {
+  const link = await startInBrowser(a, "Google");
+  const done = await browse(link, { email: GRACE });
+  assert.match(done.text, /You can close this tab/);
+  assert.ok(done.visited.some((url) => url.includes("/interaction/")), "the provider's own login page was used");
+  // The browser replays the answer: the listener has closed.
+  await assert.rejects(fetch(done.url));
+
+  await a.waitForText("form[aria-label='Finish signing in with Google']", /No Keyhaven Account uses this Google sign-in yet/, 15_000);
+  await a.type("#social-phone", PHONE);
+  await a.waitForText(".statement", /Web-Portal Statement \(version 1\)/);
+  await a.screenshot("browser-sign-up-statement-and-phone");
+  const sent = service.codesSent();
+  await a.click(".statement input[type=checkbox]");
+  await press(a, "Create account");
+  await a.waitForText("#code-title", /Enter the security code/);
+  await enterCode(a, await service.nextCode(sent));
+  await a.waitForText("#connect-vault-title", /Create your master password/, 20_000);
+  await a.type("#connect-master", MASTER);
+  await a.type("#connect-master-again", MASTER);
+  await a.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await a.waitForText("#empty-title", /Your vault is empty/, 30_000);
+  await addItem(a, "login", { title: "Observatory", username: "grace", password: "telescope-1" });
+  await a.waitForText("[data-testid=sync-status]", /^Synced/, 20_000);
+});
+
+test("the second sign-in with Google, on another computer, reuses the account and its vault", async () => {
+  await b.click("button.primary");
+  const link = await startInBrowser(b, "Google");
+  assert.match((await browse(link, { email: GRACE })).text, /You can close this tab/);
+  const sent = service.codesSent();
+  await b.waitForText("#code-title", /Enter the security code/, 15_000);
+  await enterCode(b, await service.nextCode(sent));
+  await b.waitForText("#connect-vault-title", /Unlock your vault/, 20_000);
+  await b.type("#connect-master", MASTER);
+  await b.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await waitForTitles(b, ["Observatory"], 30_000);
+  await b.screenshot("browser-sign-in-second-device");
+});
+
+test("the CLI signs up with Apple (form_post, ES256): prints the link, takes the browser's answer, then the SMS step", async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-"));
+  const cli = spawn(
+    path.join(TARGET, "debug", "keyhaven"),
+    [
+      "--vault",
+      path.join(dataDir, "vault.keyhaven"),
+      "account",
+      "login",
+      "--with",
+      "apple",
+      "--no-browser",
+      "--accept-statement",
+      "1",
+      "--phone",
+      "+44 7700 900789",
+    ],
+    { env: { ...process.env, KEYHAVEN_SERVICE_URL: service.url }, stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let stdout = "";
+  let stderr = "";
+  cli.stdout.on("data", (chunk) => (stdout += chunk));
+  const link = await new Promise((resolve, reject) => {
+    cli.stderr.on("data", (chunk) => {
+      stderr += chunk;
+      const found = stderr.match(/(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)/);
+      if (found) resolve(found[1]);
+    });
+    cli.once("exit", () => reject(new Error(`the CLI ended early: ${stderr}`)));
+  });
+  const sent = service.codesSent();
+  const done = await browse(link, { email: "lin@example.com" });
+  assert.ok(done.visited.some((url) => url.endsWith("/oauth/callback/apple")), "the answer came by form_post");
+  assert.match(done.text, /You can close this tab/);
+  const code = await new Promise((resolve) => cli.once("exit", resolve));
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /A security code was sent by SMS to \+…89/);
+  await service.nextCode(sent);
+});
