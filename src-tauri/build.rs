@@ -30,6 +30,7 @@ fn main() {
         "verify_code",
         "resend_code",
         "cancel_sign_in",
+        "sign_in_providers",
         "start_browser_sign_in",
         "finish_browser_sign_in",
         "continue_browser_sign_in",

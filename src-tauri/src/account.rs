@@ -202,6 +202,19 @@ impl Account {
         }
     }
 
+    /// The providers the service signs people in with, in the order the app shows them.
+    pub async fn sign_in_providers(&self) -> Result<Vec<String>> {
+        let configured = ApiClient::new(&self.service_url)?
+            .social_providers()
+            .await?
+            .providers;
+        Ok(PROVIDERS
+            .iter()
+            .filter(|p| configured.iter().any(|c| c == *p))
+            .map(|p| (*p).to_owned())
+            .collect())
+    }
+
     /// Starts signing in with `provider` in the system browser: opens the loopback listener and
     /// the browser, and returns the URL (to show, and to copy when no browser opened).
     pub async fn start_browser_sign_in(&self, provider: &str) -> Result<String> {

@@ -57,6 +57,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::account::verify_code,
             commands::account::resend_code,
             commands::account::cancel_sign_in,
+            commands::account::sign_in_providers,
             commands::account::start_browser_sign_in,
             commands::account::finish_browser_sign_in,
             commands::account::continue_browser_sign_in,

@@ -8,7 +8,8 @@ use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::error::{Problem, PROBLEM_CONTENT_TYPE};
 use keyhaven_protocol::secret::Secret;
 use keyhaven_protocol::sessions::{
-    ChallengeOutcome, RedeemSocialCode, Refresh, SignIn, SignInOutcome, TokenPair, VerifyCode,
+    ChallengeOutcome, RedeemSocialCode, Refresh, SignIn, SignInOutcome, SocialProviders, TokenPair,
+    VerifyCode,
 };
 use keyhaven_protocol::statement::Statement;
 use keyhaven_protocol::vault::{
@@ -84,6 +85,12 @@ impl ApiClient {
     /// Signs in with email and account password.
     pub async fn sign_in(&self, request: &SignIn) -> Result<SignInOutcome> {
         self.call(Method::POST, "/v1/sessions", None, Some(request))
+            .await
+    }
+
+    /// The sign-in providers the service is configured with.
+    pub async fn social_providers(&self) -> Result<SocialProviders> {
+        self.call(Method::GET, "/v1/oauth/providers", None, None::<&()>)
             .await
     }
 

@@ -76,6 +76,14 @@ pub struct Refresh {
     pub refresh_token: Secret,
 }
 
+/// The providers this service signs people in with (Google, Facebook, Apple…), by the name the
+/// app passes to `/oauth/authorize`: the app offers only these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SocialProviders {
+    pub providers: Vec<String>,
+}
+
 /// Redeems the one-time code a social sign-in sent to the app's loopback listener (RFC 8252 with
 /// PKCE): the same outcome as a password sign-in.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -210,6 +210,13 @@ pub async fn sign_in(
     next_step(&state, &account, result).await
 }
 
+/// The sign-in providers to offer ("google", "facebook", "apple"): those the service has.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_providers(account: State<'_, Account>) -> Result<Vec<String>, CommandError> {
+    Ok(account.sign_in_providers().await?)
+}
+
 /// Starts signing in with Google, Facebook or Apple: opens the browser and returns its URL.
 #[tauri::command]
 #[specta::specta]

@@ -297,6 +297,17 @@ async cancelSignIn() : Promise<void> {
     await TAURI_INVOKE("cancel_sign_in");
 },
 /**
+ * The sign-in providers to offer ("google", "facebook", "apple"): those the service has.
+ */
+async signInProviders() : Promise<Result<string[], CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_in_providers") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Starts signing in with Google, Facebook or Apple: opens the browser and returns its URL.
  */
 async startBrowserSignIn(provider: string) : Promise<Result<string, CommandError>> {

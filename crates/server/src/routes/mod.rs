@@ -59,6 +59,7 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
         .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::sign_out))
         .routes(routes!(oauth_token::token))
+        .routes(routes!(oauth_token::providers))
         .routes(routes!(challenges::verify))
         .routes(routes!(challenges::resend))
         .routes(routes!(devices::list))

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyhaven_protocol::error::{ErrorCode, Problem};
-use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome};
+use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome, SocialProviders};
 
 use crate::clock::ms;
 use crate::codes::{self, Purpose};
@@ -20,6 +20,15 @@ use crate::state::AppState;
 use crate::store::oauth_codes::{self, OAuthCodeRow};
 use crate::store::{accounts, social_identities, statements};
 use crate::{passwords, throttle, validate};
+
+/// The configured sign-in providers, in name order.
+#[utoipa::path(get, path = "/v1/oauth/providers", tag = "sessions",
+    responses((status = 200, body = SocialProviders)))]
+pub async fn providers(State(state): State<AppState>) -> Json<SocialProviders> {
+    let mut providers: Vec<String> = state.config.social.providers.keys().cloned().collect();
+    providers.sort();
+    Json(SocialProviders { providers })
+}
 
 /// Redeems the app's one-time code: checked against the client, the redirect URI and the PKCE
 /// verifier (any mismatch burns the code), then the linked account signs in as with a password

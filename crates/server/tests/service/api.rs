@@ -97,6 +97,7 @@ async fn openapi_document_describes_exactly_the_served_routes() {
         ("DELETE", "/v1/sessions/current"),
         ("GET", "/v1/account"),
         ("GET", "/v1/devices"),
+        ("GET", "/v1/oauth/providers"),
         ("GET", "/v1/statement"),
         ("GET", "/v1/vault"),
         ("GET", "/v1/vault/changes"),

@@ -405,6 +405,21 @@ on_both_engines! {
 }
 
 #[tokio::test]
+async fn the_configured_providers_are_listed_for_the_app() {
+    let (server, _) = server_with_providers(Engine::Sqlite).await;
+    let listed: keyhaven_protocol::sessions::SocialProviders = server
+        .ok(
+            reqwest::Method::GET,
+            "/v1/oauth/providers",
+            None,
+            None::<()>,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(listed.providers, ["apple", "google"]);
+}
+
+#[tokio::test]
 async fn an_unreachable_provider_is_reported_to_the_app() {
     let mut config = test_config();
     config.social.providers.insert(
