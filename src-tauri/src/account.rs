@@ -402,9 +402,17 @@ impl Account {
         state: &AppState,
         master_password: &str,
         kdf: KdfParams,
+        share_with_other_os_user: bool,
     ) -> Result<()> {
         let session = self.session()?;
-        let vault = attach_vault(&session, state.vault_path(), master_password, kdf).await?;
+        let vault = attach_vault(
+            &session,
+            state.vault_path(),
+            master_password,
+            kdf,
+            share_with_other_os_user,
+        )
+        .await?;
         state.install(vault);
         self.start_syncing(state);
         Ok(())

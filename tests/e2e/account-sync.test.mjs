@@ -33,6 +33,8 @@ before(async () => {
   service = await startService({
     KEYHAVEN_SERVER_SMS__CODE_TTL_SECONDS: String(CODE_TTL_SECONDS),
     KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
+    // This suite sends more codes to one account than a person would in an hour.
+    KEYHAVEN_SERVER_SMS__MAX_PER_HOUR: "20",
   });
   for (const name of ["a", "b"]) {
     const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
@@ -241,4 +243,35 @@ test("Settings → Account: both devices, a new phone number, and signing out ke
   await press(a, "Items");
   await waitForTitles(a, ["Bank", "GitHub (B)"]);
   await a.waitForText("[data-testid=sync-status]", /On this computer only/);
+});
+
+test("another OS user of the same computer connects the same account: a warning blocks until they confirm sharing", async () => {
+  // Same machine id as B (this computer's), another OS user, their own data dir and keyring.
+  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url, USER: "grace" }, { ownKeyring: true });
+  drivers.push(driver);
+  const c = await Session.create(driver.port, application, driver.group);
+  try {
+    await c.click("button.primary");
+    await c.type("#sign-in-email", EMAIL);
+    await c.type("#sign-in-password", ACCOUNT_PASSWORD);
+    await sleep(COOLDOWN_SECONDS * 1000 + 500);
+    const sent = service.codesSent();
+    await c.click("form[aria-label='Sign in'] button[type=submit]");
+    await c.waitForText("#code-title", /Enter the security code/);
+    await enterCode(c, await service.nextCode(sent));
+    await c.waitForText("#shared-title", /Another user of this computer uses this account/, 20_000);
+    await c.screenshot("shared-computer-warning");
+    assert.equal(await c.execute("return !!document.querySelector('#connect-master')"), false, "no master password before confirming");
+    assert.equal(await invoke(c, "vault_status").then((s) => s.exists), false, "nothing synced to this user");
+    const share = "[aria-labelledby=shared-title] button.secondary";
+    assert.equal(await c.execute(`return document.querySelector("${share}").disabled`), true);
+    await c.click("[aria-labelledby=shared-title] input[type=checkbox]");
+    await c.click(share);
+    await c.waitForText("#connect-vault-title", /Unlock your vault/);
+    await c.type("#connect-master", MASTER);
+    await c.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+    await waitForTitles(c, ["Bank", "GitHub (B)"], 30_000);
+  } finally {
+    await c.delete();
+  }
 });

@@ -388,6 +388,7 @@ async fn connect_and_sync(
         vault.unlock(master.as_bytes())?;
         vault
     } else {
+        let share = session.link().other_os_user_connected && confirm_sharing(input)?;
         let creating = plan(session).await? == VaultPlan::CreateCloudVault;
         let master = if creating && !vault_exists(&files.vault) {
             eprintln!(
@@ -398,12 +399,27 @@ async fn connect_and_sync(
         } else {
             input.secret("Master password: ")?
         };
-        attach_vault(session, &files.vault, &master, KdfParams::default()).await?
+        attach_vault(session, &files.vault, &master, KdfParams::default(), share).await?
     };
     let vault = Mutex::new(vault);
     let report = sync_once(session, &vault).await?;
     print_report(&report, json);
     Ok(())
+}
+
+/// Another OS user of this computer uses the account: connecting shares every password with
+/// them, so it needs a yes typed at the terminal.
+fn confirm_sharing(input: &mut Input) -> Result<bool> {
+    let agreed = input
+        .confirm(
+            "Another user of this computer is connected to this account. Connecting shares every \
+             password with them. Share the vault with them?",
+        )
+        .map_err(|_| ClientError::SharedAccountUnconfirmed)?;
+    if !agreed {
+        bail!(ClientError::SharedAccountUnconfirmed);
+    }
+    Ok(true)
 }
 
 fn vault_exists(path: &Path) -> bool {

@@ -14,16 +14,33 @@ use common::{last_code, service, Service, PASSWORD, PHONE};
 
 const MASTER: &str = "correct horse battery staple";
 
-/// One computer: its own data dir (vault, session file) and its own machine id.
+/// One computer: its own data dir (vault, session file) and its own machine id; or, with
+/// [`Computer::other_user`], another OS user of the same computer.
 struct Computer {
     dir: TempDir,
+    machine_id: PathBuf,
+    user: &'static str,
 }
 
 impl Computer {
     fn new() -> Self {
         let dir = TempDir::new().unwrap();
-        std::fs::write(dir.path().join("machine-id"), uuid_like(&dir)).unwrap();
-        Self { dir }
+        let machine_id = dir.path().join("machine-id");
+        std::fs::write(&machine_id, uuid_like(&dir)).unwrap();
+        Self {
+            dir,
+            machine_id,
+            user: "ada",
+        }
+    }
+
+    /// Another OS user of this computer: the same machine id, their own data dir.
+    fn other_user(&self, user: &'static str) -> Self {
+        Self {
+            dir: TempDir::new().unwrap(),
+            machine_id: self.machine_id.clone(),
+            user,
+        }
     }
 
     fn vault(&self) -> PathBuf {
@@ -35,10 +52,8 @@ impl Computer {
             .args(args)
             .env("KEYHAVEN_VAULT", self.vault())
             .env("KEYHAVEN_SERVICE_URL", &service.base)
-            .env(
-                "KEYHAVEN_MACHINE_ID_FILE",
-                self.dir.path().join("machine-id"),
-            )
+            .env("KEYHAVEN_MACHINE_ID_FILE", &self.machine_id)
+            .env("USER", self.user)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -310,4 +325,26 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
     assert_eq!(b.titles(&service), ["Bank (joint)", "GitHub"]);
     let (exit, code, _) = b.fails(&service, &["account", "sync"], &format!("{MASTER}\n"));
     assert_eq!((exit, code.as_str()), (2, "invalid_input"));
+
+    // Another OS user of A's computer signs in to the same account: nothing is connected or
+    // synced without a confirmation typed at a terminal.
+    let grace = a.other_user("grace");
+    service.clock.advance(std::time::Duration::from_secs(61));
+    grace.json(
+        &service,
+        &["account", "login", "--email", "ada@example.com"],
+        &account_pw,
+    );
+    let (exit, code, message) = grace.fails(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{MASTER}\n"),
+    );
+    assert_eq!(
+        (exit, code.as_str()),
+        (2, "shared_account_unconfirmed"),
+        "{message}"
+    );
+    assert!(message.contains("share every password"), "{message}");
+    assert!(!grace.vault().exists(), "no vault was made or synced");
 }

@@ -67,6 +67,7 @@ async fn device(
         &dir.path().join("vault.sqlite"),
         MASTER,
         KdfParams::MINIMUM,
+        false,
     )
     .await?;
     let attach = started.elapsed();

@@ -55,12 +55,19 @@ pub async fn plan(session: &Session) -> Result<VaultPlan> {
 ///
 /// A local vault that is another vault than the account's is refused ([`ClientError::VaultDiffers`]).
 /// Every step can be repeated after an interruption.
+/// When another OS user of this computer is connected to the account, nothing happens unless
+/// `share_with_other_os_user` says the person confirmed that they would share every password
+/// ([`ClientError::SharedAccountUnconfirmed`]).
 pub async fn attach_vault(
     session: &Session,
     path: &Path,
     master_password: &str,
     kdf: KdfParams,
+    share_with_other_os_user: bool,
 ) -> Result<Vault> {
+    if session.link().other_os_user_connected && !share_with_other_os_user {
+        return Err(ClientError::SharedAccountUnconfirmed);
+    }
     let local_exists = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
     let mut vault = match cloud_vault(session).await? {
         Some(info) => join(path, master_password, &info, local_exists)?,

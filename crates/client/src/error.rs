@@ -35,6 +35,10 @@ pub enum ClientError {
     /// Removing this computer's vault would lose changes that have not reached the account.
     #[error("{0} change(s) on this computer have not reached Keyhaven Account yet; sync first, or keep the local copy")]
     UnsyncedChanges(usize),
+    /// Another OS user of this computer uses this account; connecting needs their explicit
+    /// agreement to share every password.
+    #[error("another user of this computer is connected to this Keyhaven Account: you would share every password; confirm that, or use a separate account")]
+    SharedAccountUnconfirmed,
     /// The local vault is not the account's vault.
     #[error("this computer's vault is not the vault of this Keyhaven Account")]
     VaultDiffers,
@@ -65,6 +69,7 @@ impl ClientError {
             Self::Keyring(_) => "keyring_unavailable",
             Self::Storage { .. } => "storage",
             Self::VaultDiffers => "vault_differs",
+            Self::SharedAccountUnconfirmed => "shared_account_unconfirmed",
             Self::UnsyncedChanges(_) => "unsynced_changes",
             Self::BrowserSignIn(err) => err.code(),
             Self::Vault(err) => err.code(),

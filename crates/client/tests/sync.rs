@@ -50,7 +50,7 @@ impl Device {
     ) -> (Session, Arc<Mutex<Vault>>) {
         let api = ApiClient::new(&service.base).unwrap();
         let session = Session::establish(api, &service.base, grant, self.store.clone()).unwrap();
-        let vault = attach_vault(&session, &self.vault_path(), MASTER, FAST)
+        let vault = attach_vault(&session, &self.vault_path(), MASTER, FAST, false)
             .await
             .unwrap();
         (session, Arc::new(Mutex::new(vault)))
@@ -112,7 +112,7 @@ async fn a_second_device_gets_every_item_and_offline_edits_converge_without_loss
     let session_a = Session::establish(api, &service.base, grant, a.store.clone()).unwrap();
     assert_eq!(plan(&session_a).await.unwrap(), VaultPlan::CreateCloudVault);
     let vault_a = Arc::new(Mutex::new(
-        attach_vault(&session_a, &a.vault_path(), MASTER, FAST)
+        attach_vault(&session_a, &a.vault_path(), MASTER, FAST, false)
             .await
             .unwrap(),
     ));
@@ -137,11 +137,18 @@ async fn a_second_device_gets_every_item_and_offline_edits_converge_without_loss
     )
     .unwrap();
     assert_eq!(plan(&session_b).await.unwrap(), VaultPlan::UnlockCloudVault);
-    let wrong = attach_vault(&session_b, &b.vault_path(), "not the master password", FAST).await;
+    let wrong = attach_vault(
+        &session_b,
+        &b.vault_path(),
+        "not the master password",
+        FAST,
+        false,
+    )
+    .await;
     assert_eq!(wrong.unwrap_err().code_str(), "wrong_master_password");
     assert!(!b.vault_path().exists());
     let vault_b = Arc::new(Mutex::new(
-        attach_vault(&session_b, &b.vault_path(), MASTER, FAST)
+        attach_vault(&session_b, &b.vault_path(), MASTER, FAST, false)
             .await
             .unwrap(),
     ));
@@ -346,7 +353,7 @@ async fn a_local_vault_becomes_the_cloud_vault_of_a_new_account_and_another_vaul
         c.store.clone(),
     )
     .unwrap();
-    let err = attach_vault(&session_c, &c.vault_path(), MASTER, FAST)
+    let err = attach_vault(&session_c, &c.vault_path(), MASTER, FAST, false)
         .await
         .unwrap_err();
     assert!(matches!(err, ClientError::VaultDiffers), "{err:?}");

@@ -319,17 +319,25 @@ pub fn cancel_sign_in(account: State<'_, Account>) {
 }
 
 /// Connects this computer's vault to the account with the master password (new for the
-/// account's first device, else the account's), opens it and starts syncing.
+/// account's first device, else the account's), opens it and starts syncing. When another OS
+/// user of this computer uses the account, `share_with_other_os_user` must carry the person's
+/// explicit agreement.
 #[tauri::command]
 #[specta::specta]
 pub async fn connect_vault(
     state: State<'_, AppState>,
     account: State<'_, Account>,
     master_password: String,
+    share_with_other_os_user: bool,
 ) -> Result<(), CommandError> {
     let master_password = Zeroizing::new(master_password);
     account
-        .connect_vault(&state, &master_password, KdfParams::default())
+        .connect_vault(
+            &state,
+            &master_password,
+            KdfParams::default(),
+            share_with_other_os_user,
+        )
         .await?;
     Ok(())
 }

@@ -349,11 +349,13 @@ async cancelBrowserSignIn() : Promise<void> {
 },
 /**
  * Connects this computer's vault to the account with the master password (new for the
- * account's first device, else the account's), opens it and starts syncing.
+ * account's first device, else the account's), opens it and starts syncing. When another OS
+ * user of this computer uses the account, `share_with_other_os_user` must carry the person's
+ * explicit agreement.
  */
-async connectVault(masterPassword: string) : Promise<Result<null, CommandError>> {
+async connectVault(masterPassword: string, shareWithOtherOsUser: boolean) : Promise<Result<null, CommandError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("connect_vault", { masterPassword }) };
+    return { status: "ok", data: await TAURI_INVOKE("connect_vault", { masterPassword, shareWithOtherOsUser }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import Connect from "./Connect.svelte";
+import { NOT_CONNECTED } from "../test-fixtures";
 
 const CODE_SENT = { phone_hint: "+…23", expires_in_seconds: 600, resend_after_seconds: 60 };
 const STATEMENT = { version: 3, text: "We keep only ciphertext. You accept these terms." };
@@ -22,6 +23,7 @@ function mock(handler: Handler) {
     if (cmd === "get_statement") return STATEMENT;
     if (cmd === "password_strength") return STRONG;
     if (cmd === "cancel_sign_in") return null;
+    if (cmd === "sign_in_providers") return [];
     return handler(cmd, a);
   });
   return calls;
@@ -54,7 +56,7 @@ describe("Connect", () => {
     await fireEvent.input(screen.getByLabelText("Master password"), { target: { value: "correct horse battery staple" } });
     await fireEvent.click(screen.getByRole("button", { name: "Unlock" }));
     await waitFor(() => expect(onConnected).toHaveBeenCalledOnce());
-    expect(calls).toContainEqual(["connect_vault", { masterPassword: "correct horse battery staple" }]);
+    expect(calls).toContainEqual(["connect_vault", { masterPassword: "correct horse battery staple", shareWithOtherOsUser: false }]);
   });
 
   it("explains a wrong code with the tries left, counts down to a new code and helps when no SMS comes", async () => {
@@ -129,12 +131,35 @@ describe("Connect", () => {
     });
     render(Connect, { onConnected: () => {}, onBack: () => {} });
     await signIn();
+    expect(await screen.findByRole("heading", { name: "Another user of this computer uses this account" })).toBeInTheDocument();
+    expect(screen.queryByLabelText("Master password")).not.toBeInTheDocument();
+    const share = screen.getByRole("button", { name: "Share the vault and go on" });
+    expect(share).toBeDisabled();
+    await fireEvent.click(screen.getByLabelText("I understand that we will share every password"));
+    await fireEvent.click(share);
     expect(await screen.findByRole("heading", { name: "Create your master password" })).toBeInTheDocument();
-    expect(screen.getByRole("alert")).toHaveTextContent("Another user of this computer");
     await fireEvent.input(screen.getByLabelText("Master password"), { target: { value: "one long passphrase" } });
     await fireEvent.input(screen.getByLabelText("Type it again"), { target: { value: "another passphrase" } });
     await waitFor(() => expect(screen.getByRole("button", { name: "Create vault" })).toBeEnabled());
     await fireEvent.click(screen.getByRole("button", { name: "Create vault" }));
     expect(await screen.findByText("The two passwords are not the same.")).toBeInTheDocument();
+  });
+
+  it("a shared computer: 'Use a separate account' signs this device out and connects nothing", async () => {
+    const calls: string[] = [];
+    mock((cmd) => {
+      calls.push(cmd);
+      if (cmd === "sign_in")
+        return { step: "connect_vault", email: "ada@example.com", account_has_vault: true, local_vault_exists: false, other_os_user_connected: true };
+      if (cmd === "sign_out") return NOT_CONNECTED;
+      if (cmd === "cancel_sign_in") return null;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Connect, { onConnected: () => {}, onBack: () => {} });
+    await signIn();
+    await fireEvent.click(await screen.findByRole("button", { name: "Use a separate account" }));
+    expect(await screen.findByRole("tablist")).toBeInTheDocument();
+    expect(calls).toContain("sign_out");
+    expect(calls).not.toContain("connect_vault");
   });
 });
