@@ -11,6 +11,7 @@ pub mod commands;
 pub mod error;
 pub mod events;
 mod links;
+pub mod reminders;
 pub mod settings;
 pub mod shell;
 #[cfg(target_os = "linux")]
@@ -58,6 +59,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::account::resend_code,
             commands::account::cancel_sign_in,
             commands::account::sign_in_providers,
+            commands::reminders::connect_reminder_due,
+            commands::reminders::answer_connect_reminder,
             commands::account::start_browser_sign_in,
             commands::account::finish_browser_sign_in,
             commands::account::continue_browser_sign_in,
@@ -112,9 +115,11 @@ pub fn configure<R: tauri::Runtime>(
     shell: Shell,
 ) -> tauri::Builder<R> {
     let account = account::Account::new(state.vault_path());
+    let reminders = reminders::Reminders::new(state.vault_path(), reminders::system_clock());
     builder
         .manage(state)
         .manage(account)
+        .manage(reminders)
         .invoke_handler(specta_builder::<R>().invoke_handler())
         .on_window_event(move |window, event| {
             if shell == Shell::Desktop {

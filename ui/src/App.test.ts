@@ -24,6 +24,7 @@ describe("App", () => {
         if (cmd === "list_folders") return [];
         if (cmd === "note_activity" || cmd === "ui_ready") return null;
         if (cmd === "account_status") return NOT_CONNECTED;
+    if (cmd === "connect_reminder_due") return false;
     throw new Error(`unexpected command ${cmd}`);
       },
       { shouldMockEvents: true },

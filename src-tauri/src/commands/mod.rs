@@ -6,6 +6,7 @@ pub mod clipboard;
 mod fields;
 pub mod generator;
 pub mod items;
+pub mod reminders;
 pub mod reveal;
 pub mod settings;
 pub mod vault;

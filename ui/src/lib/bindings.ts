@@ -308,6 +308,18 @@ async signInProviders() : Promise<Result<string[], CommandError>> {
 }
 },
 /**
+ * Whether to show the reminder now (never once this device is signed in).
+ */
+async connectReminderDue() : Promise<boolean> {
+    return await TAURI_INVOKE("connect_reminder_due");
+},
+/**
+ * The person answered the reminder (*Later*, *Connect* or *Create account*).
+ */
+async answerConnectReminder() : Promise<void> {
+    await TAURI_INVOKE("answer_connect_reminder");
+},
+/**
  * Starts signing in with Google, Facebook or Apple: opens the browser and returns its URL.
  */
 async startBrowserSignIn(provider: string) : Promise<Result<string, CommandError>> {

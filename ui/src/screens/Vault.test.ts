@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import Vault from "./Vault.svelte";
 import { NOT_CONNECTED } from "../test-fixtures";
@@ -26,6 +26,7 @@ function mockVault(items = ITEMS) {
     if (cmd === "list_folders") return [];
     if (cmd === "lock_vault") return { exists: true, unlocked: false };
     if (cmd === "account_status") return NOT_CONNECTED;
+    if (cmd === "connect_reminder_due") return false;
     throw new Error(`unexpected command ${cmd}`);
   });
 }
@@ -93,6 +94,7 @@ describe("Vault filters and keyboard", () => {
         return { id: "2", title: "GitHub", content: { type: "secure_note", notes: "" }, favourite: false, folder: null, tags: [], created_at: 1, updated_at: 1, password_history: [] };
       }
       if (cmd === "account_status") return NOT_CONNECTED;
+    if (cmd === "connect_reminder_due") return false;
     throw new Error(`unexpected command ${cmd}`);
     });
     render(Vault, { onLocked: () => {} });
@@ -108,5 +110,48 @@ describe("Vault filters and keyboard", () => {
     await waitFor(() => expect(opened).toEqual(["2"]));
     expect(await screen.findByRole("heading", { name: "GitHub" })).toBeInTheDocument();
     expect(screen.getByRole("option", { name: "Folder: Work" })).toBeInTheDocument();
+  });
+});
+
+describe("the reminder to connect", () => {
+  function mockWithReminder(answers: string[]) {
+    mockIPC((cmd) => {
+      if (cmd === "list_items") return { total: 0, offset: 0, items: [] };
+      if (cmd === "list_folders") return [];
+      if (cmd === "account_status") return NOT_CONNECTED;
+      if (cmd === "connect_reminder_due") return answers.length === 0;
+      if (cmd === "answer_connect_reminder") {
+        answers.push(cmd);
+        return null;
+      }
+      if (cmd === "get_statement") return { version: 1, text: "Statement." };
+      if (cmd === "sign_in_providers") return [];
+      throw new Error(`unexpected command ${cmd}`);
+    });
+  }
+
+  it("offers Connect, Create account and Later without blocking the vault; Later hides it", async () => {
+    const answers: string[] = [];
+    mockWithReminder(answers);
+    render(Vault, { onLocked: () => {} });
+    const reminder = await screen.findByRole("complementary", { name: "Your vault is only on this computer" });
+    expect(screen.getByRole("searchbox", { name: "Search the vault" })).toBeEnabled();
+    await fireEvent.click(within(reminder).getByRole("button", { name: "Later" }));
+    await waitFor(() => expect(screen.queryByRole("complementary")).not.toBeInTheDocument());
+    expect(answers).toEqual(["answer_connect_reminder"]);
+  });
+
+  it("waits while an item is being written, then shows; Create account opens account creation", async () => {
+    const answers: string[] = [];
+    mockWithReminder(answers);
+    render(Vault, { onLocked: () => {} });
+    await screen.findByRole("complementary", { name: "Your vault is only on this computer" });
+    await fireEvent.change(screen.getByRole("combobox", { name: "New item" }), { target: { value: "login" } });
+    await waitFor(() => expect(screen.queryByRole("complementary")).not.toBeInTheDocument());
+    await fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    const reminder = await screen.findByRole("complementary", { name: "Your vault is only on this computer" });
+    await fireEvent.click(within(reminder).getByRole("button", { name: "Create account" }));
+    expect(await screen.findByRole("tab", { name: "Create account", selected: true })).toBeInTheDocument();
+    expect(answers).toEqual(["answer_connect_reminder"]);
   });
 });

@@ -1,0 +1,162 @@
+// Without an account first, then with one: the reminders to connect come on schedule (the
+// reminders' clock is fast-forwarded through KEYHAVEN_REMINDER_CLOCK_OFFSET_FILE; restarts keep
+// the schedule), the reminder's "Create account" turns the 50-item local vault into the
+// account's vault, a second computer gets all 50, and no reminder comes after connecting.
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+
+import { enterCode, press } from "./lib/account-ui.mjs";
+import { startService } from "./lib/service.mjs";
+import { invoke } from "./lib/vault-ui.mjs";
+import { Session, startDriver } from "./lib/webdriver.mjs";
+
+const application = process.env.KEYHAVEN_APP_BIN ?? "";
+const MASTER = "correct horse battery staple";
+const DAY = 24 * 60 * 60;
+const ITEMS = 50;
+
+const clockFile = path.join(mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-clock-")), "offset");
+/** Moves the reminders' clock to `days` after now. @param {number} days */
+const fastForward = (days) => writeFileSync(clockFile, String(Math.round(days * DAY)));
+
+/** @type {Awaited<ReturnType<typeof startService>>} */
+let service;
+/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
+const drivers = [];
+/** @type {Awaited<ReturnType<typeof startDriver>>} */
+let driverA;
+/** @type {Session} */
+let a;
+
+before(async () => {
+  fastForward(0);
+  service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
+  driverA = await startDriver(
+    { KEYHAVEN_SERVICE_URL: service.url, KEYHAVEN_REMINDER_CLOCK_OFFSET_FILE: clockFile },
+    { ownKeyring: true },
+  );
+  drivers.push(driverA);
+  a = await Session.create(driverA.port, application, driverA.group);
+});
+
+after(async () => {
+  await a?.delete();
+  for (const driver of drivers) await driver.stop();
+  await service?.kill();
+});
+
+/** Whether the reminder is on screen once the window got focus (the app then asks whether one is due). */
+async function reminderShown(/** @type {Session} */ session) {
+  await session.execute("window.dispatchEvent(new Event('focus'))");
+  await new Promise((r) => setTimeout(r, 600));
+  return session.execute("return !!document.querySelector('aside[aria-labelledby=reminder-title]')");
+}
+
+/** Restarts the app on the same data dir and unlocks it. */
+async function restart() {
+  await a.delete();
+  a = await Session.create(driverA.port, application, driverA.group);
+  await a.type("#unlock-password", MASTER);
+  await a.click("button[type=submit]");
+  await a.find("[role=listbox][aria-label=Items]", 20_000);
+}
+
+test("a vault without an account gets reminders after 1, 3 and 7 days, kept across restarts, never over an open editor", async () => {
+  await a.click("button.secondary");
+  await a.type("#master", MASTER);
+  await a.type("#master-again", MASTER);
+  await a.click("button[type=submit]");
+  await a.waitForText("#empty-title", /Your vault is empty/, 20_000);
+  for (let i = 1; i <= ITEMS; i++) {
+    await invoke(a, "add_item", {
+      draft: {
+        title: `Site ${String(i).padStart(2, "0")}`,
+        content: { type: "login", username: `user${i}`, password: `pw-${i}`, urls: [], notes: "", totp_secret: null, custom_fields: [] },
+        favourite: false,
+        folder: null,
+        tags: [],
+      },
+    });
+  }
+  assert.equal(await reminderShown(a), false, "not on the first day");
+
+  fastForward(1.01);
+  // An item being written holds the reminder back…
+  await a.execute(
+    "const s = document.querySelector('select[aria-label=\"New item\"]'); s.value = 'login'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+  );
+  await a.find("#editor-title");
+  assert.equal(await reminderShown(a), false, "never over an open edit form");
+  await press(a, "Cancel");
+  // …and it shows once the editor is closed.
+  await a.waitForText("#reminder-title", /Your vault is only on this computer/);
+  await press(a, "Later");
+  assert.equal(await reminderShown(a), false, "Later is respected");
+
+  fastForward(2.5);
+  assert.equal(await reminderShown(a), false);
+  fastForward(3.02);
+  assert.equal(await reminderShown(a), true, "day 3");
+  await press(a, "Later");
+
+  // The schedule is in a file: after a restart the next one is still due on day 7. (A schedule
+  // started afresh at day 5 would remind on day 6.)
+  fastForward(5);
+  await restart();
+  assert.equal(await reminderShown(a), false);
+  fastForward(6.5);
+  assert.equal(await reminderShown(a), false, "the schedule survived the restart");
+  fastForward(7.03);
+  assert.equal(await reminderShown(a), true, "day 7");
+  await a.screenshot("reminder-to-connect");
+});
+
+test("the reminder's Create account makes the local vault the account's; a second computer gets every item; no reminder after connecting", async () => {
+  await press(a, "Create account");
+  await a.find("#sign-up-email");
+  await a.type("#sign-up-email", "lin@example.com");
+  await a.type("#sign-up-password", "a long account password");
+  await a.type("#sign-up-phone", "+44 7700 900321");
+  await a.waitForText(".statement", /version 1/);
+  await a.click(".statement input[type=checkbox]");
+  const sent = service.codesSent();
+  await a.click("form[aria-label='Create an account'] button[type=submit]");
+  await a.waitForText("#code-title", /Enter the security code/);
+  await enterCode(a, await service.nextCode(sent));
+  await a.waitForText("#connect-vault-title", /Connect this computer's vault/, 20_000);
+  await a.screenshot("create-account-later-connect-local-vault");
+  await a.type("#connect-master", MASTER);
+  await a.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await a.waitForText("[data-testid=sync-status]", /^Synced/, 30_000);
+
+  fastForward(60);
+  assert.equal(await reminderShown(a), false, "connected: no more reminders");
+
+  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
+  drivers.push(driver);
+  const b = await Session.create(driver.port, application, driver.group);
+  try {
+    await b.click("button.primary");
+    await b.type("#sign-in-email", "lin@example.com");
+    await b.type("#sign-in-password", "a long account password");
+    await new Promise((r) => setTimeout(r, 1_500)); // the resend cooldown of the sign-up code
+    const again = service.codesSent();
+    await b.click("form[aria-label='Sign in'] button[type=submit]");
+    await b.waitForText("#code-title", /Enter the security code/);
+    await enterCode(b, await service.nextCode(again));
+    await b.waitForText("#connect-vault-title", /Unlock your vault/, 20_000);
+    await b.type("#connect-master", MASTER);
+    await b.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+    await b.waitForText("[data-testid=sync-status]", /^Synced/, 30_000);
+    const page = await invoke(b, "list_items", { query: "", filter: { show: "all" }, offset: 0, limit: 100 });
+    assert.equal(page.total, ITEMS);
+    const expected = Array.from({ length: ITEMS }, (_, i) => `Site ${String(i + 1).padStart(2, "0")}`);
+    assert.deepEqual(page.items.map((/** @type {{ title: string }} */ item) => item.title).sort(), expected);
+    await b.screenshot("create-account-later-second-computer");
+  } finally {
+    await b.delete();
+  }
+});
