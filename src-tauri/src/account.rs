@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use keyhaven_client::connect::{attach_vault, cloud_vault};
 use keyhaven_client::device::this_device;
+use keyhaven_client::merge::{finish_interrupted_merge, merge_into_cloud_vault};
 use keyhaven_client::session::{AccountLink, Session, SessionStore};
 use keyhaven_client::social::{
     BrowserSignIn, BrowserSignInError, RedeemDetails, SocialCode, DESKTOP_CLIENT_ID, PROVIDERS,
@@ -82,6 +83,11 @@ impl Account {
     /// The account state for the vault at `vault_path`; `account.json` beside it names the
     /// session, if this device is signed in.
     pub fn new(vault_path: &Path) -> Self {
+        match finish_interrupted_merge(vault_path) {
+            Ok(true) => eprintln!("keyhaven: finished putting the account's vault in place"),
+            Ok(false) => {}
+            Err(err) => eprintln!("keyhaven: cannot finish the interrupted merge: {err}"),
+        }
         let store = SessionStore::new(vault_path.with_file_name("account.json"), PROGRAM);
         let session = match Session::resume(store.clone()) {
             Ok(session) => session.map(Arc::new),
@@ -405,17 +411,58 @@ impl Account {
         share_with_other_os_user: bool,
     ) -> Result<()> {
         let session = self.session()?;
-        let vault = attach_vault(
-            &session,
-            state.vault_path(),
-            master_password,
-            kdf,
-            share_with_other_os_user,
-        )
-        .await?;
+        let vault = if self.local_vault_merges(state).await? {
+            if session.link().other_os_user_connected && !share_with_other_os_user {
+                return Err(ClientError::SharedAccountUnconfirmed);
+            }
+            let local_items = state.shared_vault().with_vault(|v| {
+                let ids: Vec<_> = v.list()?.iter().map(|s| s.id).collect();
+                ids.into_iter()
+                    .map(|id| v.get(id))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            })?;
+            let (vault, report) = merge_into_cloud_vault(
+                &session,
+                state.vault_path(),
+                &local_items,
+                master_password,
+                || state.lock(),
+            )
+            .await?;
+            eprintln!(
+                "keyhaven: this computer's vault went into the account's: {} item(s) added, {} already there",
+                report.added, report.folded
+            );
+            vault
+        } else {
+            attach_vault(
+                &session,
+                state.vault_path(),
+                master_password,
+                kdf,
+                share_with_other_os_user,
+            )
+            .await?
+        };
         state.install(vault);
         self.start_syncing(state);
         Ok(())
+    }
+
+    /// Whether connecting adds this computer's vault to the account's existing one: there is a
+    /// local vault, not linked to any account, and the account has another vault.
+    pub async fn local_vault_merges(&self, state: &AppState) -> Result<bool> {
+        if !state.status().exists {
+            return Ok(false);
+        }
+        let local = Vault::open(state.vault_path())?;
+        if local.sync_link()?.is_some() {
+            return Ok(false);
+        }
+        let session = self.session()?;
+        Ok(cloud_vault(&session)
+            .await?
+            .is_some_and(|info| info.vault_id != local.id()))
     }
 
     /// Starts the sync worker when signed in and the open vault is this account's; otherwise

@@ -1,7 +1,9 @@
 // Without an account first, then with one: the reminders to connect come on schedule (the
 // reminders' clock is fast-forwarded through KEYHAVEN_REMINDER_CLOCK_OFFSET_FILE; restarts keep
 // the schedule), the reminder's "Create account" turns the 50-item local vault into the
-// account's vault, a second computer gets all 50, and no reminder comes after connecting.
+// account's vault, a second computer gets all 50, and no reminder comes after connecting. A
+// third computer with a local vault of its own adds its items to the account's vault (exact
+// duplicates once).
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -48,6 +50,18 @@ after(async () => {
   await service?.kill();
 });
 
+/**
+ * A login draft for `add_item`.
+ * @param {string} title @param {string} username @param {string} password
+ */
+const loginDraft = (title, username, password) => ({
+  title,
+  content: { type: "login", username, password, urls: [], notes: "", totp_secret: null, custom_fields: [] },
+  favourite: false,
+  folder: null,
+  tags: [],
+});
+
 /** Whether the reminder is on screen once the window got focus (the app then asks whether one is due). */
 async function reminderShown(/** @type {Session} */ session) {
   await session.execute("window.dispatchEvent(new Event('focus'))");
@@ -71,15 +85,7 @@ test("a vault without an account gets reminders after 1, 3 and 7 days, kept acro
   await a.click("button[type=submit]");
   await a.waitForText("#empty-title", /Your vault is empty/, 20_000);
   for (let i = 1; i <= ITEMS; i++) {
-    await invoke(a, "add_item", {
-      draft: {
-        title: `Site ${String(i).padStart(2, "0")}`,
-        content: { type: "login", username: `user${i}`, password: `pw-${i}`, urls: [], notes: "", totp_secret: null, custom_fields: [] },
-        favourite: false,
-        folder: null,
-        tags: [],
-      },
-    });
+    await invoke(a, "add_item", { draft: loginDraft(`Site ${String(i).padStart(2, "0")}`, `user${i}`, `pw-${i}`) });
   }
   assert.equal(await reminderShown(a), false, "not on the first day");
 
@@ -158,5 +164,53 @@ test("the reminder's Create account makes the local vault the account's; a secon
     await b.screenshot("create-account-later-second-computer");
   } finally {
     await b.delete();
+  }
+});
+
+test("a computer with a vault of its own connects to the account: its items are added to the account's vault, exact duplicates once", async () => {
+  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
+  drivers.push(driver);
+  const c = await Session.create(driver.port, application, driver.group);
+  try {
+    const LOCAL_MASTER = "a different local master passphrase";
+    await c.click("button.secondary");
+    await c.type("#master", LOCAL_MASTER);
+    await c.type("#master-again", LOCAL_MASTER);
+    await c.click("button[type=submit]");
+    await c.waitForText("#empty-title", /Your vault is empty/, 20_000);
+    await invoke(c, "add_item", { draft: loginDraft("Site 01", "user1", "pw-1") }); // the same as the account's
+    await invoke(c, "add_item", { draft: loginDraft("Site 02", "user2", "changed here") });
+    await invoke(c, "add_item", { draft: loginDraft("Only here", "lin", "local-1") });
+
+    await press(c, "Settings");
+    await press(c, "Connect to Keyhaven Account…");
+    await c.type("#sign-in-email", "lin@example.com");
+    await c.type("#sign-in-password", "a long account password");
+    await new Promise((r) => setTimeout(r, 1_500));
+    const sent = service.codesSent();
+    await c.click("form[aria-label='Sign in'] button[type=submit]");
+    await c.waitForText("#code-title", /Enter the security code/);
+    await enterCode(c, await service.nextCode(sent));
+    await c.waitForText("#connect-vault-title", /Add this computer's items to your account/, 20_000);
+    await c.screenshot("merge-local-vault-into-account");
+    await c.type("#connect-master", "not the account's master password");
+    await c.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+    await c.waitForText("[role=alert]", /master password is not right/, 30_000);
+    assert.equal((await invoke(c, "list_items", { query: "", filter: { show: "all" }, offset: 0, limit: 100 })).total, 3, "nothing changed");
+    await c.fill("#connect-master", MASTER);
+    await c.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+    await c.waitForText("[data-testid=sync-status]", /^Synced/, 30_000);
+    const page = await invoke(c, "list_items", { query: "", filter: { show: "all" }, offset: 0, limit: 100 });
+    assert.equal(page.total, ITEMS + 2, "50 from the account + 'Site 02' as changed here + 'Only here'; 'Site 01' once");
+    assert.equal(page.items.filter((/** @type {{ title: string }} */ i) => i.title === "Site 01").length, 1);
+    assert.equal(page.items.filter((/** @type {{ title: string }} */ i) => i.title === "Site 02").length, 2);
+
+    // The vault now opens with the account's master password.
+    await c.click("#lock");
+    await c.type("#unlock-password", MASTER);
+    await c.click("button[type=submit]");
+    await c.find("[role=listbox][aria-label=Items]", 20_000);
+  } finally {
+    await c.delete();
   }
 });

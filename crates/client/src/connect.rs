@@ -70,7 +70,7 @@ pub async fn attach_vault(
     }
     let local_exists = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
     let mut vault = match cloud_vault(session).await? {
-        Some(info) => join(path, master_password, &info, local_exists)?,
+        Some(info) => join_cloud_vault(path, master_password, &info, local_exists)?,
         None if local_exists => {
             let mut vault = Vault::open(path)?;
             vault.unlock(master_password.as_bytes())?;
@@ -81,7 +81,7 @@ pub async fn attach_vault(
                     let info = cloud_vault(session).await?.ok_or_else(|| {
                         ClientError::Protocol("the account's vault vanished".into())
                     })?;
-                    join(path, master_password, &info, true)?
+                    join_cloud_vault(path, master_password, &info, true)?
                 }
                 Err(err) => return Err(err),
             }
@@ -102,7 +102,7 @@ pub async fn attach_vault(
                     let info = cloud_vault(session).await?.ok_or_else(|| {
                         ClientError::Protocol("the account's vault vanished".into())
                     })?;
-                    join(path, master_password, &info, false)?
+                    join_cloud_vault(path, master_password, &info, false)?
                 }
             }
         }
@@ -111,7 +111,14 @@ pub async fn attach_vault(
     Ok(vault)
 }
 
-fn join(path: &Path, master_password: &str, info: &VaultInfo, local_exists: bool) -> Result<Vault> {
+/// The account's vault at `path`: built from its key material, or, when `local_exists`, the
+/// file there (which must be that vault) unlocked. A wrong master password writes nothing.
+pub(crate) fn join_cloud_vault(
+    path: &Path,
+    master_password: &str,
+    info: &VaultInfo,
+    local_exists: bool,
+) -> Result<Vault> {
     let material = KeyMaterial {
         vault_id: info.vault_id,
         kdf: KdfParams {

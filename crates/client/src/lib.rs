@@ -5,6 +5,7 @@
 //! - [`session`]: a device's session — the link file, the refresh token in the OS keyring, the
 //!   access token in memory.
 //! - [`connect`]: making the local vault the account's vault (first device) or a copy of it.
+//! - [`merge`]: a local vault's items into the account's existing vault (an account made later).
 //! - [`social`]: signing in with Google, Facebook or Apple through the system browser.
 //! - [`sync`]: one sync (push with compare-and-swap, merge, pull); [`worker`] runs it in the
 //!   background of an app.
@@ -15,6 +16,7 @@ mod api;
 pub mod connect;
 pub mod device;
 mod error;
+pub mod merge;
 pub mod session;
 pub mod social;
 pub mod sync;

@@ -362,3 +362,131 @@ async fn a_local_vault_becomes_the_cloud_vault_of_a_new_account_and_another_vaul
     assert_eq!(untouched.list().unwrap().len(), 1);
     assert_eq!(untouched.sync_link().unwrap(), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_and_an_interrupted_merge_resumes(
+) {
+    use keyhaven_client::merge::{merge_into_cloud_vault, merging_path, MergeReport};
+    require_keyring();
+    let mut service = service().await;
+    // The account's vault, made on another device, with two items.
+    let a = Device::new("test-merge-a");
+    let (session_a, vault_a) = a.connect(&service, account(&service).await).await;
+    for draft in [login("GitHub", "ada", "gh-1"), note("Wifi", "hunter2")] {
+        vault_a.lock().unwrap().add(draft).unwrap();
+    }
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+
+    // This computer's local vault, its own master password: one exact duplicate, one item with
+    // the same title but another password, one new item.
+    let c = Device::new("test-merge-c");
+    let mut local = Vault::create(&c.vault_path(), b"the local master password", FAST).unwrap();
+    local.add(note("Wifi", "hunter2")).unwrap();
+    local.add(login("GitHub", "ada", "gh-local")).unwrap();
+    local.add(login("Bank", "ada", "bank-1")).unwrap();
+    let local_items: Vec<_> = local
+        .list()
+        .unwrap()
+        .iter()
+        .map(|s| local.get(s.id).unwrap())
+        .collect();
+    let api = ApiClient::new(&service.base).unwrap();
+    let session_c = Session::establish(
+        api,
+        &service.base,
+        sign_in(&service, "merge").await,
+        c.store.clone(),
+    )
+    .unwrap();
+
+    // A wrong account master password changes nothing.
+    let wrong = merge_into_cloud_vault(&session_c, &c.vault_path(), &local_items, "not it", || {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            wrong,
+            ClientError::Vault(keyhaven_vault::VaultError::WrongMasterPassword)
+        ),
+        "{wrong:?}"
+    );
+    assert!(!merging_path(&c.vault_path()).exists());
+
+    // The service cannot be reached: the local vault stays as it was.
+    service.stop();
+    let offline =
+        merge_into_cloud_vault(&session_c, &c.vault_path(), &local_items, MASTER, || {}).await;
+    assert!(
+        matches!(offline, Err(ClientError::Offline(_))),
+        "{offline:?}"
+    );
+    assert_eq!(
+        local.list().unwrap().len(),
+        3,
+        "the local vault is untouched"
+    );
+    service.restart();
+
+    // An earlier attempt was killed after building the account's vault beside the local one
+    // and adding one local item to it: the next attempt continues from there.
+    let info = session_c
+        .authed(|api, token| async move { api.vault(&token).await })
+        .await
+        .unwrap();
+    let material = keyhaven_vault::KeyMaterial {
+        vault_id: info.vault_id,
+        kdf: KdfParams {
+            memory_kib: info.kdf.memory_kib,
+            iterations: info.kdf.iterations,
+            parallelism: info.kdf.parallelism,
+        },
+        salt: info.salt.0.clone(),
+        wrapped_vault_key: info.wrapped_vault_key.0.clone(),
+    };
+    let mut partial = Vault::create_from_key_material(
+        &merging_path(&c.vault_path()),
+        MASTER.as_bytes(),
+        &material,
+    )
+    .unwrap();
+    let bank = local_items.iter().find(|i| i.title == "Bank").unwrap();
+    assert!(partial.import(bank).unwrap());
+    drop(partial);
+
+    let mut closed = false;
+    let (merged, report) =
+        merge_into_cloud_vault(&session_c, &c.vault_path(), &local_items, MASTER, || {
+            closed = true
+        })
+        .await
+        .unwrap();
+    assert!(closed, "the local vault was closed before the swap");
+    assert_eq!(
+        report,
+        MergeReport {
+            added: 2,
+            folded: 1
+        }
+    );
+    assert!(!merging_path(&c.vault_path()).exists());
+    let mut titles: Vec<String> = merged
+        .list()
+        .unwrap()
+        .iter()
+        .map(|s| s.title.clone())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, ["Bank", "GitHub", "GitHub", "Wifi"]);
+    drop(local);
+    let mut reopened = Vault::open(&c.vault_path()).unwrap();
+    reopened.unlock(MASTER.as_bytes()).unwrap();
+    assert_eq!(
+        reopened.list().unwrap().len(),
+        4,
+        "the account's vault is now this computer's"
+    );
+
+    // The other device gets the merged items, once each.
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    assert_eq!(items(&vault_a).len(), 4);
+}

@@ -837,3 +837,33 @@ fn a_remote_blob_that_does_not_open_under_this_vault_is_refused() {
     assert!(mine.get(item.id).is_err());
     assert!(mine.pending_changes().unwrap().is_empty());
 }
+
+#[test]
+fn an_item_imported_from_another_vault_keeps_its_id_history_and_times_and_imports_once() {
+    let dir = TempDir::new().unwrap();
+    let mut from = Vault::create(&dir.path().join("a").join("vault.sqlite"), PW, FAST).unwrap();
+    let item = from.add(login("GitHub", "ada", "gh-1")).unwrap();
+    let item = from
+        .update(item.id, login("GitHub", "ada", "gh-2"))
+        .unwrap();
+    let mut into = Vault::create(
+        &dir.path().join("b").join("vault.sqlite"),
+        b"another master password",
+        FAST,
+    )
+    .unwrap();
+    assert!(into.import(&item).unwrap());
+    assert!(
+        !into.import(&item).unwrap(),
+        "a second import changes nothing"
+    );
+    let imported = into.get(item.id).unwrap();
+    assert_eq!(imported, item);
+    assert_eq!(imported.password_history.len(), 1);
+    assert_eq!(into.list().unwrap().len(), 1);
+    assert_eq!(
+        into.pending_changes().unwrap().len(),
+        1,
+        "it goes up with the next sync"
+    );
+}

@@ -113,6 +113,9 @@ pub enum ConnectStep {
         account_has_vault: bool,
         /// A vault already exists on this computer.
         local_vault_exists: bool,
+        /// This computer's vault is another than the account's: its items are added to the
+        /// account's vault (unlocked with the account vault's master password).
+        merge_local_vault: bool,
         other_os_user_connected: bool,
     },
 }
@@ -300,6 +303,7 @@ async fn connect_step(state: &AppState, account: &Account) -> Result<ConnectStep
         email: link.email,
         account_has_vault: account.has_cloud_vault().await?,
         local_vault_exists: state.status().exists,
+        merge_local_vault: account.local_vault_merges(state).await?,
         other_os_user_connected: link.other_os_user_connected,
     })
 }

@@ -10,6 +10,7 @@ const SIGNED_IN: ConnectStep = {
   email: "grace@example.com",
   account_has_vault: false,
   local_vault_exists: false,
+  merge_local_vault: false,
   other_os_user_connected: false,
 };
 const problem = (code: string, extra: Record<string, unknown> = {}) => ({

@@ -530,7 +530,7 @@ export type ConnectStep =
 /**
  * Signed in: set the master password for the account's new vault, or unlock its existing one.
  */
-{ step: "connect_vault"; email: string; account_has_vault: boolean; local_vault_exists: boolean; other_os_user_connected: boolean }
+{ step: "connect_vault"; email: string; account_has_vault: boolean; local_vault_exists: boolean; merge_local_vault: boolean; other_os_user_connected: boolean }
 /**
  * What the UI tells the person after a copy.
  */

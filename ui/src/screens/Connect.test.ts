@@ -40,7 +40,7 @@ describe("Connect", () => {
     const calls = mock((cmd) => {
       if (cmd === "sign_in") return { step: "enter_code", code_sent: CODE_SENT };
       if (cmd === "verify_code")
-        return { step: "connect_vault", email: "ada@example.com", account_has_vault: true, local_vault_exists: false, other_os_user_connected: false };
+        return { step: "connect_vault", email: "ada@example.com", account_has_vault: true, local_vault_exists: false, merge_local_vault: false, other_os_user_connected: false };
       if (cmd === "connect_vault") return null;
       throw new Error(`unexpected command ${cmd}`);
     });
@@ -125,7 +125,7 @@ describe("Connect", () => {
   it("asks the account's first device for a new master password, twice, and warns about a shared computer", async () => {
     mock((cmd) => {
       if (cmd === "sign_in")
-        return { step: "connect_vault", email: "ada@example.com", account_has_vault: false, local_vault_exists: false, other_os_user_connected: true };
+        return { step: "connect_vault", email: "ada@example.com", account_has_vault: false, local_vault_exists: false, merge_local_vault: false, other_os_user_connected: true };
       if (cmd === "connect_vault") return null;
       throw new Error(`unexpected command ${cmd}`);
     });
@@ -150,7 +150,7 @@ describe("Connect", () => {
     mock((cmd) => {
       calls.push(cmd);
       if (cmd === "sign_in")
-        return { step: "connect_vault", email: "ada@example.com", account_has_vault: true, local_vault_exists: false, other_os_user_connected: true };
+        return { step: "connect_vault", email: "ada@example.com", account_has_vault: true, local_vault_exists: false, merge_local_vault: false, other_os_user_connected: true };
       if (cmd === "sign_out") return NOT_CONNECTED;
       if (cmd === "cancel_sign_in") return null;
       throw new Error(`unexpected command ${cmd}`);

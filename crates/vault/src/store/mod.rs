@@ -498,6 +498,22 @@ impl Vault {
         Ok(item)
     }
 
+    /// Adds `item` as it is — its id, times and histories — sealed under this vault's key: an
+    /// item brought over from another vault. Returns `false`, changing nothing, when an item
+    /// with that id is already here, so that an interrupted merge can simply run again.
+    pub fn import(&mut self, item: &Item) -> Result<bool> {
+        self.unlocked()?;
+        let blob = self.seal(item)?;
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO items (id, blob, deleted, updated_at, dirty) VALUES (?1, ?2, 0, ?3, 1)",
+            params![item.id.as_bytes().as_slice(), blob, item.updated_at],
+        )?;
+        if inserted == 1 {
+            self.unlocked_mut()?.index.upsert(item);
+        }
+        Ok(inserted == 1)
+    }
+
     /// Replaces an item's editable fields, recording a replaced password in its history.
     pub fn update(&mut self, id: Uuid, draft: ItemDraft) -> Result<Item> {
         draft.validate()?;

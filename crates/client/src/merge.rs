@@ -1,0 +1,176 @@
+//! Creating an account later, when the account already has a vault: the items of this
+//! computer's local vault go into the account's vault, re-encrypted under its key. Exact
+//! duplicates (same kind, title, fields, folder, tags) are folded; everything else is kept with
+//! its id, times and history.
+//!
+//! Nothing touches the local vault until the end: the account's vault is built beside it
+//! (`<vault>.merging`), filled, and synced; only when the service has every item does it take
+//! the local vault's place. An interruption (network, the app killed) leaves the local vault as
+//! it was and the half-built copy, which the next attempt continues — items keep their ids, so
+//! nothing is added twice.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use keyhaven_vault::item::Item;
+use keyhaven_vault::paths::remove_vault_files;
+use keyhaven_vault::{Vault, VaultError};
+
+use crate::connect::{cloud_vault, join_cloud_vault};
+use crate::error::ClientError;
+use crate::session::Session;
+use crate::sync::sync_once;
+
+type Result<T> = std::result::Result<T, ClientError>;
+
+/// What a merge did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MergeReport {
+    /// Local items added to the account's vault.
+    pub added: usize,
+    /// Local items the account's vault already had exactly.
+    pub folded: usize,
+}
+
+/// Where the account's vault is built before it replaces the local one.
+pub fn merging_path(vault_path: &Path) -> PathBuf {
+    let mut name = vault_path.file_name().unwrap_or_default().to_os_string();
+    name.push(".merging");
+    vault_path.with_file_name(name)
+}
+
+/// Completes a merge that was interrupted while the account's vault (complete by then) was
+/// taking the local vault's place: puts it in place, and removes the local vault's old file.
+/// Returns whether there was anything to finish.
+pub fn finish_interrupted_merge(vault_path: &Path) -> std::io::Result<bool> {
+    let merging = merging_path(vault_path);
+    let before = before_merge_path(vault_path);
+    if !before.exists() {
+        return Ok(false);
+    }
+    if !vault_path.exists() && merging.exists() {
+        std::fs::rename(&merging, vault_path)?;
+    }
+    if vault_path.exists() && !merging.exists() {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = before.as_os_str().to_owned();
+            file.push(suffix);
+            match std::fs::remove_file(PathBuf::from(file)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    Ok(true)
+}
+
+fn before_merge_path(vault_path: &Path) -> PathBuf {
+    let mut name = vault_path.file_name().unwrap_or_default().to_os_string();
+    name.push(".before-merge");
+    vault_path.with_file_name(name)
+}
+
+/// Merges `local_items` (the unlocked local vault's) into the account's vault, unlocked with
+/// `account_master_password`, then puts the result in place of the vault at `path`. `close_local`
+/// is called just before the swap: whoever holds the local vault open must close it.
+pub async fn merge_into_cloud_vault(
+    session: &Session,
+    path: &Path,
+    local_items: &[Item],
+    account_master_password: &str,
+    close_local: impl FnOnce(),
+) -> Result<(Vault, MergeReport)> {
+    let info = cloud_vault(session)
+        .await?
+        .ok_or_else(|| ClientError::Protocol("the account has no vault to merge into".into()))?;
+    let merging = merging_path(path);
+    let resumed = match Vault::open(&merging) {
+        Ok(vault) if vault.id() == info.vault_id => true,
+        Ok(_) | Err(VaultError::CorruptVault { .. }) => {
+            remove_vault_files(&merging)?;
+            false
+        }
+        Err(_) => false,
+    };
+    let vault = join_cloud_vault(&merging, account_master_password, &info, resumed)?;
+    let vault = Mutex::new(vault);
+    vault
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .link_account(&session.link().account_id.to_string())?;
+    // First everything the account has, so that duplicates are recognised.
+    sync_once(session, &vault).await?;
+    let report = {
+        let mut vault = vault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        add_missing(&mut vault, local_items)?
+    };
+    sync_once(session, &vault).await?;
+    let vault = vault
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let waiting = vault.pending_changes()?.len();
+    if waiting > 0 {
+        // Kept for the next attempt; the local vault is untouched.
+        return Err(ClientError::Offline(format!(
+            "{waiting} item(s) have not reached Keyhaven Account yet; the merge continues when you connect again"
+        )));
+    }
+    drop(vault);
+    close_local();
+    let before = before_merge_path(path);
+    let storage = |e: std::io::Error| ClientError::Storage {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    // Every local item is in the account's vault and on the service: the local file can go.
+    remove_vault_files(&before)?;
+    std::fs::rename(path, &before).map_err(storage)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+    std::fs::rename(&merging, path).map_err(storage)?;
+    remove_vault_files(&before)?;
+    let mut merged = Vault::open(path)?;
+    merged.unlock(account_master_password.as_bytes())?;
+    Ok((merged, report))
+}
+
+/// Adds each local item the vault does not hold already: by id (added by an earlier,
+/// interrupted attempt) or by content (an exact duplicate, folded).
+fn add_missing(vault: &mut Vault, local_items: &[Item]) -> Result<MergeReport> {
+    let ids: HashSet<_> = vault.list()?.iter().map(|s| s.id).collect();
+    let mut present = HashSet::new();
+    for id in &ids {
+        present.insert(fingerprint(&vault.get(*id)?));
+    }
+    let mut report = MergeReport::default();
+    for item in local_items {
+        if ids.contains(&item.id) {
+            report.added += 1;
+        } else if present.contains(&fingerprint(item)) {
+            report.folded += 1;
+        } else {
+            vault.import(item)?;
+            present.insert(fingerprint(item));
+            report.added += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// What makes two items "the same" for folding: everything the person wrote, not ids or times.
+fn fingerprint(item: &Item) -> String {
+    serde_json::to_string(&(
+        &item.title,
+        &item.content,
+        item.favourite,
+        &item.folder,
+        &item.tags,
+    ))
+    .unwrap_or_else(|_| item.id.to_string())
+}
