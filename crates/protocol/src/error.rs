@@ -65,6 +65,9 @@ pub enum ErrorCode {
     LinkRequired,
     /// No Keyhaven Account is linked to this provider identity yet.
     NoLinkedAccount,
+    /// A suite session (another Keyhaven app's sign-in on this computer) is unknown, expired,
+    /// withdrawn, from another computer, or its device was signed out.
+    SuiteSessionInvalid,
     /// A new person signed in with a provider: accept the statement (`statement_version`) and
     /// give a phone number, then redeem the same code again to create the account.
     SignUpRequired,
@@ -104,6 +107,7 @@ impl ErrorCode {
             Self::InvalidGrant => "invalid_grant",
             Self::LinkRequired => "link_required",
             Self::NoLinkedAccount => "no_linked_account",
+            Self::SuiteSessionInvalid => "suite_session_invalid",
             Self::SignUpRequired => "sign_up_required",
             Self::Internal => "internal",
         }

@@ -105,3 +105,32 @@ pub struct RedeemSocialCode {
     #[serde(default)]
     pub password: Option<Secret>,
 }
+
+/// A suite token: lets the other Keyhaven apps of this computer sign in as this device's account
+/// ([`SuiteSignIn`]) while this device stays signed in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuiteToken {
+    pub suite_token: Secret,
+    pub expires_in_seconds: u64,
+}
+
+/// Signs a device in with a suite token another app of the same computer published.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuiteSignIn {
+    pub suite_token: Secret,
+    pub device: DeviceInfo,
+    /// Set after the person accepted a newer Web-Portal Statement.
+    #[serde(default)]
+    pub accepted_statement_version: Option<i64>,
+}
+
+/// Asks whether a suite token can still sign this computer in (before offering it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SuiteCheck {
+    pub suite_token: Secret,
+    /// The asking computer's machine hash (as in [`DeviceInfo`]).
+    pub machine_hash: String,
+}

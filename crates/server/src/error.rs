@@ -65,6 +65,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         EmailTaken | VaultExists | LinkRequired => StatusCode::CONFLICT,
         InvalidGrant => StatusCode::BAD_REQUEST,
         NoLinkedAccount => StatusCode::NOT_FOUND,
+        SuiteSessionInvalid => StatusCode::UNAUTHORIZED,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         SmsResendTooSoon | SmsHourlyLimit | TooManySignInAttempts | RateLimited => {
             StatusCode::TOO_MANY_REQUESTS

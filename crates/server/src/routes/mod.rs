@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod oauth_token;
 pub mod sessions;
 pub mod statement;
+pub mod suite;
 pub mod vault;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -60,6 +61,9 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
         .routes(routes!(sessions::sign_out))
         .routes(routes!(oauth_token::token))
         .routes(routes!(oauth_token::providers))
+        .routes(routes!(suite::publish, suite::withdraw))
+        .routes(routes!(suite::check))
+        .routes(routes!(suite::sign_in))
         .routes(routes!(challenges::verify))
         .routes(routes!(challenges::resend))
         .routes(routes!(devices::list))

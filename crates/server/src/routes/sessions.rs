@@ -60,6 +60,30 @@ pub async fn finish_sign_in(
     device: &DeviceInfo,
     accepted_statement_version: Option<i64>,
 ) -> ApiResult<(StatusCode, Json<SignInOutcome>)> {
+    check_active_and_statement(state, account, accepted_statement_version).await?;
+    if account.two_step_enabled != 0 {
+        let purpose = Purpose::SignIn {
+            device: device.clone(),
+        };
+        let challenge = codes::issue(state, &account.id, &account.phone, purpose).await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(SignInOutcome::SmsRequired(challenge)),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let grant = grants::sign_in_device(state, &mut tx, account, device).await?;
+    tx.commit().await?;
+    Ok((StatusCode::OK, Json(SignInOutcome::SignedIn(grant))))
+}
+
+/// The account must be active and have accepted the current Web-Portal Statement (or accept it
+/// with this request).
+pub async fn check_active_and_statement(
+    state: &AppState,
+    account: &AccountRow,
+    accepted_statement_version: Option<i64>,
+) -> ApiResult<()> {
     if account.activated_at.is_none() {
         return Err(ApiError::new(
             ErrorCode::AccountNotActive,
@@ -81,20 +105,7 @@ pub async fn finish_sign_in(
         }
         accounts::accept_statement(&state.db, &account.id, statement.version, state.now()).await?;
     }
-    if account.two_step_enabled != 0 {
-        let purpose = Purpose::SignIn {
-            device: device.clone(),
-        };
-        let challenge = codes::issue(state, &account.id, &account.phone, purpose).await?;
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(SignInOutcome::SmsRequired(challenge)),
-        ));
-    }
-    let mut tx = state.db.begin().await?;
-    let grant = grants::sign_in_device(state, &mut tx, account, device).await?;
-    tx.commit().await?;
-    Ok((StatusCode::OK, Json(SignInOutcome::SignedIn(grant))))
+    Ok(())
 }
 
 /// Trades a refresh token for a new pair (rotation); a replayed one revokes the device.

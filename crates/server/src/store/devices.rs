@@ -63,6 +63,17 @@ pub async fn other_os_user_connected<'c>(
     Ok(count > 0)
 }
 
+/// The machine hash a device registered with.
+pub async fn machine_hash<'c>(
+    db: impl Executor<'c, Database = Any>,
+    device_id: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT machine_hash FROM devices WHERE id = $1")
+        .bind(device_id)
+        .fetch_optional(db)
+        .await
+}
+
 /// The account's live devices, oldest first.
 pub async fn live<'c>(
     db: impl Executor<'c, Database = Any>,

@@ -10,5 +10,6 @@ pub mod sign_in_attempts;
 pub mod sms_sends;
 pub mod social_identities;
 pub mod statements;
+pub mod suite_tokens;
 pub mod tokens;
 pub mod vault;

@@ -1,4 +1,5 @@
-//! `access_tokens` and `refresh_tokens`: only hashes, each bound to one device.
+//! `access_tokens` and `refresh_tokens`: only hashes, each bound to one device. Signing a device
+//! out also withdraws its suite token.
 
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
@@ -110,8 +111,8 @@ pub async fn delete_for_device(db: &mut AnyConnection, device_id: &str) -> sqlx:
     sqlx::query("DELETE FROM refresh_tokens WHERE device_id = $1")
         .bind(device_id)
         .execute(&mut *db)
-        .await
-        .map(drop)
+        .await?;
+    super::suite_tokens::delete_for_device(&mut *db, device_id).await
 }
 
 /// Deletes every token of an account.
@@ -123,8 +124,8 @@ pub async fn delete_for_account(db: &mut AnyConnection, account_id: &str) -> sql
     sqlx::query("DELETE FROM refresh_tokens WHERE account_id = $1")
         .bind(account_id)
         .execute(&mut *db)
-        .await
-        .map(drop)
+        .await?;
+    super::suite_tokens::delete_for_account(&mut *db, account_id).await
 }
 
 /// Forgets expired tokens (rotated refresh tokens are kept until expiry to catch replays).

@@ -10,4 +10,5 @@ mod dumps;
 mod sessions;
 mod sms;
 mod social;
+mod suite;
 mod vault;
