@@ -31,6 +31,8 @@ fn main() {
         "resend_code",
         "cancel_sign_in",
         "sign_in_providers",
+        "suite_offer",
+        "continue_with_suite",
         "connect_reminder_due",
         "answer_connect_reminder",
         "start_browser_sign_in",

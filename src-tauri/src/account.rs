@@ -13,6 +13,7 @@ use keyhaven_client::social::{
     BrowserSignIn, BrowserSignInError, RedeemDetails, SocialCode, DESKTOP_CLIENT_ID, PROVIDERS,
     WAIT_LIMIT,
 };
+use keyhaven_client::suite::{self, SuiteSession};
 use keyhaven_client::sync::VaultAccess;
 use keyhaven_client::worker::{SyncStatus, SyncWorker};
 use keyhaven_client::{default_service_url, ApiClient, ClientError};
@@ -219,6 +220,48 @@ impl Account {
             .filter(|p| configured.iter().any(|c| c == *p))
             .map(|p| (*p).to_owned())
             .collect())
+    }
+
+    /// The suite session another Keyhaven app of this computer published, when it can sign this
+    /// app in to the service it uses: not while signed in, and not when it was withdrawn,
+    /// expired, its device signed out, or the service cannot be asked.
+    pub async fn suite_offer(&self) -> Option<SuiteSession> {
+        if self.link().is_some() {
+            return None;
+        }
+        let suite = suite::discover().ok().flatten()?;
+        let same_service =
+            suite.service_url.trim_end_matches('/') == self.service_url.trim_end_matches('/');
+        if !same_service {
+            return None;
+        }
+        match suite::still_valid(&suite).await {
+            Ok(true) => Some(suite),
+            _ => None,
+        }
+    }
+
+    /// Signs in as the suite session's account, with a device session of this app's own.
+    pub async fn continue_with_suite(&self, accepted_statement_version: Option<i64>) -> Result<()> {
+        let suite = self.suite_offer().await.ok_or(ClientError::Service {
+            code: ErrorCode::SuiteSessionInvalid,
+            message: "The other Keyhaven app's sign-in has ended. Sign in another way.".into(),
+            status: 401,
+            retry_after_seconds: None,
+            tries_left: None,
+            statement_version: None,
+        })?;
+        let session = suite::sign_in(
+            &suite,
+            PLATFORM,
+            self.store.clone(),
+            accepted_statement_version,
+        )
+        .await?;
+        *lock(&self.worker) = None;
+        *lock(&self.session) = Some(Arc::new(session));
+        self.changed();
+        Ok(())
     }
 
     /// Starts signing in with `provider` in the system browser: opens the loopback listener and

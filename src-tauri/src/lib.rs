@@ -59,6 +59,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::account::resend_code,
             commands::account::cancel_sign_in,
             commands::account::sign_in_providers,
+            commands::account::suite_offer,
+            commands::account::continue_with_suite,
             commands::reminders::connect_reminder_due,
             commands::reminders::answer_connect_reminder,
             commands::account::start_browser_sign_in,

@@ -12,6 +12,7 @@ use keyhaven_client::connect::{attach_vault, plan, VaultPlan};
 use keyhaven_client::device::this_device;
 use keyhaven_client::session::{write_private, Session, SessionStore};
 use keyhaven_client::social::{BrowserSignIn, RedeemDetails, CLI_CLIENT_ID, WAIT_LIMIT};
+use keyhaven_client::suite;
 use keyhaven_client::sync::{sync_once, SyncReport};
 use keyhaven_client::{default_service_url, ApiClient, ClientError};
 use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
@@ -38,6 +39,9 @@ struct PendingChallenge {
     email: String,
     challenge_id: String,
     phone_hint: String,
+    /// `login --share-with-apps`: publish the suite session once signed in.
+    #[serde(default)]
+    share_with_apps: bool,
 }
 
 /// Where this vault's CLI session and pending challenge live.
@@ -133,7 +137,7 @@ async fn signup(files: &Files, args: SignupArgs, input: &mut Input, json: bool) 
             device: this_device(PROGRAM),
         })
         .await?;
-    code_sent(files, &service, &args.email, &challenge, json)
+    code_sent(files, &service, &args.email, &challenge, false, json)
 }
 
 async fn login(files: &Files, args: LoginArgs, input: &mut Input, json: bool) -> Result<()> {
@@ -152,24 +156,54 @@ async fn login(files: &Files, args: LoginArgs, input: &mut Input, json: bool) ->
         })
         .await
         .map_err(explain_statement)?;
-    signed_in_or_code_sent(files, api, &service, &email, outcome, input, json).await
+    signed_in_or_code_sent(
+        files,
+        api,
+        &service,
+        &email,
+        outcome,
+        args.share_with_apps,
+        input,
+        json,
+    )
+    .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn signed_in_or_code_sent(
     files: &Files,
     api: ApiClient,
     service: &str,
     who: &str,
     outcome: SignInOutcome,
+    share_with_apps: bool,
     input: &mut Input,
     json: bool,
 ) -> Result<()> {
     match outcome {
-        SignInOutcome::SmsRequired(challenge) => code_sent(files, service, who, &challenge, json),
+        SignInOutcome::SmsRequired(challenge) => {
+            code_sent(files, service, who, &challenge, share_with_apps, json)
+        }
         SignInOutcome::SignedIn(grant) => {
             let session = establish(files, api, service, grant)?;
+            share_if_asked(&session, share_with_apps).await;
             connect_and_sync(files, &session, input, json).await
         }
+    }
+}
+
+/// Publishes the suite session when `login --share-with-apps` asked for it; a failure is said
+/// and does not undo the sign-in.
+async fn share_if_asked(session: &Session, share_with_apps: bool) {
+    if !share_with_apps {
+        return;
+    }
+    match suite::publish(session, PROGRAM).await {
+        Ok(()) => eprintln!(
+            "The other Keyhaven apps of this computer can now sign in as {} (until `keyhaven account logout`).",
+            session.link().email
+        ),
+        Err(err) => eprintln!("Warning: could not share this sign-in with the other apps: {err}"),
     }
 }
 
@@ -206,8 +240,17 @@ async fn login_in_browser(
     for _ in 0..4 {
         let err = match code.redeem(&api, PROGRAM, details.clone()).await {
             Ok(outcome) => {
-                return signed_in_or_code_sent(files, api, service, &who, outcome, input, json)
-                    .await
+                return signed_in_or_code_sent(
+                    files,
+                    api,
+                    service,
+                    &who,
+                    outcome,
+                    args.share_with_apps,
+                    input,
+                    json,
+                )
+                .await
             }
             Err(err) => err,
         };
@@ -290,6 +333,7 @@ fn code_sent(
     service: &str,
     email: &str,
     challenge: &SmsChallenge,
+    share_with_apps: bool,
     json: bool,
 ) -> Result<()> {
     let pending = PendingChallenge {
@@ -297,6 +341,7 @@ fn code_sent(
         email: email.to_owned(),
         challenge_id: challenge.challenge_id.clone(),
         phone_hint: challenge.phone_hint.clone(),
+        share_with_apps,
     };
     write_private(&files.pending, &serde_json::to_vec_pretty(&pending)?)
         .with_context(|| format!("cannot write {}", files.pending.display()))?;
@@ -335,6 +380,7 @@ async fn verify(files: &Files, args: VerifyArgs, input: &mut Input, json: bool) 
             &pending.service_url,
             &pending.email,
             &challenge,
+            pending.share_with_apps,
             json,
         );
     }
@@ -350,6 +396,7 @@ async fn verify(files: &Files, args: VerifyArgs, input: &mut Input, json: bool) 
     };
     let _ = std::fs::remove_file(&files.pending);
     let session = establish(files, api, &pending.service_url, grant)?;
+    share_if_asked(&session, pending.share_with_apps).await;
     connect_and_sync(files, &session, input, json).await
 }
 
@@ -544,6 +591,9 @@ async fn logout(files: &Files, args: LogoutArgs, input: &mut Input, json: bool) 
         }
     }
     if let Some(session) = Session::resume(files.store.clone())? {
+        if let Err(err) = suite::withdraw(&session).await {
+            eprintln!("Warning: withdrawing the sign-in shared with the other apps: {err}");
+        }
         session.sign_out().await?;
     }
     if vault_exists(&files.vault) {

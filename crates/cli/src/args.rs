@@ -105,6 +105,10 @@ pub struct LoginArgs {
     /// With --with, for a new account: the mobile number for security codes
     #[arg(long, requires = "with")]
     pub phone: Option<String>,
+    /// Let the other Keyhaven apps of this computer sign in as this account ("Continue as…");
+    /// `keyhaven account logout` withdraws it
+    #[arg(long)]
+    pub share_with_apps: bool,
     /// Accept this newer version of the Web-Portal Statement when the service asks for it
     #[arg(long, value_name = "VERSION")]
     pub accept_statement: Option<i64>,

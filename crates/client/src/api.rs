@@ -8,8 +8,8 @@ use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::error::{Problem, PROBLEM_CONTENT_TYPE};
 use keyhaven_protocol::secret::Secret;
 use keyhaven_protocol::sessions::{
-    ChallengeOutcome, RedeemSocialCode, Refresh, SignIn, SignInOutcome, SocialProviders, TokenPair,
-    VerifyCode,
+    ChallengeOutcome, RedeemSocialCode, Refresh, SessionGrant, SignIn, SignInOutcome,
+    SocialProviders, SuiteCheck, SuiteSignIn, SuiteToken, TokenPair, VerifyCode,
 };
 use keyhaven_protocol::statement::Statement;
 use keyhaven_protocol::vault::{
@@ -98,6 +98,45 @@ impl ApiClient {
     /// the person still has to give (statement and phone to sign up, password to link).
     pub async fn redeem_social_code(&self, request: &RedeemSocialCode) -> Result<SignInOutcome> {
         self.call(Method::POST, "/v1/oauth/token", None, Some(request))
+            .await
+    }
+
+    /// Publishes a suite token for the signed-in device (see [`crate::suite`]).
+    pub async fn publish_suite_token(&self, access_token: &Secret) -> Result<SuiteToken> {
+        self.call(
+            Method::POST,
+            "/v1/sessions/suite-token",
+            Some(access_token),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// Withdraws the signed-in device's suite token.
+    pub async fn withdraw_suite_token(&self, access_token: &Secret) -> Result<()> {
+        self.call(
+            Method::DELETE,
+            "/v1/sessions/suite-token",
+            Some(access_token),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// Whether a suite token would sign this computer in.
+    pub async fn check_suite_token(&self, request: &SuiteCheck) -> Result<()> {
+        self.call(
+            Method::POST,
+            "/v1/sessions/suite/check",
+            None,
+            Some(request),
+        )
+        .await
+    }
+
+    /// Signs this device in with a suite token.
+    pub async fn suite_sign_in(&self, request: &SuiteSignIn) -> Result<SessionGrant> {
+        self.call(Method::POST, "/v1/sessions/suite", None, Some(request))
             .await
     }
 

@@ -7,6 +7,7 @@
 //! - [`connect`]: making the local vault the account's vault (first device) or a copy of it.
 //! - [`merge`]: a local vault's items into the account's existing vault (an account made later).
 //! - [`social`]: signing in with Google, Facebook or Apple through the system browser.
+//! - [`suite`]: the suite session other Keyhaven apps of this computer sign in with.
 //! - [`sync`]: one sync (push with compare-and-swap, merge, pull); [`worker`] runs it in the
 //!   background of an app.
 //!
@@ -19,6 +20,7 @@ mod error;
 pub mod merge;
 pub mod session;
 pub mod social;
+pub mod suite;
 pub mod sync;
 pub mod worker;
 

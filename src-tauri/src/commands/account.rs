@@ -213,6 +213,50 @@ pub async fn sign_in(
     next_step(&state, &account, result).await
 }
 
+/// Another Keyhaven app's sign-in on this computer, offered as "Continue as …".
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct SuiteOffer {
+    /// The account's email, masked (`a***@example.com`).
+    pub email_hint: String,
+    /// Which app published it (`cli`, `desktop`…).
+    pub published_by: String,
+}
+
+/// The suite session to offer on the welcome screen, if one can sign this app in.
+#[tauri::command]
+#[specta::specta]
+pub async fn suite_offer(account: State<'_, Account>) -> Result<Option<SuiteOffer>, CommandError> {
+    Ok(account.suite_offer().await.map(|suite| SuiteOffer {
+        email_hint: mask_email(&suite.email),
+        published_by: suite.published_by,
+    }))
+}
+
+/// Signs in with the suite session (the other app stays signed in), then the vault step.
+#[tauri::command]
+#[specta::specta]
+pub async fn continue_with_suite(
+    state: State<'_, AppState>,
+    account: State<'_, Account>,
+    accepted_statement_version: Option<i64>,
+) -> Result<ConnectStep, CommandError> {
+    account
+        .continue_with_suite(accepted_statement_version)
+        .await?;
+    connect_step(&state, &account).await
+}
+
+/// `ada@example.com` → `a***@example.com`.
+fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
 /// The sign-in providers to offer ("google", "facebook", "apple"): those the service has.
 #[tauri::command]
 #[specta::specta]
@@ -436,4 +480,16 @@ pub async fn confirm_phone_change(
 ) -> Result<(), CommandError> {
     let code: String = code.chars().filter(char::is_ascii_digit).collect();
     Ok(account.confirm_phone_change(&code).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_email;
+
+    #[test]
+    fn emails_are_masked_to_their_first_letter_and_domain() {
+        assert_eq!(mask_email("ada@example.com"), "a***@example.com");
+        assert_eq!(mask_email("é@example.com"), "é***@example.com");
+        assert_eq!(mask_email("no-at-sign"), "***");
+    }
 }

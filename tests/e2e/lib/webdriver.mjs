@@ -252,21 +252,30 @@ export class Session {
    * @returns {NodeJS.ProcessEnv}
    */
   displayEnv() {
-    if (this.group === undefined) return process.env;
+    return { ...process.env, ...this.appEnv(["DISPLAY", "XAUTHORITY"]) };
+  }
+
+  /**
+   * The values of `names` in the environment of this session's app (its own "computer": X
+   * display, D-Bus session and keyring), or nothing when it shares this process's.
+   * @param {string[]} names
+   * @returns {Record<string, string>}
+   */
+  appEnv(names) {
+    if (this.group === undefined) return {};
     let pid = "";
     try {
       // The kernel keeps 15 characters of a process name: "keyhaven-desktop" is "keyhaven-deskto".
       pid = execFileSync("pgrep", ["-g", String(this.group), "-x", "keyhaven-deskto"], { encoding: "utf8" }).trim().split("\n")[0] ?? "";
     } catch {
-      return process.env;
+      return {};
     }
-    const appEnv = Object.fromEntries(
+    return Object.fromEntries(
       readFileSync(`/proc/${pid}/environ`, "utf8")
         .split("\0")
-        .filter((entry) => entry.startsWith("DISPLAY=") || entry.startsWith("XAUTHORITY="))
-        .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+        .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)])
+        .filter(([name]) => names.includes(name ?? "")),
     );
-    return { ...process.env, ...appEnv };
   }
 
   /**

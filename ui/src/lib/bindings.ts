@@ -308,6 +308,28 @@ async signInProviders() : Promise<Result<string[], CommandError>> {
 }
 },
 /**
+ * The suite session to offer on the welcome screen, if one can sign this app in.
+ */
+async suiteOffer() : Promise<Result<SuiteOffer | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("suite_offer") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Signs in with the suite session (the other app stays signed in), then the vault step.
+ */
+async continueWithSuite(acceptedStatementVersion: number | null) : Promise<Result<ConnectStep, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("continue_with_suite", { acceptedStatementVersion }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Whether to show the reminder now (never once this device is signed in).
  */
 async connectReminderDue() : Promise<boolean> {
@@ -712,6 +734,18 @@ score: number; guesses_log10: number;
  * Offline fast-hash crack time, in words.
  */
 crack_time: string; warning: string | null; suggestions: string[] }
+/**
+ * Another Keyhaven app's sign-in on this computer, offered as "Continue as …".
+ */
+export type SuiteOffer = { 
+/**
+ * The account's email, masked (`a***@example.com`).
+ */
+email_hint: string; 
+/**
+ * Which app published it (`cli`, `desktop`…).
+ */
+published_by: string }
 /**
  * Where syncing stands, for the status line.
  */

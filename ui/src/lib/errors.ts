@@ -57,6 +57,9 @@ const MESSAGES: Record<string, Words> = {
     "Your browser came back with a sign-in Keyhaven did not start, so it was ignored. Nothing was signed in; start again.",
   browser_sign_in_timed_out: "Keyhaven waited 5 minutes and your browser did not come back. Nothing was signed in; start again.",
   browser_sign_in_listener: "Keyhaven cannot receive the browser's answer on this computer. Sign in with your email instead.",
+  suite_session_invalid: "The other Keyhaven app's sign-in on this computer has ended. Sign in another way.",
+  shared_account_unconfirmed:
+    "Another user of this computer uses this account. Confirm that you want to share every password with them, or use a separate account.",
   keyring_unavailable: "The system keyring (where Keyhaven keeps your sign-in) is not available. Unlock it or start it, then try again.",
 };
 

@@ -3,17 +3,32 @@ import { fireEvent, render, screen } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import Welcome from "./Welcome.svelte";
 
-function mockAppInfo() {
+type Handler = (cmd: string) => unknown;
+
+function mockAppInfo(more: Handler = () => undefined) {
   mockIPC((cmd) => {
     if (cmd === "app_info") return { product_name: "Keyhaven", version: "0.1.0" };
+    if (cmd === "suite_offer") return more(cmd) ?? null;
+    const answer = more(cmd);
+    if (answer !== undefined) return answer;
     throw new Error(`unexpected command ${cmd}`);
   });
 }
 
+const OFFER = { email_hint: "a***@example.com", published_by: "cli" };
+const STEP = {
+  step: "connect_vault",
+  email: "ada@example.com",
+  account_has_vault: true,
+  local_vault_exists: false,
+  merge_local_vault: false,
+  other_os_user_connected: false,
+};
+
 describe("Welcome", () => {
   it("shows the product name, both choices and the version", async () => {
     mockAppInfo();
-    render(Welcome, { onGetStarted: () => {}, onConnect: () => {} });
+    render(Welcome, { onGetStarted: () => {}, onConnect: () => {}, onContinued: () => {} });
     expect(screen.getByRole("heading", { name: "Keyhaven" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Connect to Keyhaven Account" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Get started without an account" })).toBeInTheDocument();
@@ -23,7 +38,7 @@ describe("Welcome", () => {
   it("starts the local vault flow", async () => {
     mockAppInfo();
     const onGetStarted = vi.fn();
-    render(Welcome, { onGetStarted, onConnect: () => {} });
+    render(Welcome, { onGetStarted, onConnect: () => {}, onContinued: () => {} });
     await fireEvent.click(screen.getByRole("button", { name: "Get started without an account" }));
     expect(onGetStarted).toHaveBeenCalledOnce();
   });
@@ -31,8 +46,31 @@ describe("Welcome", () => {
   it("starts connecting to Keyhaven Account", async () => {
     mockAppInfo();
     const onConnect = vi.fn();
-    render(Welcome, { onGetStarted: () => {}, onConnect });
+    render(Welcome, { onGetStarted: () => {}, onConnect, onContinued: () => {} });
     await fireEvent.click(screen.getByRole("button", { name: "Connect to Keyhaven Account" }));
     expect(onConnect).toHaveBeenCalledOnce();
+  });
+
+  it("offers Continue as <email> when another Keyhaven app of this computer is signed in", async () => {
+    mockAppInfo((cmd) => (cmd === "suite_offer" ? OFFER : cmd === "continue_with_suite" ? STEP : undefined));
+    const onContinued = vi.fn();
+    render(Welcome, { onGetStarted: () => {}, onConnect: () => {}, onContinued });
+    await fireEvent.click(await screen.findByRole("button", { name: "Continue as a***@example.com" }));
+    expect(screen.getByText(/another Keyhaven app on this computer \(cli\)/)).toBeInTheDocument();
+    await vi.waitFor(() => expect(onContinued).toHaveBeenCalledWith(STEP));
+  });
+
+  it("an offer that ended meanwhile leaves the normal choices with a word why", async () => {
+    mockAppInfo((cmd) => {
+      if (cmd === "suite_offer") return OFFER;
+      if (cmd === "continue_with_suite")
+        throw { code: "suite_session_invalid", message: "ended", retry_after_seconds: null, tries_left: null, statement_version: null };
+      return undefined;
+    });
+    render(Welcome, { onGetStarted: () => {}, onConnect: () => {}, onContinued: () => {} });
+    await fireEvent.click(await screen.findByRole("button", { name: "Continue as a***@example.com" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("has ended. Sign in another way.");
+    expect(screen.queryByTestId("suite-offer")).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Connect to Keyhaven Account" })).toBeInTheDocument();
   });
 });
