@@ -47,6 +47,8 @@ export async function startService(settings = {}, { port: chosen } = {}) {
       : [];
   return {
     url: `http://127.0.0.1:${port}`,
+    /** The service's data directory (its SQLite database is there). */
+    dataDir,
     /** How many codes were sent so far. */
     codesSent: () => sent().length,
     /** Waits for a code sent after `after` codes and returns it. */

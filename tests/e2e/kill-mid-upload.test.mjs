@@ -1,0 +1,132 @@
+// Creating an account later with a big local vault, and the app killed while its items go up:
+// relaunched and unlocked, it finishes the upload; nothing is lost and nothing is doubled, as a
+// second computer shows.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { after, before, test } from "node:test";
+
+import { enterCode, press } from "./lib/account-ui.mjs";
+import { startService } from "./lib/service.mjs";
+import { invoke } from "./lib/vault-ui.mjs";
+import { Session, startDriver } from "./lib/webdriver.mjs";
+
+const application = process.env.KEYHAVEN_APP_BIN ?? "";
+const MASTER = "correct horse battery staple";
+const EMAIL = "noor@example.com";
+const ACCOUNT_PASSWORD = "a long account password";
+const ITEMS = 3000;
+
+/** @type {Awaited<ReturnType<typeof startService>>} */
+let service;
+/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
+const drivers = [];
+/** @type {Session} */
+let a;
+
+before(async () => {
+  service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
+  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
+  drivers.push(driver);
+  a = await Session.create(driver.port, application, driver.group);
+});
+
+after(async () => {
+  await a?.delete().catch(() => {});
+  for (const driver of drivers) await driver.stop();
+  await service?.kill();
+});
+
+/** How many items the service holds (read from its SQLite file). */
+function itemsAtTheService() {
+  const db = path.join(service.dataDir, "keyhaven.db");
+  return execFileSync("python3", ["-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM vault_items').fetchone()[0])", db], {
+    encoding: "utf8",
+  }).trim();
+}
+
+/** Every title of the vault, page by page, through the app's own command. @param {Session} session */
+async function allTitles(session) {
+  /** @type {string[]} */
+  const titles = [];
+  for (;;) {
+    const page = await invoke(session, "list_items", { query: "", filter: { show: "all" }, offset: titles.length, limit: 500 });
+    titles.push(.../** @type {{ title: string }[]} */ (page.items).map((item) => item.title));
+    if (page.items.length === 0 || titles.length >= page.total) return titles;
+  }
+}
+
+test("the app killed while uploading a 3,000-item local vault finishes after a relaunch, nothing lost or doubled", async () => {
+  await a.click("button.secondary");
+  await a.type("#master", MASTER);
+  await a.type("#master-again", MASTER);
+  await a.click("button[type=submit]");
+  await a.waitForText("#empty-title", /Your vault is empty/, 20_000);
+  await a.executeAsync(
+    `const [count, done] = [arguments[0], arguments[arguments.length - 1]];
+     (async () => {
+       for (let i = 0; i < count; i++) {
+         await window.__TAURI_INTERNALS__.invoke("add_item", { draft: { title: "Item " + String(i).padStart(4, "0"),
+           content: { type: "login", username: "u" + i, password: "p" + i, urls: [], notes: "", totp_secret: null, custom_fields: [] },
+           favourite: false, folder: null, tags: [] } });
+       }
+     })().then(() => done(true), (e) => done(String(e)));`,
+    [ITEMS],
+  );
+  assert.equal((await allTitles(a)).length, ITEMS);
+
+  await press(a, "Settings");
+  await press(a, "Connect to Keyhaven Account…");
+  await press(a, "Create account");
+  await a.type("#sign-up-email", EMAIL);
+  await a.type("#sign-up-password", ACCOUNT_PASSWORD);
+  await a.type("#sign-up-phone", "+44 7700 900987");
+  await a.waitForText(".statement", /version 1/);
+  await a.click(".statement input[type=checkbox]");
+  const sent = service.codesSent();
+  await a.click("form[aria-label='Create an account'] button[type=submit]");
+  await a.waitForText("#code-title", /Enter the security code/);
+  await enterCode(a, await service.nextCode(sent));
+  await a.waitForText("#connect-vault-title", /Connect this computer's vault/, 20_000);
+  await a.type("#connect-master", MASTER);
+  await a.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  // The vault is the account's now and its items are going up: kill the app once the first
+  // of them reached the service.
+  await a.waitForText("[data-testid=sync-status]", /Syncing/, 30_000);
+  const deadline = Date.now() + 30_000;
+  while (Number(itemsAtTheService()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const app = execFileSync("pgrep", ["-g", String(drivers[0]?.group), "-x", "keyhaven-deskto"], { encoding: "utf8" }).trim().split("\n")[0];
+  execFileSync("kill", ["-KILL", String(app)]);
+  await a.delete().catch(() => {});
+  const uploaded = Number(itemsAtTheService());
+  console.log(`killed with ${uploaded} of ${ITEMS} items at the service`);
+  assert.ok(uploaded > 0, "the kill came after the upload began");
+
+  a = await Session.create(drivers[0]?.port ?? 0, application, drivers[0]?.group);
+  await a.type("#unlock-password", MASTER);
+  await a.click("button[type=submit]");
+  await a.waitForText("[data-testid=sync-status]", /^Synced/, 60_000);
+  assert.equal((await allTitles(a)).length, ITEMS, "nothing lost here");
+
+  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
+  drivers.push(driver);
+  const b = await Session.create(driver.port, application, driver.group);
+  try {
+    await b.click("button.primary");
+    await b.type("#sign-in-email", EMAIL);
+    await b.type("#sign-in-password", ACCOUNT_PASSWORD);
+    const again = service.codesSent();
+    await b.click("form[aria-label='Sign in'] button[type=submit]");
+    await b.waitForText("#code-title", /Enter the security code/);
+    await enterCode(b, await service.nextCode(again));
+    await b.waitForText("#connect-vault-title", /Unlock your vault/, 20_000);
+    await b.type("#connect-master", MASTER);
+    await b.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+    await b.waitForText("[data-testid=sync-status]", /^Synced/, 60_000);
+    const titles = await allTitles(b);
+    assert.equal(titles.length, ITEMS, "every item reached the account once");
+    assert.equal(new Set(titles).size, ITEMS, "no item twice");
+  } finally {
+    await b.delete();
+  }
+});
