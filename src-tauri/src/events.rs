@@ -17,3 +17,8 @@ pub struct AccountChanged(pub AccountView);
 /// A sync brought changes from the account's other devices: lists and open items reload.
 #[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
 pub struct VaultItemsChanged;
+
+/// The tray's *Connect to Keyhaven Account…*: the main window opens the connect screen (or the
+/// account settings when already signed in).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct OpenConnect;

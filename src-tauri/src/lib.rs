@@ -79,7 +79,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
         .events(tauri_specta::collect_events![
             events::VaultStatusChanged,
             events::AccountChanged,
-            events::VaultItemsChanged
+            events::VaultItemsChanged,
+            events::OpenConnect
         ])
 }
 

@@ -5,6 +5,7 @@ use keyhaven_vault::generator::{generate, GeneratorOptions};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri_specta::Event as _;
 
 use crate::account::Account;
 use crate::state::{AppState, VaultStatus};
@@ -121,7 +122,8 @@ fn lock_label(status: VaultStatus) -> &'static str {
     }
 }
 
-/// Puts Keyhaven in the tray: Open, Quick search, Generate password, Sync now, Lock/Unlock, Quit.
+/// Puts Keyhaven in the tray: Open, Quick search, Generate password, Sync now, Connect to
+/// Keyhaven Account, Lock/Unlock, Quit.
 pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let status = app.state::<AppState>().status();
     let open = MenuItem::with_id(app, "open", "Open Keyhaven", true, None::<&str>)?;
@@ -141,6 +143,13 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         None::<&str>,
     )?;
     let sync = MenuItem::with_id(app, "sync", "Sync now", true, None::<&str>)?;
+    let connect = MenuItem::with_id(
+        app,
+        "connect",
+        "Connect to Keyhaven Account…",
+        true,
+        None::<&str>,
+    )?;
     let quit_item = MenuItem::with_id(app, "quit", "Quit Keyhaven", true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
@@ -150,6 +159,7 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             &generate,
             &PredefinedMenuItem::separator(app)?,
             &sync,
+            &connect,
             &lock,
             &PredefinedMenuItem::separator(app)?,
             &quit_item,
@@ -168,6 +178,7 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             }
             "generate" => generate_and_copy(app),
             "sync" => sync_now(app),
+            "connect" => open_connect(app),
             LOCK_ITEM => {
                 let state = app.state::<AppState>();
                 if state.status().unlocked {
@@ -199,6 +210,13 @@ fn sync_now<R: Runtime>(app: &AppHandle<R>) {
         account.start_syncing(&app.state::<AppState>());
         account.sync_now();
     });
+}
+
+/// *Connect to Keyhaven Account…* from the tray: the main window comes forward and, once the
+/// vault is unlocked, shows the connect screen (the account settings when already signed in).
+pub fn open_connect<R: Runtime>(app: &AppHandle<R>) {
+    show_main_window(app);
+    let _ = crate::events::OpenConnect.emit(app);
 }
 
 struct TrayLockItem<R: Runtime>(MenuItem<R>);

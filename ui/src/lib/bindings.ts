@@ -474,10 +474,12 @@ async confirmPhoneChange(code: string) : Promise<Result<null, CommandError>> {
 
 export const events = __makeEvents__<{
 accountChanged: AccountChanged,
+openConnect: OpenConnect,
 vaultItemsChanged: VaultItemsChanged,
 vaultStatusChanged: VaultStatusChanged
 }>({
 accountChanged: "account-changed",
+openConnect: "open-connect",
 vaultItemsChanged: "vault-items-changed",
 vaultStatusChanged: "vault-status-changed"
 })
@@ -666,6 +668,11 @@ export type ItemSummary = { id: string; kind: ItemKind; title: string; subtitle:
  * A website or app login.
  */
 export type Login = { username: string; password: string; urls: string[]; notes: string; totp_secret: string | null; custom_fields: CustomField[] }
+/**
+ * The tray's *Connect to Keyhaven Account…*: the main window opens the connect screen (or the
+ * account settings when already signed in).
+ */
+export type OpenConnect = null
 /**
  * A password a login used before, with when it was replaced.
  */

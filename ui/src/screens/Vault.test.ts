@@ -155,3 +155,25 @@ describe("the reminder to connect", () => {
     expect(answers).toEqual(["answer_connect_reminder"]);
   });
 });
+
+describe("the tray's Connect to Keyhaven Account…", () => {
+  it("opens the connect screen of a vault without an account", async () => {
+    const { emit } = await import("@tauri-apps/api/event");
+    mockIPC(
+      (cmd) => {
+        if (cmd === "list_items") return { total: 0, offset: 0, items: [] };
+        if (cmd === "list_folders") return [];
+        if (cmd === "account_status") return NOT_CONNECTED;
+        if (cmd === "connect_reminder_due") return false;
+        if (cmd === "get_statement") return { version: 1, text: "Statement." };
+        if (cmd === "sign_in_providers") return [];
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(Vault, { onLocked: () => {} });
+    await screen.findByRole("searchbox", { name: "Search the vault" });
+    await emit("open-connect");
+    expect(await screen.findByRole("tab", { name: "Sign in", selected: true })).toBeInTheDocument();
+  });
+});
