@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use keyhaven_client::connect::{attach_vault, cloud_vault};
 use keyhaven_client::device::this_device;
-use keyhaven_client::merge::{finish_interrupted_merge, merge_into_cloud_vault};
+use keyhaven_client::merge::{
+    finish_interrupted_merge, local_vault_needs_merge, merge_into_cloud_vault,
+};
 use keyhaven_client::session::{AccountLink, Session, SessionStore};
 use keyhaven_client::social::{
     BrowserSignIn, BrowserSignInError, RedeemDetails, SocialCode, DESKTOP_CLIENT_ID, PROVIDERS,
@@ -495,17 +497,7 @@ impl Account {
     /// Whether connecting adds this computer's vault to the account's existing one: there is a
     /// local vault, not linked to any account, and the account has another vault.
     pub async fn local_vault_merges(&self, state: &AppState) -> Result<bool> {
-        if !state.status().exists {
-            return Ok(false);
-        }
-        let local = Vault::open(state.vault_path())?;
-        if local.sync_link()?.is_some() {
-            return Ok(false);
-        }
-        let session = self.session()?;
-        Ok(cloud_vault(&session)
-            .await?
-            .is_some_and(|info| info.vault_id != local.id()))
+        local_vault_needs_merge(&*self.session()?, state.vault_path()).await
     }
 
     /// Starts the sync worker when signed in and the open vault is this account's; otherwise

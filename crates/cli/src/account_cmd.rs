@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 use keyhaven_client::connect::{attach_vault, plan, VaultPlan};
 use keyhaven_client::device::this_device;
+use keyhaven_client::merge::{local_vault_needs_merge, merge_into_cloud_vault};
 use keyhaven_client::session::{write_private, Session, SessionStore};
 use keyhaven_client::social::{BrowserSignIn, RedeemDetails, CLI_CLIENT_ID, WAIT_LIMIT};
 use keyhaven_client::suite;
@@ -436,6 +437,9 @@ async fn connect_and_sync(
         vault
     } else {
         let share = session.link().other_os_user_connected && confirm_sharing(input)?;
+        if local_vault_needs_merge(session, &files.vault).await? {
+            return merge_and_sync(files, session, input, json).await;
+        }
         let creating = plan(session).await? == VaultPlan::CreateCloudVault;
         let master = if creating && !vault_exists(&files.vault) {
             eprintln!(
@@ -450,6 +454,42 @@ async fn connect_and_sync(
     };
     let vault = Mutex::new(vault);
     let report = sync_once(session, &vault).await?;
+    print_report(&report, json);
+    Ok(())
+}
+
+/// This computer's vault is not the account's, which has one: its items go into the account's
+/// vault (both master passwords are asked), then this vault file is the account's.
+async fn merge_and_sync(
+    files: &Files,
+    session: &Session,
+    input: &mut Input,
+    json: bool,
+) -> Result<()> {
+    eprintln!(
+        "Your account already has a vault. The items of this computer's vault are added to it \
+         (items that are exactly the same are kept once); then this computer uses the account's \
+         vault and its master password."
+    );
+    let mut local = Vault::open(&files.vault)?;
+    let local_master = input.secret("Master password of this computer's vault: ")?;
+    local.unlock(local_master.as_bytes())?;
+    let ids: Vec<_> = local.list()?.iter().map(|s| s.id).collect();
+    let items = ids
+        .into_iter()
+        .map(|id| local.get(id))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let account_master = input.secret("Master password of your account's vault: ")?;
+    let (vault, merged) =
+        merge_into_cloud_vault(session, &files.vault, &items, &account_master, move || {
+            drop(local)
+        })
+        .await?;
+    eprintln!(
+        "{} item(s) added to the account's vault, {} already there.",
+        merged.added, merged.folded
+    );
+    let report = sync_once(session, &Mutex::new(vault)).await?;
     print_report(&report, json);
     Ok(())
 }

@@ -347,4 +347,49 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
     );
     assert!(message.contains("share every password"), "{message}");
     assert!(!grace.vault().exists(), "no vault was made or synced");
+
+    // A computer with a vault of its own (another master password) signs in: its items are
+    // added to the account's vault, which it uses from then on.
+    let d = Computer::new();
+    let local_master = "the master password of d's own vault";
+    d.json(&service, &["vault", "init"], &format!("{local_master}\n"));
+    d.json(
+        &service,
+        &["vault", "add", "--title", "Only on D", "--username", "dee"],
+        &format!("{local_master}\nd-1\n"),
+    );
+    service.clock.advance(std::time::Duration::from_secs(61));
+    d.json(
+        &service,
+        &["account", "login", "--email", "ada@example.com"],
+        &account_pw,
+    );
+    let (exit, code, _) = d.fails(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{local_master}\nnot the account's master password\n"),
+    );
+    assert_eq!((exit, code.as_str()), (3, "wrong_master_password"));
+    assert_eq!(
+        d.json(&service, &["vault", "list"], &format!("{local_master}\n"))
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the local vault is as it was"
+    );
+    service.clock.advance(std::time::Duration::from_secs(61));
+    d.json(
+        &service,
+        &["account", "login", "--email", "ada@example.com"],
+        &account_pw,
+    );
+    let synced = d.json(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{local_master}\n{MASTER}\n"),
+    );
+    assert_eq!(synced["status"], "synced");
+    let titles = d.titles(&service);
+    assert!(titles.contains(&"Only on D".to_owned()), "{titles:?}");
+    assert!(titles.contains(&"GitHub".to_owned()), "{titles:?}");
 }

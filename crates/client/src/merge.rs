@@ -33,6 +33,21 @@ pub struct MergeReport {
     pub folded: usize,
 }
 
+/// Whether connecting must merge: there is a vault at `path`, linked to no account, and the
+/// account has another vault.
+pub async fn local_vault_needs_merge(session: &Session, path: &Path) -> Result<bool> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+        return Ok(false);
+    }
+    let local = Vault::open(path)?;
+    if local.sync_link()?.is_some() {
+        return Ok(false);
+    }
+    Ok(cloud_vault(session)
+        .await?
+        .is_some_and(|info| info.vault_id != local.id()))
+}
+
 /// Where the account's vault is built before it replaces the local one.
 pub fn merging_path(vault_path: &Path) -> PathBuf {
     let mut name = vault_path.file_name().unwrap_or_default().to_os_string();
