@@ -73,4 +73,29 @@ describe("Welcome", () => {
     expect(screen.queryByTestId("suite-offer")).not.toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Connect to Keyhaven Account" })).toBeInTheDocument();
   });
+
+  it("asks for a newer Web-Portal Statement first, then continues with it accepted", async () => {
+    const versions: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "app_info") return { product_name: "Keyhaven", version: "0.1.0" };
+      if (cmd === "suite_offer") return OFFER;
+      if (cmd === "get_statement") return { version: 4, text: "The new statement." };
+      if (cmd === "continue_with_suite") {
+        const version = (args as { acceptedStatementVersion: number | null }).acceptedStatementVersion;
+        versions.push(version);
+        if (version !== 4)
+          throw { code: "statement_acceptance_required", message: "new", retry_after_seconds: null, tries_left: null, statement_version: 4 };
+        return STEP;
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const onContinued = vi.fn();
+    render(Welcome, { onGetStarted: () => {}, onConnect: () => {}, onContinued });
+    const button = await screen.findByRole("button", { name: "Continue as a***@example.com" });
+    await fireEvent.click(button);
+    await fireEvent.click(await screen.findByLabelText(/I have read and accept the Web-Portal Statement \(version 4\)/));
+    await fireEvent.click(button);
+    await vi.waitFor(() => expect(onContinued).toHaveBeenCalledWith(STEP));
+    expect(versions).toEqual([null, 4]);
+  });
 });
