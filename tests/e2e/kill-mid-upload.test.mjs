@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { enterCode, press } from "./lib/account-ui.mjs";
+import { createAccount, press, signIn, submitMasterPassword } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
 import { invoke } from "./lib/vault-ui.mjs";
 import { Session, startDriver } from "./lib/webdriver.mjs";
@@ -77,19 +77,9 @@ test("the app killed while uploading a 3,000-item local vault finishes after a r
 
   await press(a, "Settings");
   await press(a, "Connect to Keyhaven Account…");
-  await press(a, "Create account");
-  await a.type("#sign-up-email", EMAIL);
-  await a.type("#sign-up-password", ACCOUNT_PASSWORD);
-  await a.type("#sign-up-phone", "+44 7700 900987");
-  await a.waitForText(".statement", /version 1/);
-  await a.click(".statement input[type=checkbox]");
-  const sent = service.codesSent();
-  await a.click("form[aria-label='Create an account'] button[type=submit]");
-  await a.waitForText("#code-title", /Enter the security code/);
-  await enterCode(a, await service.nextCode(sent));
-  await a.waitForText("#connect-vault-title", /Connect this computer's vault/, 20_000);
-  await a.type("#connect-master", MASTER);
-  await a.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await createAccount(a, service, { email: EMAIL, password: ACCOUNT_PASSWORD, phone: "+44 7700 900987" });
+  await a.waitForText("#connect-vault-title", /Connect this computer's vault/);
+  await submitMasterPassword(a, MASTER);
   // The vault is the account's now and its items are going up: kill the app once the first
   // of them reached the service.
   await a.waitForText("[data-testid=sync-status]", /Syncing/, 30_000);
@@ -113,15 +103,9 @@ test("the app killed while uploading a 3,000-item local vault finishes after a r
   const b = await Session.create(driver.port, application, driver.group);
   try {
     await b.click("button.primary");
-    await b.type("#sign-in-email", EMAIL);
-    await b.type("#sign-in-password", ACCOUNT_PASSWORD);
-    const again = service.codesSent();
-    await b.click("form[aria-label='Sign in'] button[type=submit]");
-    await b.waitForText("#code-title", /Enter the security code/);
-    await enterCode(b, await service.nextCode(again));
-    await b.waitForText("#connect-vault-title", /Unlock your vault/, 20_000);
-    await b.type("#connect-master", MASTER);
-    await b.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+    await signIn(b, service, { email: EMAIL, password: ACCOUNT_PASSWORD });
+    await b.waitForText("#connect-vault-title", /Unlock your vault/);
+    await submitMasterPassword(b, MASTER);
     await b.waitForText("[data-testid=sync-status]", /^Synced/, 60_000);
     const titles = await allTitles(b);
     assert.equal(titles.length, ITEMS, "every item reached the account once");

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 
-import { enterCode, press } from "./lib/account-ui.mjs";
+import { createAccount, press, signIn, submitMasterPassword } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
 import { invoke } from "./lib/vault-ui.mjs";
 import { Session, startDriver } from "./lib/webdriver.mjs";
@@ -19,6 +19,8 @@ const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const MASTER = "correct horse battery staple";
 const DAY = 24 * 60 * 60;
 const ITEMS = 50;
+const EMAIL = "lin@example.com";
+const ACCOUNT_PASSWORD = "a long account password";
 
 const clockFile = path.join(mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-clock-")), "offset");
 /** Moves the reminders' clock to `days` after now. @param {number} days */
@@ -121,21 +123,11 @@ test("a vault without an account gets reminders after 1, 3 and 7 days, kept acro
 });
 
 test("the reminder's Create account makes the local vault the account's; a second computer gets every item; no reminder after connecting", async () => {
-  await press(a, "Create account");
-  await a.find("#sign-up-email");
-  await a.type("#sign-up-email", "lin@example.com");
-  await a.type("#sign-up-password", "a long account password");
-  await a.type("#sign-up-phone", "+44 7700 900321");
-  await a.waitForText(".statement", /version 1/);
-  await a.click(".statement input[type=checkbox]");
-  const sent = service.codesSent();
-  await a.click("form[aria-label='Create an account'] button[type=submit]");
-  await a.waitForText("#code-title", /Enter the security code/);
-  await enterCode(a, await service.nextCode(sent));
-  await a.waitForText("#connect-vault-title", /Connect this computer's vault/, 20_000);
+  // The first "Create account" button on screen is the reminder's: it opens account creation.
+  await createAccount(a, service, { email: EMAIL, password: ACCOUNT_PASSWORD, phone: "+44 7700 900321" });
+  await a.waitForText("#connect-vault-title", /Connect this computer's vault/);
   await a.screenshot("create-account-later-connect-local-vault");
-  await a.type("#connect-master", MASTER);
-  await a.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+  await submitMasterPassword(a, MASTER);
   await a.waitForText("[data-testid=sync-status]", /^Synced/, 30_000);
 
   fastForward(60);
@@ -146,16 +138,10 @@ test("the reminder's Create account makes the local vault the account's; a secon
   const b = await Session.create(driver.port, application, driver.group);
   try {
     await b.click("button.primary");
-    await b.type("#sign-in-email", "lin@example.com");
-    await b.type("#sign-in-password", "a long account password");
     await new Promise((r) => setTimeout(r, 1_500)); // the resend cooldown of the sign-up code
-    const again = service.codesSent();
-    await b.click("form[aria-label='Sign in'] button[type=submit]");
-    await b.waitForText("#code-title", /Enter the security code/);
-    await enterCode(b, await service.nextCode(again));
-    await b.waitForText("#connect-vault-title", /Unlock your vault/, 20_000);
-    await b.type("#connect-master", MASTER);
-    await b.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+    await signIn(b, service, { email: EMAIL, password: ACCOUNT_PASSWORD });
+    await b.waitForText("#connect-vault-title", /Unlock your vault/);
+    await submitMasterPassword(b, MASTER);
     await b.waitForText("[data-testid=sync-status]", /^Synced/, 30_000);
     const page = await invoke(b, "list_items", { query: "", filter: { show: "all" }, offset: 0, limit: 100 });
     assert.equal(page.total, ITEMS);
@@ -184,14 +170,9 @@ test("a computer with a vault of its own connects to the account: its items are 
 
     await press(c, "Settings");
     await press(c, "Connect to Keyhaven Account…");
-    await c.type("#sign-in-email", "lin@example.com");
-    await c.type("#sign-in-password", "a long account password");
     await new Promise((r) => setTimeout(r, 1_500));
-    const sent = service.codesSent();
-    await c.click("form[aria-label='Sign in'] button[type=submit]");
-    await c.waitForText("#code-title", /Enter the security code/);
-    await enterCode(c, await service.nextCode(sent));
-    await c.waitForText("#connect-vault-title", /Add this computer's items to your account/, 20_000);
+    await signIn(c, service, { email: EMAIL, password: ACCOUNT_PASSWORD });
+    await c.waitForText("#connect-vault-title", /Add this computer's items to your account/);
     await c.screenshot("merge-local-vault-into-account");
     await c.type("#connect-master", "not the account's master password");
     await c.click("form[aria-labelledby=connect-vault-title] button[type=submit]");

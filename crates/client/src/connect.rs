@@ -111,15 +111,9 @@ pub async fn attach_vault(
     Ok(vault)
 }
 
-/// The account's vault at `path`: built from its key material, or, when `local_exists`, the
-/// file there (which must be that vault) unlocked. A wrong master password writes nothing.
-pub(crate) fn join_cloud_vault(
-    path: &Path,
-    master_password: &str,
-    info: &VaultInfo,
-    local_exists: bool,
-) -> Result<Vault> {
-    let material = KeyMaterial {
+/// The key material of the account's vault as the service keeps it.
+pub fn key_material(info: &VaultInfo) -> KeyMaterial {
+    KeyMaterial {
         vault_id: info.vault_id,
         kdf: KdfParams {
             memory_kib: info.kdf.memory_kib,
@@ -128,7 +122,18 @@ pub(crate) fn join_cloud_vault(
         },
         salt: info.salt.0.clone(),
         wrapped_vault_key: info.wrapped_vault_key.0.clone(),
-    };
+    }
+}
+
+/// The account's vault at `path`: built from its key material, or, when `local_exists`, the
+/// file there (which must be that vault) unlocked. A wrong master password writes nothing.
+pub(crate) fn join_cloud_vault(
+    path: &Path,
+    master_password: &str,
+    info: &VaultInfo,
+    local_exists: bool,
+) -> Result<Vault> {
+    let material = key_material(info);
     if !local_exists {
         return Ok(Vault::create_from_key_material(
             path,

@@ -433,20 +433,10 @@ async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_a
         .authed(|api, token| async move { api.vault(&token).await })
         .await
         .unwrap();
-    let material = keyhaven_vault::KeyMaterial {
-        vault_id: info.vault_id,
-        kdf: KdfParams {
-            memory_kib: info.kdf.memory_kib,
-            iterations: info.kdf.iterations,
-            parallelism: info.kdf.parallelism,
-        },
-        salt: info.salt.0.clone(),
-        wrapped_vault_key: info.wrapped_vault_key.0.clone(),
-    };
     let mut partial = Vault::create_from_key_material(
         &merging_path(&c.vault_path()),
         MASTER.as_bytes(),
-        &material,
+        &keyhaven_client::connect::key_material(&info),
     )
     .unwrap();
     let bank = local_items.iter().find(|i| i.title == "Bank").unwrap();

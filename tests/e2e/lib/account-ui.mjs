@@ -31,3 +31,53 @@ export async function enterCode(session, code) {
   await session.execute("document.querySelector('.digit').focus()");
   await session.type(".digit", code);
 }
+
+/** @typedef {Awaited<ReturnType<typeof import("./service.mjs").startService>>} Service */
+
+/**
+ * On the connect screen: creates an account (statement accepted) and enters the SMS code from
+ * the service's outbox; ends at the vault step.
+ * @param {Session} session
+ * @param {Service} service
+ * @param {{ email: string, password: string, phone: string }} person
+ */
+export async function createAccount(session, service, { email, password, phone }) {
+  await press(session, "Create account");
+  await session.type("#sign-up-email", email);
+  await session.type("#sign-up-password", password);
+  await session.type("#sign-up-phone", phone);
+  await session.waitForText(".statement", /version \d+/);
+  await session.click(".statement input[type=checkbox]");
+  const sent = service.codesSent();
+  await session.click("form[aria-label='Create an account'] button[type=submit]");
+  await session.waitForText("#code-title", /Enter the security code/);
+  await enterCode(session, await service.nextCode(sent));
+  await session.find("#connect-vault-title", 20_000);
+}
+
+/**
+ * On the connect screen: signs in with email and account password and enters the SMS code;
+ * ends at the vault step.
+ * @param {Session} session
+ * @param {Service} service
+ * @param {{ email: string, password: string }} person
+ */
+export async function signIn(session, service, { email, password }) {
+  await session.type("#sign-in-email", email);
+  await session.type("#sign-in-password", password);
+  const sent = service.codesSent();
+  await session.click("form[aria-label='Sign in'] button[type=submit]");
+  await session.waitForText("#code-title", /Enter the security code/);
+  await enterCode(session, await service.nextCode(sent));
+  await session.find("#connect-vault-title", 20_000);
+}
+
+/**
+ * The vault step: types the master password and sends it.
+ * @param {Session} session
+ * @param {string} master
+ */
+export async function submitMasterPassword(session, master) {
+  await session.type("#connect-master", master);
+  await session.click("form[aria-labelledby=connect-vault-title] button[type=submit]");
+}
