@@ -102,7 +102,13 @@ pub async fn merge_into_cloud_vault(
     let merging = merging_path(path);
     let resumed = match Vault::open(&merging) {
         Ok(vault) if vault.id() == info.vault_id => true,
-        Ok(_) | Err(VaultError::CorruptVault { .. }) => {
+        Ok(other) => {
+            // Left from a merge into another account's vault: closed, then removed.
+            drop(other);
+            remove_vault_files(&merging)?;
+            false
+        }
+        Err(VaultError::CorruptVault { .. }) => {
             remove_vault_files(&merging)?;
             false
         }
