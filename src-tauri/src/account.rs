@@ -51,6 +51,13 @@ enum BrowserStage {
     },
 }
 
+/// What connecting this computer's vault to the signed-in account will do.
+pub struct ConnectPlan {
+    pub account_has_vault: bool,
+    /// This computer has a vault of its own; its items go into the account's vault.
+    pub merge_local_vault: bool,
+}
+
 /// A sign-up or sign-in that sent an SMS code and waits for it.
 struct Pending {
     api: ApiClient,
@@ -441,9 +448,15 @@ impl Account {
         *lock(&self.pending) = None;
     }
 
-    /// Whether the account already has a cloud vault (so connecting unlocks it rather than creating it).
-    pub async fn has_cloud_vault(&self) -> Result<bool> {
-        Ok(cloud_vault(&*self.session()?).await?.is_some())
+    /// What connecting will do: whether the account already has a cloud vault (so connecting
+    /// unlocks it rather than creating it), and whether this computer's vault is another one,
+    /// whose items are then added to it. One question to the service.
+    pub async fn connect_plan(&self, state: &AppState) -> Result<ConnectPlan> {
+        let cloud = cloud_vault(&*self.session()?).await?;
+        Ok(ConnectPlan {
+            account_has_vault: cloud.is_some(),
+            merge_local_vault: local_vault_needs_merge(state.vault_path(), cloud.as_ref())?,
+        })
     }
 
     /// Connects this computer's vault to the account (creating or joining the cloud vault),
@@ -456,21 +469,14 @@ impl Account {
         share_with_other_os_user: bool,
     ) -> Result<()> {
         let session = self.session()?;
-        let vault = if self.local_vault_merges(state).await? {
-            if session.link().other_os_user_connected && !share_with_other_os_user {
-                return Err(ClientError::SharedAccountUnconfirmed);
-            }
-            let local_items = state.shared_vault().with_vault(|v| {
-                let ids: Vec<_> = v.list()?.iter().map(|s| s.id).collect();
-                ids.into_iter()
-                    .map(|id| v.get(id))
-                    .collect::<std::result::Result<Vec<_>, _>>()
-            })?;
+        let vault = if self.connect_plan(state).await?.merge_local_vault {
+            let local_items = state.shared_vault().with_vault(|v| v.items())?;
             let (vault, report) = merge_into_cloud_vault(
                 &session,
                 state.vault_path(),
                 &local_items,
                 master_password,
+                share_with_other_os_user,
                 || state.lock(),
             )
             .await?;
@@ -492,12 +498,6 @@ impl Account {
         state.install(vault);
         self.start_syncing(state);
         Ok(())
-    }
-
-    /// Whether connecting adds this computer's vault to the account's existing one: there is a
-    /// local vault, not linked to any account, and the account has another vault.
-    pub async fn local_vault_merges(&self, state: &AppState) -> Result<bool> {
-        local_vault_needs_merge(&*self.session()?, state.vault_path()).await
     }
 
     /// Starts the sync worker when signed in and the open vault is this account's; otherwise

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use keyhaven_client::connect::{attach_vault, plan, VaultPlan};
+use keyhaven_client::connect::{attach_vault, cloud_vault};
 use keyhaven_client::device::this_device;
 use keyhaven_client::merge::{local_vault_needs_merge, merge_into_cloud_vault};
 use keyhaven_client::session::{write_private, Session, SessionStore};
@@ -437,10 +437,11 @@ async fn connect_and_sync(
         vault
     } else {
         let share = session.link().other_os_user_connected && confirm_sharing(input)?;
-        if local_vault_needs_merge(session, &files.vault).await? {
-            return merge_and_sync(files, session, input, json).await;
+        let cloud = cloud_vault(session).await?;
+        if local_vault_needs_merge(&files.vault, cloud.as_ref())? {
+            return merge_and_sync(files, session, share, input, json).await;
         }
-        let creating = plan(session).await? == VaultPlan::CreateCloudVault;
+        let creating = cloud.is_none();
         let master = if creating && !vault_exists(&files.vault) {
             eprintln!(
                 "This is the account's first device: choose the master password that will encrypt \
@@ -463,6 +464,7 @@ async fn connect_and_sync(
 async fn merge_and_sync(
     files: &Files,
     session: &Session,
+    share_with_other_os_user: bool,
     input: &mut Input,
     json: bool,
 ) -> Result<()> {
@@ -474,17 +476,17 @@ async fn merge_and_sync(
     let mut local = Vault::open(&files.vault)?;
     let local_master = input.secret("Master password of this computer's vault: ")?;
     local.unlock(local_master.as_bytes())?;
-    let ids: Vec<_> = local.list()?.iter().map(|s| s.id).collect();
-    let items = ids
-        .into_iter()
-        .map(|id| local.get(id))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let items = local.items()?;
     let account_master = input.secret("Master password of your account's vault: ")?;
-    let (vault, merged) =
-        merge_into_cloud_vault(session, &files.vault, &items, &account_master, move || {
-            drop(local)
-        })
-        .await?;
+    let (vault, merged) = merge_into_cloud_vault(
+        session,
+        &files.vault,
+        &items,
+        &account_master,
+        share_with_other_os_user,
+        move || drop(local),
+    )
+    .await?;
     eprintln!(
         "{} item(s) added to the account's vault, {} already there.",
         merged.added, merged.folded

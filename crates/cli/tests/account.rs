@@ -102,6 +102,16 @@ impl Computer {
         )
     }
 
+    /// Signs in to ada's account (past the SMS cooldown of the previous code); the code is sent.
+    fn login(&self, service: &Service) -> Value {
+        service.clock.advance(std::time::Duration::from_secs(61));
+        self.json(
+            service,
+            &["account", "login", "--email", "ada@example.com"],
+            &format!("{PASSWORD}\n"),
+        )
+    }
+
     fn item(&self, service: &Service, title: &str) -> Value {
         self.json(service, &["vault", "get", title], &format!("{MASTER}\n"))
     }
@@ -201,12 +211,7 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
     );
 
     // B signs in with the SMS step and gets every item.
-    service.clock.advance(std::time::Duration::from_secs(61));
-    let sent = b.json(
-        &service,
-        &["account", "login", "--email", "ada@example.com"],
-        &account_pw,
-    );
+    let sent = b.login(&service);
     assert_eq!(sent["status"], "sms_required");
     let (exit, code, _) = b.fails(
         &service,
@@ -329,12 +334,7 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
     // Another OS user of A's computer signs in to the same account: nothing is connected or
     // synced without a confirmation typed at a terminal.
     let grace = a.other_user("grace");
-    service.clock.advance(std::time::Duration::from_secs(61));
-    grace.json(
-        &service,
-        &["account", "login", "--email", "ada@example.com"],
-        &account_pw,
-    );
+    grace.login(&service);
     let (exit, code, message) = grace.fails(
         &service,
         &["account", "verify", &last_code(&service)],
@@ -358,12 +358,7 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
         &["vault", "add", "--title", "Only on D", "--username", "dee"],
         &format!("{local_master}\nd-1\n"),
     );
-    service.clock.advance(std::time::Duration::from_secs(61));
-    d.json(
-        &service,
-        &["account", "login", "--email", "ada@example.com"],
-        &account_pw,
-    );
+    d.login(&service);
     let (exit, code, _) = d.fails(
         &service,
         &["account", "verify", &last_code(&service)],
@@ -377,12 +372,7 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
         Some(1),
         "the local vault is as it was"
     );
-    service.clock.advance(std::time::Duration::from_secs(61));
-    d.json(
-        &service,
-        &["account", "login", "--email", "ada@example.com"],
-        &account_pw,
-    );
+    d.login(&service);
     let synced = d.json(
         &service,
         &["account", "verify", &last_code(&service)],

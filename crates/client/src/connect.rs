@@ -65,9 +65,7 @@ pub async fn attach_vault(
     kdf: KdfParams,
     share_with_other_os_user: bool,
 ) -> Result<Vault> {
-    if session.link().other_os_user_connected && !share_with_other_os_user {
-        return Err(ClientError::SharedAccountUnconfirmed);
-    }
+    check_sharing(session, share_with_other_os_user)?;
     let local_exists = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
     let mut vault = match cloud_vault(session).await? {
         Some(info) => join_cloud_vault(path, master_password, &info, local_exists)?,
@@ -109,6 +107,15 @@ pub async fn attach_vault(
     };
     vault.link_account(&session.link().account_id.to_string())?;
     Ok(vault)
+}
+
+/// Refuses to put the account's vault on this computer when another OS user of it uses the
+/// account and the person did not confirm sharing every password with them.
+pub(crate) fn check_sharing(session: &Session, share_with_other_os_user: bool) -> Result<()> {
+    if session.link().other_os_user_connected && !share_with_other_os_user {
+        return Err(ClientError::SharedAccountUnconfirmed);
+    }
+    Ok(())
 }
 
 /// The key material of the account's vault as the service keeps it.

@@ -13,11 +13,12 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use keyhaven_protocol::vault::VaultInfo;
 use keyhaven_vault::item::Item;
 use keyhaven_vault::paths::remove_vault_files;
 use keyhaven_vault::{Vault, VaultError};
 
-use crate::connect::{cloud_vault, join_cloud_vault};
+use crate::connect::{check_sharing, cloud_vault, join_cloud_vault};
 use crate::error::ClientError;
 use crate::session::Session;
 use crate::sync::sync_once;
@@ -34,18 +35,16 @@ pub struct MergeReport {
 }
 
 /// Whether connecting must merge: there is a vault at `path`, linked to no account, and the
-/// account has another vault.
-pub async fn local_vault_needs_merge(session: &Session, path: &Path) -> Result<bool> {
+/// account's vault `cloud` (as [`cloud_vault`] found it) is another one.
+pub fn local_vault_needs_merge(path: &Path, cloud: Option<&VaultInfo>) -> Result<bool> {
+    let Some(cloud) = cloud else {
+        return Ok(false);
+    };
     if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
         return Ok(false);
     }
     let local = Vault::open(path)?;
-    if local.sync_link()?.is_some() {
-        return Ok(false);
-    }
-    Ok(cloud_vault(session)
-        .await?
-        .is_some_and(|info| info.vault_id != local.id()))
+    Ok(local.sync_link()?.is_none() && local.id() != cloud.vault_id)
 }
 
 /// Where the account's vault is built before it replaces the local one.
@@ -88,14 +87,18 @@ fn before_merge_path(vault_path: &Path) -> PathBuf {
 
 /// Merges `local_items` (the unlocked local vault's) into the account's vault, unlocked with
 /// `account_master_password`, then puts the result in place of the vault at `path`. `close_local`
-/// is called just before the swap: whoever holds the local vault open must close it.
+/// is called just before the swap: whoever holds the local vault open must close it. As with
+/// [`crate::connect::attach_vault`], another OS user of this computer on the account needs
+/// `share_with_other_os_user`.
 pub async fn merge_into_cloud_vault(
     session: &Session,
     path: &Path,
     local_items: &[Item],
     account_master_password: &str,
+    share_with_other_os_user: bool,
     close_local: impl FnOnce(),
 ) -> Result<(Vault, MergeReport)> {
+    check_sharing(session, share_with_other_os_user)?;
     let info = cloud_vault(session)
         .await?
         .ok_or_else(|| ClientError::Protocol("the account has no vault to merge into".into()))?;
@@ -164,11 +167,9 @@ pub async fn merge_into_cloud_vault(
 /// Adds each local item the vault does not hold already: by id (added by an earlier,
 /// interrupted attempt) or by content (an exact duplicate, folded).
 fn add_missing(vault: &mut Vault, local_items: &[Item]) -> Result<MergeReport> {
-    let ids: HashSet<_> = vault.list()?.iter().map(|s| s.id).collect();
-    let mut present = HashSet::new();
-    for id in &ids {
-        present.insert(fingerprint(&vault.get(*id)?));
-    }
+    let held = vault.items()?;
+    let ids: HashSet<_> = held.iter().map(|item| item.id).collect();
+    let mut present: HashSet<_> = held.iter().map(fingerprint).collect();
     let mut report = MergeReport::default();
     for item in local_items {
         if ids.contains(&item.id) {

@@ -85,13 +85,7 @@ fn note(title: &str, text: &str) -> ItemDraft {
 }
 
 fn items(vault: &Mutex<Vault>) -> Vec<keyhaven_vault::item::Item> {
-    let vault = vault.lock().unwrap();
-    let mut items: Vec<_> = vault
-        .list()
-        .unwrap()
-        .iter()
-        .map(|s| vault.get(s.id).unwrap())
-        .collect();
+    let mut items = vault.lock().unwrap().items().unwrap();
     items.sort_by_key(|i| i.id);
     items
 }
@@ -384,12 +378,7 @@ async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_a
     local.add(note("Wifi", "hunter2")).unwrap();
     local.add(login("GitHub", "ada", "gh-local")).unwrap();
     local.add(login("Bank", "ada", "bank-1")).unwrap();
-    let local_items: Vec<_> = local
-        .list()
-        .unwrap()
-        .iter()
-        .map(|s| local.get(s.id).unwrap())
-        .collect();
+    let local_items = local.items().unwrap();
     let api = ApiClient::new(&service.base).unwrap();
     let session_c = Session::establish(
         api,
@@ -400,9 +389,16 @@ async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_a
     .unwrap();
 
     // A wrong account master password changes nothing.
-    let wrong = merge_into_cloud_vault(&session_c, &c.vault_path(), &local_items, "not it", || {})
-        .await
-        .unwrap_err();
+    let wrong = merge_into_cloud_vault(
+        &session_c,
+        &c.vault_path(),
+        &local_items,
+        "not it",
+        false,
+        || {},
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(
             wrong,
@@ -414,8 +410,15 @@ async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_a
 
     // The service cannot be reached: the local vault stays as it was.
     service.stop();
-    let offline =
-        merge_into_cloud_vault(&session_c, &c.vault_path(), &local_items, MASTER, || {}).await;
+    let offline = merge_into_cloud_vault(
+        &session_c,
+        &c.vault_path(),
+        &local_items,
+        MASTER,
+        false,
+        || {},
+    )
+    .await;
     assert!(
         matches!(offline, Err(ClientError::Offline(_))),
         "{offline:?}"
@@ -444,12 +447,16 @@ async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_a
     drop(partial);
 
     let mut closed = false;
-    let (merged, report) =
-        merge_into_cloud_vault(&session_c, &c.vault_path(), &local_items, MASTER, || {
-            closed = true
-        })
-        .await
-        .unwrap();
+    let (merged, report) = merge_into_cloud_vault(
+        &session_c,
+        &c.vault_path(),
+        &local_items,
+        MASTER,
+        false,
+        || closed = true,
+    )
+    .await
+    .unwrap();
     assert!(closed, "the local vault was closed before the swap");
     assert_eq!(
         report,

@@ -343,11 +343,12 @@ async fn connect_step(state: &AppState, account: &Account) -> Result<ConnectStep
     let link = account
         .link()
         .ok_or_else(|| CommandError::new("sign_in_required", "not signed in"))?;
+    let plan = account.connect_plan(state).await?;
     Ok(ConnectStep::ConnectVault {
         email: link.email,
-        account_has_vault: account.has_cloud_vault().await?,
+        account_has_vault: plan.account_has_vault,
         local_vault_exists: state.status().exists,
-        merge_local_vault: account.local_vault_merges(state).await?,
+        merge_local_vault: plan.merge_local_vault,
         other_os_user_connected: link.other_os_user_connected,
     })
 }

@@ -586,6 +586,11 @@ impl Vault {
         self.opener(&unlocked.vault_key).open(id, &blob)
     }
 
+    /// Every live item decrypted in full, in title order (moving them to another vault).
+    pub fn items(&self) -> Result<Vec<Item>> {
+        self.list()?.iter().map(|s| self.get(s.id)).collect()
+    }
+
     /// Every live item's summary, in title order.
     pub fn list(&self) -> Result<Vec<&ItemSummary>> {
         Ok(self.unlocked()?.index.all().collect())
