@@ -235,24 +235,28 @@ impl Account {
     /// app in to the service it uses: not while signed in, and not when it was withdrawn,
     /// expired, its device signed out, or the service cannot be asked.
     pub async fn suite_offer(&self) -> Option<SuiteSession> {
-        if self.link().is_some() {
-            return None;
-        }
-        let suite = suite::discover().ok().flatten()?;
-        let same_service =
-            suite.service_url.trim_end_matches('/') == self.service_url.trim_end_matches('/');
-        if !same_service {
-            return None;
-        }
+        let suite = self.suite_for_this_service()?;
         match suite::still_valid(&suite).await {
             Ok(true) => Some(suite),
             _ => None,
         }
     }
 
+    /// The keyring's suite session, when this app is not signed in and it names this app's
+    /// service (the service itself then judges whether it still holds).
+    fn suite_for_this_service(&self) -> Option<SuiteSession> {
+        if self.link().is_some() {
+            return None;
+        }
+        let suite = suite::discover().ok().flatten()?;
+        let same_service =
+            suite.service_url.trim_end_matches('/') == self.service_url.trim_end_matches('/');
+        same_service.then_some(suite)
+    }
+
     /// Signs in as the suite session's account, with a device session of this app's own.
     pub async fn continue_with_suite(&self, accepted_statement_version: Option<i64>) -> Result<()> {
-        let suite = self.suite_offer().await.ok_or(ClientError::Service {
+        let suite = self.suite_for_this_service().ok_or(ClientError::Service {
             code: ErrorCode::SuiteSessionInvalid,
             message: "The other Keyhaven app's sign-in has ended. Sign in another way.".into(),
             status: 401,
