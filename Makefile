@@ -10,6 +10,10 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_FEATURES := --features keyhaven/custom-protocol
 APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
 
+# The steps of `make test` run in order even under `make -j` (or MAKEFLAGS=-j): the e2e suites
+# must not share the two cores with the unit tests.
+.NOTPARALLEL:
+
 .PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets server-budgets sync-budgets clean-artifacts
 
 run: deps node-deps ui

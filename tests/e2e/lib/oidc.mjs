@@ -2,17 +2,22 @@
 // the query) or Apple (answers by form_post, ES256-signed ID tokens). Its development login
 // page signs anyone in as the email typed; the browser leg is lib/browser.mjs.
 import { generateKeyPairSync, randomUUID } from "node:crypto";
+import http from "node:http";
 
 import Provider from "oidc-provider";
 
-import { freePort } from "./webdriver.mjs";
+import { listenOnLoopback } from "./webdriver.mjs";
 
 /**
  * @param {{ callback: string, alg?: "RS256" | "ES256" }} options the service's callback URL for
  *   this provider, and the ID token signature algorithm
  */
 export async function startProvider({ callback, alg = "RS256" }) {
-  const port = await freePort();
+  // Bound before the provider exists (its issuer names the port), on a port the callback does
+  // not use: the service's port is chosen ahead but taken only later.
+  const server = http.createServer();
+  const servicePort = Number(new URL(callback).port);
+  const port = await listenOnLoopback(server, [servicePort]);
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } =
     alg === "ES256"
@@ -45,8 +50,7 @@ export async function startProvider({ callback, alg = "RS256" }) {
     features: { devInteractions: { enabled: true } },
     cookies: { keys: [randomUUID()] },
   });
-  const server = provider.listen(port);
-  await new Promise((resolve) => server.once("listening", resolve));
+  server.on("request", provider.callback());
   return {
     issuer,
     clientId,
@@ -61,6 +65,10 @@ export async function startProvider({ callback, alg = "RS256" }) {
         [`${key}RESPONSE_MODE`]: formPost ? "form_post" : "query",
       };
     },
-    stop: () => new Promise((resolve) => server.close(resolve)),
+    stop: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections();
+      }),
   };
 }

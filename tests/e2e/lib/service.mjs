@@ -17,25 +17,42 @@ const TARGET = process.env.CARGO_TARGET_DIR ?? "/var/tmp/keyhaven-target";
 export async function startService(settings = {}, { port: chosen } = {}) {
   const bin = process.env.KEYHAVEN_SERVER_BIN ?? path.join(TARGET, "debug", "keyhaven-server");
   if (!existsSync(bin)) throw new Error(`no keyhaven-server at ${bin}; run make e2e`);
-  const port = chosen ?? (await freePort());
+  let port = chosen ?? (await freePort());
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-service-"));
   const logDir = process.env.KEYHAVEN_E2E_LOGS ?? path.join(process.cwd(), "artifacts", "logs");
   mkdirSync(logDir, { recursive: true });
-  const env = {
-    ...process.env,
-    KEYHAVEN_SERVER_DATA_DIR: dataDir,
-    KEYHAVEN_SERVER_LISTEN: `127.0.0.1:${port}`,
-    ...settings,
-  };
   /** @type {import("node:child_process").ChildProcess | null} */
   let child = null;
   const start = async () => {
+    const env = {
+      ...process.env,
+      KEYHAVEN_SERVER_DATA_DIR: dataDir,
+      KEYHAVEN_SERVER_LISTEN: `127.0.0.1:${port}`,
+      ...settings,
+    };
     const log = openSync(path.join(logDir, `keyhaven-server-${port}.log`), "a");
-    child = spawn(bin, ["serve"], { env, stdio: ["ignore", log, log] });
+    const started = spawn(bin, ["serve"], { env, stdio: ["ignore", log, log] });
+    child = started;
     closeSync(log);
-    await waitForPort(port);
+    await waitForPort(port, 20_000, started);
+    // Something listens: it must be this service (another process may have taken the port).
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
+    if (!health?.ok || started.exitCode !== null) {
+      started.kill("SIGKILL");
+      throw new Error(`keyhaven-server did not start on 127.0.0.1:${port}; see its log in ${logDir}`);
+    }
   };
-  await start();
+  // A port picked here may be taken before the service binds it: then pick another. A port the
+  // caller chose is already known to others, so it must be that one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (chosen !== undefined || attempt === 3) throw err;
+      port = await freePort();
+    }
+  }
   const outbox = path.join(dataDir, "sms-outbox.jsonl");
   /** @returns {{ to: string, code: string }[]} */
   const sent = () =>

@@ -9,8 +9,13 @@ const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 // Screenshots hang in WebKitWebDriver when compositing is disabled; fail instead of waiting forever.
 const REQUEST_TIMEOUT_MS = 30_000;
+// Launching the app and loading its page.
+const SESSION_TIMEOUT_MS = 60_000;
 
-/** Resolves with a TCP port the OS reports free on 127.0.0.1. */
+/**
+ * Resolves with a TCP port the OS reports free on 127.0.0.1 — free now, not reserved: whoever
+ * is handed it must notice when another process took it first (waitForPort with its process).
+ */
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -24,13 +29,40 @@ export function freePort() {
 }
 
 /**
- * Waits until something accepts connections on 127.0.0.1:port.
+ * Binds `server` to an OS-chosen port on 127.0.0.1 (none of `avoid`) and resolves with it; no
+ * window in which another process could take the port.
+ * @param {net.Server} server
+ * @param {number[]} avoid ports chosen for others that are not bound yet
+ * @returns {Promise<number>}
+ */
+export async function listenOnLoopback(server, avoid = []) {
+  for (;;) {
+    await new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve(undefined);
+      });
+    });
+    const { port } = /** @type {net.AddressInfo} */ (server.address());
+    if (!avoid.includes(port)) return port;
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/**
+ * Waits until something accepts connections on 127.0.0.1:port; with `process`, fails as soon as
+ * that process ends (say, because another one took its port) instead of waiting out the time.
  * @param {number} port
  * @param {number} timeoutMs
+ * @param {import("node:child_process").ChildProcess} [owner] the process that should listen
  */
-export async function waitForPort(port, timeoutMs = 20_000) {
+export async function waitForPort(port, timeoutMs = 20_000, owner = undefined) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (owner && (owner.exitCode !== null || owner.signalCode !== null)) {
+      throw new Error(`${owner.spawnfile} ended (${owner.exitCode ?? owner.signalCode}) before it listened on 127.0.0.1:${port}`);
+    }
     const open = await new Promise((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       socket.once("connect", () => {
@@ -76,8 +108,8 @@ export async function startDriver(env = {}, { ownKeyring = false } = {}) {
     : ["tauri-driver", args];
   const driver = spawn(command, commandArgs, { env: childEnv, stdio: ["ignore", log, log], detached: true });
   closeSync(log);
-  await waitForPort(port);
-  await waitForPort(nativePort);
+  await waitForPort(port, 20_000, driver);
+  await waitForPort(nativePort, 20_000, driver);
   const group = /** @type {number} */ (driver.pid);
   /** @param {NodeJS.Signals} signal */
   const signalGroup = (signal) => {
@@ -119,6 +151,7 @@ export class Session {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ capabilities: { alwaysMatch: { "tauri:options": { application } } } }),
+      signal: AbortSignal.timeout(SESSION_TIMEOUT_MS),
     });
     const body = await res.json();
     if (!res.ok) throw new Error(`cannot create a session: ${JSON.stringify(body)}`);
