@@ -51,7 +51,7 @@ export async function listenOnLoopback(server, avoid = []) {
 }
 
 /**
- * Waits until something accepts connections on 127.0.0.1:port; with `process`, fails as soon as
+ * Waits until something accepts connections on 127.0.0.1:port; with `owner`, fails as soon as
  * that process ends (say, because another one took its port) instead of waiting out the time.
  * @param {number} port
  * @param {number} timeoutMs
