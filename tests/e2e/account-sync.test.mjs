@@ -9,7 +9,9 @@ import { after, before, test } from "node:test";
 import { enterCode, press } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
 import { addItem, editItem, invoke, openItem, waitForTitles } from "./lib/vault-ui.mjs";
-import { Session, startDriver } from "./lib/webdriver.mjs";
+import { Computers } from "./lib/webdriver.mjs";
+
+/** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const EMAIL = "ada@example.com";
@@ -22,8 +24,7 @@ const COOLDOWN_SECONDS = 5;
 
 /** @type {Awaited<ReturnType<typeof startService>>} */
 let service;
-/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
-const drivers = [];
+const computers = new Computers(application);
 /** @type {Session} */
 let a;
 /** @type {Session} */
@@ -36,19 +37,12 @@ before(async () => {
     // This suite sends more codes to one account than a person would in an hour.
     KEYHAVEN_SERVER_SMS__MAX_PER_HOUR: "20",
   });
-  for (const name of ["a", "b"]) {
-    const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
-    drivers.push(driver);
-    const session = await Session.create(driver.port, application, driver.group);
-    if (name === "a") a = session;
-    else b = session;
-  }
+  a = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
+  b = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
 });
 
 after(async () => {
-  await a?.delete();
-  await b?.delete();
-  for (const driver of drivers) await driver.stop();
+  await computers.close();
   await service?.kill();
 });
 
@@ -247,9 +241,7 @@ test("Settings → Account: both devices, a new phone number, and signing out ke
 
 test("another OS user of the same computer connects the same account: a warning blocks until they confirm sharing", async () => {
   // Same machine id as B (this computer's), another OS user, their own data dir and keyring.
-  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url, USER: "grace" }, { ownKeyring: true });
-  drivers.push(driver);
-  const c = await Session.create(driver.port, application, driver.group);
+  const c = await computers.open({ KEYHAVEN_SERVICE_URL: service.url, USER: "grace" });
   try {
     await c.click("button.primary");
     await c.type("#sign-in-email", EMAIL);

@@ -9,7 +9,9 @@ import { after, before, test } from "node:test";
 import { createAccount, press, signIn, submitMasterPassword } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
 import { invoke } from "./lib/vault-ui.mjs";
-import { Session, startDriver } from "./lib/webdriver.mjs";
+import { Computers } from "./lib/webdriver.mjs";
+
+/** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const MASTER = "correct horse battery staple";
@@ -19,21 +21,17 @@ const ITEMS = 3000;
 
 /** @type {Awaited<ReturnType<typeof startService>>} */
 let service;
-/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
-const drivers = [];
+const computers = new Computers(application);
 /** @type {Session} */
 let a;
 
 before(async () => {
   service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
-  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
-  drivers.push(driver);
-  a = await Session.create(driver.port, application, driver.group);
+  a = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
 });
 
 after(async () => {
-  await a?.delete().catch(() => {});
-  for (const driver of drivers) await driver.stop();
+  await computers.close();
   await service?.kill();
 });
 
@@ -85,22 +83,20 @@ test("the app killed while uploading a 3,000-item local vault finishes after a r
   await a.waitForText("[data-testid=sync-status]", /Syncing/, 30_000);
   const deadline = Date.now() + 30_000;
   while (Number(itemsAtTheService()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  const app = execFileSync("pgrep", ["-g", String(drivers[0]?.group), "-x", "keyhaven-deskto"], { encoding: "utf8" }).trim().split("\n")[0];
+  const app = execFileSync("pgrep", ["-g", String(a.group), "-x", "keyhaven-deskto"], { encoding: "utf8" }).trim().split("\n")[0];
   execFileSync("kill", ["-KILL", String(app)]);
   await a.delete().catch(() => {});
   const uploaded = Number(itemsAtTheService());
   console.log(`killed with ${uploaded} of ${ITEMS} items at the service`);
   assert.ok(uploaded > 0, "the kill came after the upload began");
 
-  a = await Session.create(drivers[0]?.port ?? 0, application, drivers[0]?.group);
+  a = await computers.relaunch(a);
   await a.type("#unlock-password", MASTER);
   await a.click("button[type=submit]");
   await a.waitForText("[data-testid=sync-status]", /^Synced/, 60_000);
   assert.equal((await allTitles(a)).length, ITEMS, "nothing lost here");
 
-  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
-  drivers.push(driver);
-  const b = await Session.create(driver.port, application, driver.group);
+  const b = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
   try {
     await b.click("button.primary");
     await signIn(b, service, { email: EMAIL, password: ACCOUNT_PASSWORD });

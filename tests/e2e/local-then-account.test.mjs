@@ -13,7 +13,9 @@ import { after, before, test } from "node:test";
 import { createAccount, press, signIn, submitMasterPassword } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
 import { invoke } from "./lib/vault-ui.mjs";
-import { Session, startDriver } from "./lib/webdriver.mjs";
+import { Computers } from "./lib/webdriver.mjs";
+
+/** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const MASTER = "correct horse battery staple";
@@ -28,27 +30,18 @@ const fastForward = (days) => writeFileSync(clockFile, String(Math.round(days * 
 
 /** @type {Awaited<ReturnType<typeof startService>>} */
 let service;
-/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
-const drivers = [];
-/** @type {Awaited<ReturnType<typeof startDriver>>} */
-let driverA;
+const computers = new Computers(application);
 /** @type {Session} */
 let a;
 
 before(async () => {
   fastForward(0);
   service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
-  driverA = await startDriver(
-    { KEYHAVEN_SERVICE_URL: service.url, KEYHAVEN_REMINDER_CLOCK_OFFSET_FILE: clockFile },
-    { ownKeyring: true },
-  );
-  drivers.push(driverA);
-  a = await Session.create(driverA.port, application, driverA.group);
+  a = await computers.open({ KEYHAVEN_SERVICE_URL: service.url, KEYHAVEN_REMINDER_CLOCK_OFFSET_FILE: clockFile });
 });
 
 after(async () => {
-  await a?.delete();
-  for (const driver of drivers) await driver.stop();
+  await computers.close();
   await service?.kill();
 });
 
@@ -74,7 +67,7 @@ async function reminderShown(/** @type {Session} */ session) {
 /** Restarts the app on the same data dir and unlocks it. */
 async function restart() {
   await a.delete();
-  a = await Session.create(driverA.port, application, driverA.group);
+  a = await computers.relaunch(a);
   await a.type("#unlock-password", MASTER);
   await a.click("button[type=submit]");
   await a.find("[role=listbox][aria-label=Items]", 20_000);
@@ -133,9 +126,7 @@ test("the reminder's Create account makes the local vault the account's; a secon
   fastForward(60);
   assert.equal(await reminderShown(a), false, "connected: no more reminders");
 
-  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
-  drivers.push(driver);
-  const b = await Session.create(driver.port, application, driver.group);
+  const b = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
   try {
     await b.click("button.primary");
     await new Promise((r) => setTimeout(r, 1_500)); // the resend cooldown of the sign-up code
@@ -154,9 +145,7 @@ test("the reminder's Create account makes the local vault the account's; a secon
 });
 
 test("a computer with a vault of its own connects to the account: its items are added to the account's vault, exact duplicates once", async () => {
-  const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
-  drivers.push(driver);
-  const c = await Session.create(driver.port, application, driver.group);
+  const c = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
   try {
     const LOCAL_MASTER = "a different local master passphrase";
     await c.click("button.secondary");

@@ -15,7 +15,9 @@ import { browse } from "./lib/browser.mjs";
 import { startProvider } from "./lib/oidc.mjs";
 import { startService } from "./lib/service.mjs";
 import { addItem, waitForTitles } from "./lib/vault-ui.mjs";
-import { Session, freePort, startDriver } from "./lib/webdriver.mjs";
+import { Computers, freePort } from "./lib/webdriver.mjs";
+
+/** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const TARGET = process.env.CARGO_TARGET_DIR ?? "/var/tmp/keyhaven-target";
@@ -27,8 +29,7 @@ const MASTER = "correct horse battery staple";
 let service;
 /** @type {Awaited<ReturnType<typeof startProvider>>[]} */
 const providers = [];
-/** @type {Awaited<ReturnType<typeof startDriver>>[]} */
-const drivers = [];
+const computers = new Computers(application);
 /** @type {Session} */
 let a;
 /** @type {Session} */
@@ -53,19 +54,12 @@ before(async () => {
     { port },
   );
   // No real browser: `open` hands the URL to `true`; the test reads it from the app's screen.
-  for (const name of ["a", "b"]) {
-    const driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url, BROWSER: "true" }, { ownKeyring: true });
-    drivers.push(driver);
-    const session = await Session.create(driver.port, application, driver.group);
-    if (name === "a") a = session;
-    else b = session;
-  }
+  a = await computers.open({ KEYHAVEN_SERVICE_URL: service.url, BROWSER: "true" });
+  b = await computers.open({ KEYHAVEN_SERVICE_URL: service.url, BROWSER: "true" });
 });
 
 after(async () => {
-  await a?.delete();
-  await b?.delete();
-  for (const driver of drivers) await driver.stop();
+  await computers.close();
   await service?.kill();
   for (const provider of providers) await provider.stop();
 });

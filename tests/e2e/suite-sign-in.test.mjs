@@ -11,7 +11,9 @@ import { after, before, test } from "node:test";
 
 import { startService } from "./lib/service.mjs";
 import { waitForTitles } from "./lib/vault-ui.mjs";
-import { Session, startDriver } from "./lib/webdriver.mjs";
+import { Computers } from "./lib/webdriver.mjs";
+
+/** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const CLI = path.join(process.env.CARGO_TARGET_DIR ?? "/var/tmp/keyhaven-target", "debug", "keyhaven");
@@ -21,21 +23,18 @@ const MASTER = "correct horse battery staple";
 
 /** @type {Awaited<ReturnType<typeof startService>>} */
 let service;
-/** @type {Awaited<ReturnType<typeof startDriver>>} */
-let driver;
+const computers = new Computers(application);
 /** @type {Session} */
 let app;
 const cliVault = path.join(mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-")), "vault.sqlite");
 
 before(async () => {
   service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
-  driver = await startDriver({ KEYHAVEN_SERVICE_URL: service.url }, { ownKeyring: true });
-  app = await Session.create(driver.port, application, driver.group);
+  app = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
 });
 
 after(async () => {
-  await app?.delete();
-  await driver?.stop();
+  await computers.close();
   await service?.kill();
 });
 

@@ -137,6 +137,8 @@ export class Session {
   /** @param {number} port @param {string} id @param {number | undefined} group */
   constructor(port, id, group) {
     this.base = `http://127.0.0.1:${port}/session/${id}`;
+    /** The tauri-driver's port. */
+    this.port = port;
     this.group = group;
   }
 
@@ -368,6 +370,52 @@ export class Session {
   }
 
   async delete() {
-    await fetch(this.base, { method: "DELETE" });
+    await fetch(this.base, { method: "DELETE", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  }
+}
+
+/**
+ * The computers a suite opens — each with its own tauri-driver, X display, D-Bus session and
+ * keyring — so that one `close` ends every app and driver, even after a test failed.
+ */
+export class Computers {
+  /** @param {string} application the app binary */
+  constructor(application) {
+    this.application = application;
+    /** @type {Awaited<ReturnType<typeof startDriver>>[]} */
+    this.drivers = [];
+    /** @type {Session[]} */
+    this.sessions = [];
+  }
+
+  /**
+   * Starts another computer whose apps get `env`, and opens the app on it.
+   * @param {Record<string, string>} env
+   */
+  async open(env) {
+    const driver = await startDriver(env, { ownKeyring: true });
+    this.drivers.push(driver);
+    return this.#launch(driver.port, driver.group);
+  }
+
+  /**
+   * Opens the app again on the computer of `session` (after it was closed or killed).
+   * @param {Session} session
+   */
+  async relaunch(session) {
+    return this.#launch(session.port, session.group);
+  }
+
+  /** @param {number} port @param {number | undefined} group */
+  async #launch(port, group) {
+    const session = await Session.create(port, this.application, group);
+    this.sessions.push(session);
+    return session;
+  }
+
+  /** Ends every app and computer; an app already closed or killed is no failure. */
+  async close() {
+    for (const session of this.sessions) await session.delete().catch(() => {});
+    for (const driver of this.drivers) await driver.stop();
   }
 }
