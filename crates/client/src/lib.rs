@@ -17,6 +17,7 @@ mod api;
 pub mod connect;
 pub mod device;
 mod error;
+mod keyring_item;
 pub mod merge;
 pub mod session;
 pub mod social;

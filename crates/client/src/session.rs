@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::api::ApiClient;
 use crate::error::ClientError;
+use crate::keyring_item::KeyringItem;
 
 type Result<T> = std::result::Result<T, ClientError>;
 
@@ -66,35 +67,25 @@ impl SessionStore {
         write_private(&self.link_path, &json).map_err(|e| self.storage_error(e))
     }
 
-    fn entry(&self, link: &AccountLink) -> Result<keyring::Entry> {
-        keyring::Entry::new(
+    fn entry(&self, link: &AccountLink) -> Result<KeyringItem> {
+        KeyringItem::new(
             KEYRING_SERVICE,
             &format!("{}/{}/{}", self.program, link.account_id, link.device_id),
         )
-        .map_err(keyring_error)
     }
 
     fn refresh_token(&self, link: &AccountLink) -> Result<Option<Secret>> {
-        match self.entry(link)?.get_password() {
-            Ok(token) => Ok(Some(Secret::new(token))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(keyring_error(e)),
-        }
+        Ok(self.entry(link)?.read()?.map(Secret::new))
     }
 
     fn save_refresh_token(&self, link: &AccountLink, token: &Secret) -> Result<()> {
-        self.entry(link)?
-            .set_password(token.expose())
-            .map_err(keyring_error)
+        self.entry(link)?.write(token.expose())
     }
 
     /// Removes the session from this computer: the keyring entry, then the link file.
     pub fn forget(&self) -> Result<()> {
         if let Some(link) = self.link()? {
-            match self.entry(&link)?.delete_credential() {
-                Ok(()) | Err(keyring::Error::NoEntry) => {}
-                Err(e) => return Err(keyring_error(e)),
-            }
+            self.entry(&link)?.remove()?;
         }
         match std::fs::remove_file(&self.link_path) {
             Ok(()) => Ok(()),
@@ -109,10 +100,6 @@ impl SessionStore {
             reason: err.to_string(),
         }
     }
-}
-
-fn keyring_error(err: keyring::Error) -> ClientError {
-    ClientError::Keyring(err.to_string())
 }
 
 /// Writes `bytes` to `path` atomically, readable by this OS user only.

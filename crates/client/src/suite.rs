@@ -14,6 +14,7 @@ use keyhaven_protocol::sessions::{SuiteCheck, SuiteSignIn};
 use serde::{Deserialize, Serialize};
 
 use crate::device::this_device;
+use crate::keyring_item::KeyringItem;
 use crate::session::{Session, SessionStore};
 use crate::{ApiClient, ClientError};
 
@@ -47,9 +48,8 @@ impl std::fmt::Debug for SuiteSession {
     }
 }
 
-fn entry() -> Result<keyring::Entry> {
-    keyring::Entry::new(SUITE_KEYRING_SERVICE, SUITE_KEYRING_USER)
-        .map_err(|e| ClientError::Keyring(e.to_string()))
+fn entry() -> Result<KeyringItem> {
+    KeyringItem::new(SUITE_KEYRING_SERVICE, SUITE_KEYRING_USER)
 }
 
 /// Publishes `session`'s account as this OS user's suite session (replacing any other).
@@ -65,9 +65,7 @@ pub async fn publish(session: &Session, program: &str) -> Result<()> {
         published_by: program.to_owned(),
     };
     let json = serde_json::to_string(&suite).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    entry()?
-        .set_password(&json)
-        .map_err(|e| ClientError::Keyring(e.to_string()))
+    entry()?.write(&json)
 }
 
 /// Withdraws the suite session `session` published: at the service, and from the keyring when
@@ -77,20 +75,15 @@ pub async fn withdraw(session: &Session) -> Result<()> {
         .authed(|api, token| async move { api.withdraw_suite_token(&token).await })
         .await;
     if discover()?.is_some_and(|s| s.email == session.link().email) {
-        match entry()?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => {}
-            Err(e) => return Err(ClientError::Keyring(e.to_string())),
-        }
+        entry()?.remove()?;
     }
     at_service
 }
 
 /// The suite session in the keyring, if there is a readable one.
 pub fn discover() -> Result<Option<SuiteSession>> {
-    let json = match entry()?.get_password() {
-        Ok(json) => json,
-        Err(keyring::Error::NoEntry) => return Ok(None),
-        Err(e) => return Err(ClientError::Keyring(e.to_string())),
+    let Some(json) = entry()?.read()? else {
+        return Ok(None);
     };
     Ok(serde_json::from_str::<SuiteSession>(&json)
         .ok()
