@@ -17,15 +17,6 @@ use crate::session::Session;
 
 type Result<T> = std::result::Result<T, ClientError>;
 
-/// What connecting will do, so the UI can ask for the right thing before it happens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VaultPlan {
-    /// The account has no vault yet: a new master password creates it (or the local vault becomes it).
-    CreateCloudVault,
-    /// The account has a vault: its master password unlocks it on this device.
-    UnlockCloudVault,
-}
-
 /// The account's cloud vault, if it has one.
 pub async fn cloud_vault(session: &Session) -> Result<Option<VaultInfo>> {
     match session
@@ -36,14 +27,6 @@ pub async fn cloud_vault(session: &Session) -> Result<Option<VaultInfo>> {
         Err(err) if err.code() == Some(ErrorCode::VaultNotFound) => Ok(None),
         Err(err) => Err(err),
     }
-}
-
-/// Whether connecting will create the cloud vault or unlock the existing one.
-pub async fn plan(session: &Session) -> Result<VaultPlan> {
-    Ok(match cloud_vault(session).await? {
-        Some(_) => VaultPlan::UnlockCloudVault,
-        None => VaultPlan::CreateCloudVault,
-    })
 }
 
 /// Connects the vault file at `path` to the signed-in account and returns it unlocked:
