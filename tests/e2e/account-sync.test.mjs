@@ -4,12 +4,16 @@
 // edit reaches B by itself; with the service down both edit, and when it is back both converge
 // with the conflict flagged and nothing lost.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 
 import { enterCode, press } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
-import { addItem, editItem, invoke, openItem, waitForTitles } from "./lib/vault-ui.mjs";
+import { steps } from "./lib/steps.mjs";
+import { SAVE, addItem, draftItem, editItem, invoke, openItem, waitForTitles } from "./lib/vault-ui.mjs";
+import { waitFor } from "./lib/wait.mjs";
 import { Computers } from "./lib/webdriver.mjs";
+
+const step = steps();
 
 /** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
@@ -30,7 +34,7 @@ let a;
 /** @type {Session} */
 let b;
 
-before(async () => {
+step("the service and two computers start", async () => {
   service = await startService({
     KEYHAVEN_SERVER_SMS__CODE_TTL_SECONDS: String(CODE_TTL_SECONDS),
     KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS),
@@ -53,6 +57,18 @@ const syncStatus = (session, pattern, timeoutMs = 20_000) =>
   session.waitForText("[data-testid=sync-status]", pattern, timeoutMs);
 
 /**
+ * With the service paused: makes sure a sync is running, held there (*Sync now* unless one
+ * already is).
+ * @param {Session} session
+ */
+const holdSync = (session) =>
+  waitFor(async () => {
+    if (/^Syncing/.test(await session.text("[data-testid=sync-status]"))) return true;
+    await session.execute("document.querySelector('button.sync-now:not(:disabled)')?.click()");
+    return false;
+  }, "a sync runs, held at the paused service");
+
+/**
  * Every item of the vault in full, by title, through the app's own commands.
  * @param {Session} session
  */
@@ -67,7 +83,7 @@ async function itemsByTitle(session) {
   return items;
 }
 
-test("A creates the account with the statement and the SMS code, then the vault", async () => {
+step("A creates the account with the statement and the SMS code, then the vault", async () => {
   await a.click("button.primary");
   await a.find("[role=tablist]");
   await a.screenshot("connect-sign-in");
@@ -103,12 +119,42 @@ test("A creates the account with the statement and the SMS code, then the vault"
   await syncStatus(a, /^Synced/);
 
   await addItem(a, "login", { title: "GitHub", username: "ada", password: "gh-1", urls: "https://github.com" });
-  await addItem(a, "login", { title: "Bank", username: "ada", password: "bank-1" });
+  await waitFor(() => service.storedItems() === 1, "GitHub reached the service");
   await syncStatus(a, /^Synced/);
   await a.screenshot("vault-synced");
 });
 
-test("B signs in with the SMS step: a retry too soon and an expired code are explained", async () => {
+step("a sync that runs while Save is clicked neither moves Save nor loses the save", async () => {
+  // On a busy machine the second item's Save once missed (#13): a sync started and ended between
+  // aiming at Save and the click landing, the header changed height with the status text, and
+  // the click hit what had moved under it. Here syncs are held at the paused service, mid-way.
+  await draftItem(a, "login", { title: "Bank", username: "ada", password: "bank-1" });
+  service.pause();
+  let whileSyncing;
+  try {
+    await holdSync(a);
+    whileSyncing = await a.rect(SAVE);
+  } finally {
+    service.resume();
+  }
+  await syncStatus(a, /^Synced/);
+  assert.deepEqual(await a.rect(SAVE), whileSyncing, "Save is in the same place whether a sync runs or not");
+
+  service.pause();
+  try {
+    await holdSync(a);
+    await a.click(SAVE);
+    await a.waitForText("#detail-title", /^Bank/);
+  } finally {
+    service.resume();
+  }
+  await waitFor(() => service.storedItems() === 2, "Bank reached the service");
+  await syncStatus(a, /^Synced/);
+  await waitForTitles(a, ["Bank", "GitHub"]);
+  assert.match(await a.text("#detail-title"), /^Bank/, "the detail view still shows what was saved");
+});
+
+step("B signs in with the SMS step: a retry too soon and an expired code are explained", async () => {
   await b.click("button.primary");
   await b.type("#sign-in-email", EMAIL);
   await b.type("#sign-in-password", ACCOUNT_PASSWORD);
@@ -152,13 +198,13 @@ test("B signs in with the SMS step: a retry too soon and an expired code are exp
   await b.screenshot("vault-second-device");
 });
 
-test("A's edit reaches B without a manual refresh", async () => {
+step("A's edit reaches B without a manual refresh", async () => {
   await openItem(b, "GitHub");
   await editItem(a, "GitHub", { username: "ada.lovelace" });
   await b.waitForText(".detail dl", /ada\.lovelace/, 15_000);
 });
 
-test("offline edits on both converge when the service is back: nothing lost, the conflict flagged", async () => {
+step("offline edits on both converge when the service is back: nothing lost, the conflict flagged", async () => {
   await service.kill();
   // The same item: A changes the password, B the password and the title.
   await editItem(a, "GitHub", { password: "gh-from-a" });
@@ -205,7 +251,7 @@ test("offline edits on both converge when the service is back: nothing lost, the
   assert.equal((await itemsByTitle(a))["GitHub (B)"].needs_review, false);
 });
 
-test("Settings → Account: both devices, a new phone number, and signing out keeps the local vault", async () => {
+step("Settings → Account: both devices, a new phone number, and signing out keeps the local vault", async () => {
   await press(a, "Settings");
   await a.waitForText("[data-testid=account-email]", /ada@example\.com/);
   await a.waitForText("ul.devices", /this device/);
@@ -239,7 +285,7 @@ test("Settings → Account: both devices, a new phone number, and signing out ke
   await a.waitForText("[data-testid=sync-status]", /On this computer only/);
 });
 
-test("another OS user of the same computer connects the same account: a warning blocks until they confirm sharing", async () => {
+step("another OS user of the same computer connects the same account: a warning blocks until they confirm sharing", async () => {
   // Same machine id as B (this computer's), another OS user, their own data dir and keyring.
   const c = await computers.open({ KEYHAVEN_SERVICE_URL: service.url, USER: "grace" });
   try {

@@ -4,9 +4,12 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 
+import { steps } from "./lib/steps.mjs";
 import { Session, startDriver } from "./lib/webdriver.mjs";
+
+const step = steps();
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const MASTER = "correct horse battery staple";
@@ -79,7 +82,7 @@ async function unlock() {
   await session.find("#lock", 20_000);
 }
 
-before(async () => {
+step("the app starts with a vault holding one login", async () => {
   driver = await startDriver();
   writeSettings({ clipboard_clear_seconds: CLEAR_AFTER_SECONDS, auto_lock_seconds: 0, theme: "light" });
   session = await Session.create(driver.port, application);
@@ -103,7 +106,7 @@ after(async () => {
   await driver?.stop();
 });
 
-test("a copied password is on the clipboard, and cleared after the setting only if still ours", async () => {
+step("a copied password is on the clipboard, and cleared after the setting only if still ours", async () => {
   await session.click("button[aria-label='Copy password']");
   await session.waitForText(".notice", /Password copied\. The clipboard is cleared in 3 s/);
   assert.equal(clipboard(), "gh-pass-123");
@@ -130,7 +133,7 @@ test("a copied password is on the clipboard, and cleared after the setting only 
   assert.equal(clipboard(), "the person's own text", "what someone else copied is left alone");
 });
 
-test("the generator screen makes passwords to the chosen options and copies them", async () => {
+step("the generator screen makes passwords to the chosen options and copies them", async () => {
   await session.click("nav[aria-label=Sections] button:nth-child(2)");
   await session.waitForText("output[aria-label='Generated password']", /^.{20}$/);
   await session.execute(
@@ -143,7 +146,7 @@ test("the generator screen makes passwords to the chosen options and copies them
   await session.screenshot("generator");
 });
 
-test("settings are saved and applied: the dark theme at once and after a relaunch", async () => {
+step("settings are saved and applied: the dark theme at once and after a relaunch", async () => {
   await session.click("nav[aria-label=Sections] button:nth-child(3)");
   await session.find("#settings-title");
   await session.screenshot("settings");
@@ -183,7 +186,7 @@ async function visibleWindow(name) {
   return id;
 }
 
-test("a second launch leaves the running app alone; --quick-search opens quick search there", async () => {
+step("a second launch leaves the running app alone; --quick-search opens quick search there", async () => {
   assert.equal(await launchAgain(), 0, "the second instance hands over and exits");
   await session.find("#lock");
   assert.equal(await launchAgain(["--quick-search"]), 0);
@@ -218,7 +221,7 @@ function isVisible(name) {
   }
 }
 
-test("closing the main window keeps Keyhaven in the tray; launching it again brings it back", async () => {
+step("closing the main window keeps Keyhaven in the tray; launching it again brings it back", async () => {
   const main = await visibleWindow("Keyhaven");
   execFileSync("python3", [path.join(import.meta.dirname, "lib", "wm_close.py"), main]);
   assert.ok(await eventually(() => !isVisible("Keyhaven")), "the window hides instead of quitting");
@@ -227,7 +230,7 @@ test("closing the main window keeps Keyhaven in the tray; launching it again bri
   await session.find("#lock");
 });
 
-test("locking the screen locks the vault", async () => {
+step("locking the screen locks the vault", async () => {
   execFileSync("dbus-send", [
     "--session",
     "--type=signal",
@@ -239,7 +242,7 @@ test("locking the screen locks the vault", async () => {
   await session.screenshot("unlock-after-screen-lock-dark");
 });
 
-test("an idle vault locks itself after the auto-lock time", async () => {
+step("an idle vault locks itself after the auto-lock time", async () => {
   await session.delete();
   writeSettings({ ...readSettings(), auto_lock_seconds: 3, theme: "light" });
   session = await Session.create(driver.port, application);

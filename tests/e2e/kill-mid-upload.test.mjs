@@ -3,13 +3,15 @@
 // second computer shows.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import path from "node:path";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 
 import { createAccount, press, signIn, submitMasterPassword } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
+import { steps } from "./lib/steps.mjs";
 import { invoke } from "./lib/vault-ui.mjs";
 import { Computers } from "./lib/webdriver.mjs";
+
+const step = steps();
 
 /** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
@@ -25,7 +27,7 @@ const computers = new Computers(application);
 /** @type {Session} */
 let a;
 
-before(async () => {
+step("the service and a computer start", async () => {
   service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
   a = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
 });
@@ -34,14 +36,6 @@ after(async () => {
   await computers.close();
   await service?.kill();
 });
-
-/** How many items the service holds (read from its SQLite file). */
-function itemsAtTheService() {
-  const db = path.join(service.dataDir, "keyhaven.db");
-  return execFileSync("python3", ["-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM vault_items').fetchone()[0])", db], {
-    encoding: "utf8",
-  }).trim();
-}
 
 /** Every title of the vault, page by page, through the app's own command. @param {Session} session */
 async function allTitles(session) {
@@ -54,7 +48,7 @@ async function allTitles(session) {
   }
 }
 
-test("the app killed while uploading a 3,000-item local vault finishes after a relaunch, nothing lost or doubled", async () => {
+step("the app killed while uploading a 3,000-item local vault finishes after a relaunch, nothing lost or doubled", async () => {
   await a.click("button.secondary");
   await a.type("#master", MASTER);
   await a.type("#master-again", MASTER);
@@ -82,11 +76,11 @@ test("the app killed while uploading a 3,000-item local vault finishes after a r
   // of them reached the service.
   await a.waitForText("[data-testid=sync-status]", /Syncing/, 30_000);
   const deadline = Date.now() + 30_000;
-  while (Number(itemsAtTheService()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (service.storedItems() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const app = execFileSync("pgrep", ["-g", String(a.group), "-x", "keyhaven-deskto"], { encoding: "utf8" }).trim().split("\n")[0];
   execFileSync("kill", ["-KILL", String(app)]);
   await a.delete().catch(() => {});
-  const uploaded = Number(itemsAtTheService());
+  const uploaded = service.storedItems();
   console.log(`killed with ${uploaded} of ${ITEMS} items at the service`);
   assert.ok(uploaded > 0, "the kill came after the upload began");
 

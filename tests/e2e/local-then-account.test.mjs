@@ -8,12 +8,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 
 import { createAccount, press, signIn, submitMasterPassword } from "./lib/account-ui.mjs";
 import { startService } from "./lib/service.mjs";
+import { steps } from "./lib/steps.mjs";
 import { invoke } from "./lib/vault-ui.mjs";
 import { Computers } from "./lib/webdriver.mjs";
+
+const step = steps();
 
 /** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
@@ -34,7 +37,7 @@ const computers = new Computers(application);
 /** @type {Session} */
 let a;
 
-before(async () => {
+step("the service and a computer without an account start", async () => {
   fastForward(0);
   service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
   a = await computers.open({ KEYHAVEN_SERVICE_URL: service.url, KEYHAVEN_REMINDER_CLOCK_OFFSET_FILE: clockFile });
@@ -73,7 +76,7 @@ async function restart() {
   await a.find("[role=listbox][aria-label=Items]", 20_000);
 }
 
-test("a vault without an account gets reminders after 1, 3 and 7 days, kept across restarts, never over an open editor", async () => {
+step("a vault without an account gets reminders after 1, 3 and 7 days, kept across restarts, never over an open editor", async () => {
   await a.click("button.secondary");
   await a.type("#master", MASTER);
   await a.type("#master-again", MASTER);
@@ -115,7 +118,7 @@ test("a vault without an account gets reminders after 1, 3 and 7 days, kept acro
   await a.screenshot("reminder-to-connect");
 });
 
-test("the reminder's Create account makes the local vault the account's; a second computer gets every item; no reminder after connecting", async () => {
+step("the reminder's Create account makes the local vault the account's; a second computer gets every item; no reminder after connecting", async () => {
   // The first "Create account" button on screen is the reminder's: it opens account creation.
   await createAccount(a, service, { email: EMAIL, password: ACCOUNT_PASSWORD, phone: "+44 7700 900321" });
   await a.waitForText("#connect-vault-title", /Connect this computer's vault/);
@@ -144,7 +147,7 @@ test("the reminder's Create account makes the local vault the account's; a secon
   }
 });
 
-test("a computer with a vault of its own connects to the account: its items are added to the account's vault, exact duplicates once", async () => {
+step("a computer with a vault of its own connects to the account: its items are added to the account's vault, exact duplicates once", async () => {
   const c = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
   try {
     const LOCAL_MASTER = "a different local master passphrase";

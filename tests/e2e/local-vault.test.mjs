@@ -1,9 +1,12 @@
 // The local vault without an account: get started, the empty vault, lock, a wrong password, unlock.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 
+import { steps } from "./lib/steps.mjs";
 import { addItem as addVaultItem, waitForTitles as waitForListed } from "./lib/vault-ui.mjs";
 import { Session, startDriver } from "./lib/webdriver.mjs";
+
+const step = steps();
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const MASTER = "correct horse battery staple";
@@ -12,7 +15,7 @@ let driver;
 /** @type {Session} */
 let session;
 
-before(async () => {
+step("the app starts", async () => {
   driver = await startDriver();
   session = await Session.create(driver.port, application);
 });
@@ -22,7 +25,7 @@ after(async () => {
   await driver?.stop();
 });
 
-test("getting started creates a vault behind a strong master password", async () => {
+step("getting started creates a vault behind a strong master password", async () => {
   await session.click("button.secondary");
   await session.find("#master");
   await session.screenshot("get-started-empty");
@@ -43,7 +46,7 @@ test("getting started creates a vault behind a strong master password", async ()
   await session.screenshot("vault-empty");
 });
 
-test("locking asks for the master password; a wrong one is explained and changes nothing", async () => {
+step("locking asks for the master password; a wrong one is explained and changes nothing", async () => {
   await session.click("#lock");
   await session.find("#unlock-password");
   await session.type("#unlock-password", "not my password");
@@ -56,7 +59,7 @@ test("locking asks for the master password; a wrong one is explained and changes
   await session.waitForText("#empty-title", /Your vault is empty/, 20_000);
 });
 
-test("the unlock screen in the dark theme", async () => {
+step("the unlock screen in the dark theme", async () => {
   await session.click("#lock");
   await session.find("#unlock-password");
   await session.execute("document.documentElement.dataset.theme = 'dark'");
@@ -70,7 +73,7 @@ const addItem = (kind, fields) => addVaultItem(session, kind, fields);
 /** @param {string[]} expected */
 const waitForTitles = (expected) => waitForListed(session, expected);
 
-test("items of three kinds are added, found, edited, and survive lock and relaunch", async () => {
+step("items of three kinds are added, found, edited, and survive lock and relaunch", async () => {
   await session.execute("document.documentElement.dataset.theme = 'light'");
   await fill("#unlock-password", MASTER);
   await session.click("button[type=submit]");
@@ -107,7 +110,7 @@ test("items of three kinds are added, found, edited, and survive lock and relaun
   await session.screenshot("vault-list");
 });
 
-test("after a relaunch the vault asks for the master password and holds every item", async () => {
+step("after a relaunch the vault asks for the master password and holds every item", async () => {
   await session.delete();
   session = await Session.create(driver.port, application);
   await session.find("#unlock-password");

@@ -8,14 +8,17 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 
 import { enterCode, press } from "./lib/account-ui.mjs";
 import { browse } from "./lib/browser.mjs";
 import { startProvider } from "./lib/oidc.mjs";
 import { startService } from "./lib/service.mjs";
+import { steps } from "./lib/steps.mjs";
 import { addItem, waitForTitles } from "./lib/vault-ui.mjs";
 import { Computers, freePort } from "./lib/webdriver.mjs";
+
+const step = steps();
 
 /** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
@@ -35,7 +38,7 @@ let a;
 /** @type {Session} */
 let b;
 
-before(async () => {
+step("three OpenID providers, the service and two computers start", async () => {
   const port = await freePort();
   const callback = (/** @type {string} */ name) => `http://127.0.0.1:${port}/oauth/callback/${name}`;
   const google = await startProvider({ callback: callback("google") });
@@ -78,7 +81,7 @@ async function startInBrowser(session, provider) {
 /** The app's loopback callback URI named in a sign-in link. @param {string} link */
 const redirectUri = (link) => /** @type {string} */ (new URL(link).searchParams.get("redirect_uri"));
 
-test("cancelling at the provider, a forged callback, Cancel in the app and a provider failure each end with a message and no session", async () => {
+step("cancelling at the provider, a forged callback, Cancel in the app and a provider failure each end with a message and no session", async () => {
   await a.click("button.primary");
   await a.find("[role=tablist]");
   await a.screenshot("connect-with-providers");
@@ -113,7 +116,7 @@ test("cancelling at the provider, a forged callback, Cancel in the app and a pro
   assert.equal(status.signed_in, false);
 });
 
-test("a new person signs up with Google: statement and phone in the app, the SMS code, then the vault", async () => {
+step("a new person signs up with Google: statement and phone in the app, the SMS code, then the vault", async () => {
   const link = await startInBrowser(a, "Google");
   const done = await browse(link, { email: GRACE });
   assert.match(done.text, /You can close this tab/);
@@ -139,7 +142,7 @@ test("a new person signs up with Google: statement and phone in the app, the SMS
   await a.waitForText("[data-testid=sync-status]", /^Synced/, 20_000);
 });
 
-test("the second sign-in with Google, on another computer, reuses the account and its vault", async () => {
+step("the second sign-in with Google, on another computer, reuses the account and its vault", async () => {
   await b.click("button.primary");
   const link = await startInBrowser(b, "Google");
   assert.match((await browse(link, { email: GRACE })).text, /You can close this tab/);
@@ -153,7 +156,7 @@ test("the second sign-in with Google, on another computer, reuses the account an
   await b.screenshot("browser-sign-in-second-device");
 });
 
-test("the CLI signs up with Apple (form_post, ES256): prints the link, takes the browser's answer, then the SMS step", async () => {
+step("the CLI signs up with Apple (form_post, ES256): prints the link, takes the browser's answer, then the SMS step", async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-"));
   const cli = spawn(
     path.join(TARGET, "debug", "keyhaven"),

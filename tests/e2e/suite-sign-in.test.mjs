@@ -7,11 +7,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 
 import { startService } from "./lib/service.mjs";
+import { steps } from "./lib/steps.mjs";
 import { waitForTitles } from "./lib/vault-ui.mjs";
 import { Computers } from "./lib/webdriver.mjs";
+
+const step = steps();
 
 /** @typedef {import("./lib/webdriver.mjs").Session} Session */
 
@@ -28,7 +31,7 @@ const computers = new Computers(application);
 let app;
 const cliVault = path.join(mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-")), "vault.sqlite");
 
-before(async () => {
+step("the service and a computer start", async () => {
   service = await startService({ KEYHAVEN_SERVER_SMS__RESEND_COOLDOWN_SECONDS: "1" });
   app = await computers.open({ KEYHAVEN_SERVICE_URL: service.url });
 });
@@ -67,7 +70,7 @@ async function reloadWelcome() {
   await new Promise((r) => setTimeout(r, 1_000));
 }
 
-test("the CLI creates the account and its vault", async () => {
+step("the CLI creates the account and its vault", async () => {
   const sent = service.codesSent();
   cli(["account", "signup", "--email", EMAIL, "--phone", "+44 7700 900654", "--accept-statement", "1"], `${ACCOUNT_PASSWORD}\n`);
   cli(["account", "verify", await service.nextCode(sent)], `${MASTER}\n`);
@@ -75,7 +78,7 @@ test("the CLI creates the account and its vault", async () => {
   cli(["account", "sync"], `${MASTER}\n`);
 });
 
-test("a shared sign-in that was withdrawn is not offered: the normal choices show", async () => {
+step("a shared sign-in that was withdrawn is not offered: the normal choices show", async () => {
   await cliSignsInAndShares();
   await reloadWelcome();
   await app.waitForText("[data-testid=suite-offer]", /Continue as m\*\*\*@example\.com/);
@@ -85,7 +88,7 @@ test("a shared sign-in that was withdrawn is not offered: the normal choices sho
   await app.waitForText("button.primary", /^Connect to Keyhaven Account$/);
 });
 
-test("the welcome screen offers Continue as <email>; one click and the master password connect and sync", async () => {
+step("the welcome screen offers Continue as <email>; one click and the master password connect and sync", async () => {
   await cliSignsInAndShares();
   await reloadWelcome();
   await app.waitForText("[data-testid=suite-offer]", /Continue as m\*\*\*@example\.com/);

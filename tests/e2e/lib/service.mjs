@@ -1,7 +1,7 @@
 // The real Keyhaven Account service (`keyhaven-server serve`) on a loopback port with its own
 // SQLite data dir; SMS codes are read from its outbox. It can be killed and started again on the
-// same port and data, as when a server dies and comes back.
-import { spawn } from "node:child_process";
+// same port and data, as when a server dies and comes back, or paused to hold a sync mid-way.
+import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -66,6 +66,16 @@ export async function startService(settings = {}, { port: chosen } = {}) {
     url: `http://127.0.0.1:${port}`,
     /** The service's data directory (its SQLite database is there). */
     dataDir,
+    /** How many items the service holds, deleted ones included (read from its SQLite file). */
+    storedItems() {
+      const db = path.join(dataDir, "keyhaven.db");
+      const count = execFileSync(
+        "python3",
+        ["-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT COUNT(*) FROM vault_items').fetchone()[0])", db],
+        { encoding: "utf8" },
+      );
+      return Number(count.trim());
+    },
     /** How many codes were sent so far. */
     codesSent: () => sent().length,
     /** Waits for a code sent after `after` codes and returns it. */
@@ -85,6 +95,17 @@ export async function startService(settings = {}, { port: chosen } = {}) {
       const exited = new Promise((resolve) => running.once("exit", resolve));
       running.kill("SIGKILL");
       await exited;
+    },
+    /**
+     * Freezes the service (SIGSTOP): connections are accepted by the kernel and then get no
+     * answer, so a sync that reaches it waits, held, until `resume`.
+     */
+    pause() {
+      child?.kill("SIGSTOP");
+    },
+    /** Lets a paused service go on (SIGCONT); what waited is answered. */
+    resume() {
+      child?.kill("SIGCONT");
     },
     restart: start,
   };

@@ -3,13 +3,16 @@ import assert from "node:assert/strict";
 
 /** @typedef {import("./webdriver.mjs").Session} Session */
 
+/** The editor's Save button. */
+export const SAVE = "form.editor button[type=submit]";
+
 /**
- * Adds an item through the New item menu and the editor.
+ * Opens the editor for a new item through the New item menu and fills it in; nothing is saved.
  * @param {Session} session
  * @param {string} kind
  * @param {Record<string, string>} fields input or textarea name → value
  */
-export async function addItem(session, kind, fields) {
+export async function draftItem(session, kind, fields) {
   await session.execute(
     "const s = document.querySelector('select[aria-label=\"New item\"]'); s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));",
     [kind],
@@ -18,7 +21,17 @@ export async function addItem(session, kind, fields) {
   for (const [name, value] of Object.entries(fields)) {
     await session.fill(`[name=${name}]`, value);
   }
-  await session.click("form.editor button[type=submit]");
+}
+
+/**
+ * Adds an item through the New item menu and the editor.
+ * @param {Session} session
+ * @param {string} kind
+ * @param {Record<string, string>} fields input or textarea name → value
+ */
+export async function addItem(session, kind, fields) {
+  await draftItem(session, kind, fields);
+  await session.click(SAVE);
   await session.waitForText("#detail-title", new RegExp(`^${fields.title}`));
 }
 
@@ -56,7 +69,7 @@ export async function editItem(session, title, fields) {
   for (const [name, value] of Object.entries(fields)) {
     await session.fill(`[name=${name}]`, value);
   }
-  await session.click("form.editor button[type=submit]");
+  await session.click(SAVE);
   await session.waitForText("#detail-title", new RegExp(`^${(fields.title ?? title).replace(/[()]/g, "\\$&")}`));
 }
 

@@ -251,6 +251,32 @@ export class Session {
   }
 
   /**
+   * Where the element is on the page, in CSS pixels.
+   * @param {string} selector
+   * @returns {Promise<{ x: number, y: number, width: number, height: number }>}
+   */
+  async rect(selector) {
+    return this.request("GET", `/element/${await this.find(selector)}/rect`);
+  }
+
+  /**
+   * Resizes the window and waits until the page has the new size.
+   * @param {number} width
+   * @param {number} height
+   */
+  async resize(width, height, timeoutMs = 10_000) {
+    await this.request("POST", "/window/rect", { width, height });
+    const deadline = Date.now() + timeoutMs;
+    let size = [0, 0];
+    while (Date.now() < deadline) {
+      size = await this.execute("return [window.innerWidth, window.innerHeight]");
+      if (size[0] === width && size[1] === height) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the window never became ${width}×${height}; the page is ${size.join("×")}`);
+  }
+
+  /**
    * Runs a script in the page (WebDriver automation is not subject to the page's CSP).
    * @param {string} script
    * @param {unknown[]} args

@@ -177,3 +177,55 @@ describe("the tray's Connect to Keyhaven Account…", () => {
     expect(await screen.findByRole("tab", { name: "Sign in", selected: true })).toBeInTheDocument();
   });
 });
+
+describe("a sync's change arriving while the person moves on", () => {
+  const item = (id: string, title: string) => ({
+    id,
+    title,
+    content: { type: "login", username: "ada", password: "••••••••", urls: [], notes: "", totp_secret: null, custom_fields: [] },
+    favourite: false,
+    folder: null,
+    tags: [],
+    created_at: 1,
+    updated_at: 1,
+    password_history: [],
+    field_history: [],
+    needs_review: false,
+  });
+
+  it("does not replace the item opened meanwhile with the one that was open when it came", async () => {
+    const { emit } = await import("@tauri-apps/api/event");
+    // The reload of the item open at the event is held until the person has opened another.
+    let releaseReload: () => void = () => {};
+    const reloadHeld = new Promise<void>((resolve) => (releaseReload = resolve));
+    let reloads = 0;
+    mockIPC(
+      async (cmd, args) => {
+        if (cmd === "list_items") return { total: 2, offset: 0, items: ITEMS };
+        if (cmd === "list_folders") return [];
+        if (cmd === "account_status") return NOT_CONNECTED;
+        if (cmd === "connect_reminder_due") return false;
+        if (cmd === "get_item") {
+          const { id } = args as { id: string };
+          if (id === "1" && ++reloads === 2) await reloadHeld;
+          return id === "1" ? item("1", "Bank card") : item("2", "GitHub");
+        }
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    render(Vault, { onLocked: () => {} });
+    await fireEvent.click(await screen.findByRole("option", { name: /Bank card/ }));
+    expect(await screen.findByRole("heading", { name: "Bank card" })).toBeInTheDocument();
+
+    await emit("vault-items-changed");
+    await waitFor(() => expect(reloads).toBe(2));
+    await fireEvent.click(screen.getByRole("option", { name: /GitHub/ }));
+    expect(await screen.findByRole("heading", { name: "GitHub" })).toBeInTheDocument();
+    releaseReload();
+    // Every promise the reload chains has settled before the next macrotask.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(screen.getByRole("heading", { name: "GitHub" })).toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: "Bank card" })).not.toBeInTheDocument();
+  });
+});
