@@ -8,7 +8,12 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # One feature set for every cargo invocation (the app serves its bundled UI), so the Tauri crates
 # compile once; e2e runs the binary that `cargo test` builds, with the same features.
 CARGO_FEATURES := --features keyhaven/custom-protocol
-APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
+# The one invocation that builds the binaries, for `make run` and `make test` alike: another
+# package selection (`-p …`) unifies other dependency features and rebuilds much of the tree.
+BUILD_BINS := cargo build --workspace --bins $(CARGO_FEATURES)
+# The app embeds every file of dist/ (include_bytes!), so dist/ is rebuilt only when what it is
+# made from changed: a fresh dist/ (same bytes, new mtimes) would recompile the desktop crate.
+UI_SOURCES := $(shell find ui -type f ! -name '*.test.ts' ! -name 'test-*.ts') package.json package-lock.json vite.config.ts svelte.config.js tsconfig.json
 
 # The steps of `make test` run in order even under `make -j` (or MAKEFLAGS=-j): the e2e suites
 # must not share the two cores with the unit tests.
@@ -17,7 +22,7 @@ APP_BIN := $(CARGO_TARGET_DIR)/debug/keyhaven-desktop
 .PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets server-budgets sync-budgets clean-artifacts
 
 run: deps node-deps ui
-	cargo build $(CARGO_FEATURES) -p keyhaven -p keyhaven-cli -p keyhaven-server
+	$(BUILD_BINS)
 	scripts/run.sh
 
 test: deps node-deps lint ui unit e2e
@@ -25,10 +30,14 @@ test: deps node-deps lint ui unit e2e
 deps:
 	scripts/install-deps.sh
 
-node-deps:
-	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+node-deps: node_modules/.package-lock.json
 
-ui:
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+ui: node-deps dist/index.html
+
+dist/index.html: $(UI_SOURCES) node_modules/.package-lock.json
 	npm run build
 
 lint: node-deps
@@ -43,7 +52,7 @@ unit: ui
 
 e2e: ui
 	cargo test --workspace $(CARGO_FEATURES) --no-run
-	cargo build --workspace --bins $(CARGO_FEATURES)
+	$(BUILD_BINS)
 	scripts/e2e.sh
 
 # Regenerate ui/src/lib/bindings.ts from the Rust commands.
