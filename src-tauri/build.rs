@@ -7,6 +7,8 @@ fn main() {
         "create_vault",
         "unlock_vault",
         "lock_vault",
+        "change_master_password",
+        "vault_integrity",
         "list_items",
         "list_folders",
         "get_item",

@@ -574,7 +574,7 @@ impl Account {
     /// Signs this device out; the vault stays here as a local vault, or is deleted.
     pub async fn sign_out(&self, state: &AppState, keep_local_copy: bool) -> Result<()> {
         if !keep_local_copy && state.status().exists {
-            let unsynced = Vault::open(state.vault_path())?.pending_changes()?.len();
+            let unsynced = Vault::open(state.vault_path())?.pending_count()?;
             if unsynced > 0 {
                 return Err(ClientError::UnsyncedChanges(unsynced));
             }

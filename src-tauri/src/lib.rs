@@ -35,6 +35,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::vault::create_vault,
             commands::vault::unlock_vault,
             commands::vault::lock_vault,
+            commands::vault::change_master_password,
+            commands::vault::vault_integrity,
             commands::vault::list_items,
             commands::vault::list_folders,
             commands::reveal::get_item,

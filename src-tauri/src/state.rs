@@ -154,6 +154,17 @@ impl AppState {
         Ok(())
     }
 
+    /// Changes the master password of the unlocked vault: `current` must be right and `new`
+    /// strong enough; the KDF parameters never get weaker. A connected vault marks the new key
+    /// material for the next sync.
+    pub fn change_master_password(&self, current: &str, new: &str) -> Result<(), VaultError> {
+        check_master_password(new, &[])?;
+        self.with_unlocked(|vault| {
+            let kdf = KdfParams::for_new_master_password(vault.kdf_params());
+            vault.change_master_password(current.as_bytes(), new.as_bytes(), kdf)
+        })
+    }
+
     /// Drops the vault (its key and decrypted index are zeroed) and clears a secret we left on the clipboard.
     pub fn lock(&self) {
         let was_unlocked = lock(&self.vault.0).take().is_some();

@@ -459,6 +459,51 @@ async fn connect_and_sync(
     Ok(())
 }
 
+/// What became of local changes that should reach Keyhaven Account now.
+pub enum Sending {
+    /// The vault is not connected to an account this CLI is signed in to.
+    NotConnected,
+    /// They are on the service.
+    Sent,
+    /// They wait for the next sync, for this reason.
+    Waiting(String),
+}
+
+impl Sending {
+    /// For `--json`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::NotConnected => "not_connected",
+            Self::Sent => "sent",
+            Self::Waiting(_) => "waiting",
+        }
+    }
+}
+
+/// Syncs `vault` (unlocked) right away when it is connected to the account this CLI is signed in
+/// to; a failure to reach the service leaves the changes waiting, nothing lost.
+pub fn send_changes(vault: &mut Vault) -> Result<Sending> {
+    let files = Files::new(vault.path().to_path_buf());
+    let (Some(session), Some(link)) = (Session::resume(files.store.clone())?, vault.sync_link()?)
+    else {
+        return Ok(Sending::NotConnected);
+    };
+    if link.account_id != session.link().account_id.to_string() {
+        return Ok(Sending::NotConnected);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the network runtime")?;
+    match runtime.block_on(sync_once(&session, &Mutex::new(vault))) {
+        Ok(_) => Ok(Sending::Sent),
+        Err(err @ (ClientError::Offline(_) | ClientError::SignInRequired)) => {
+            Ok(Sending::Waiting(err.to_string()))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// This computer's vault is not the account's, which has one: its items go into the account's
 /// vault (both master passwords are asked), then this vault file is the account's.
 async fn merge_and_sync(
@@ -523,6 +568,8 @@ fn print_report(report: &SyncReport, json: bool) {
             "pulled": report.pulled,
             "merged": report.merged,
             "conflicts": report.conflicts,
+            "quarantined": report.quarantined,
+            "master_password_changed": report.key_changed,
             "revision": report.revision,
         }));
         return;
@@ -538,13 +585,25 @@ fn print_report(report: &SyncReport, json: bool) {
             report.conflicts
         );
     }
+    if report.quarantined > 0 {
+        println!(
+            "{} item(s) from Keyhaven Account did not pass their checks and were kept aside; this \
+             computer's copies are unchanged (the app's Settings → Account lists them).",
+            report.quarantined
+        );
+    }
+    if report.key_changed {
+        println!(
+            "The master password was changed on another device: use the new one from the next unlock on."
+        );
+    }
 }
 
 fn status(files: &Files, json: bool) -> Result<()> {
     let link = files.store.link()?;
     let (vault_link, pending) = if vault_exists(&files.vault) {
         let vault = Vault::open(&files.vault)?;
-        (vault.sync_link()?, Some(vault.pending_changes()?.len()))
+        (vault.sync_link()?, Some(vault.pending_count()?))
     } else {
         (None, None)
     };
@@ -627,7 +686,7 @@ async fn logout(files: &Files, args: LogoutArgs, input: &mut Input, json: bool) 
         bail!(UsageError("nothing was changed".into()));
     }
     if args.remove_local_vault && vault_exists(&files.vault) {
-        let unsynced = Vault::open(&files.vault)?.pending_changes()?.len();
+        let unsynced = Vault::open(&files.vault)?.pending_count()?;
         if unsynced > 0 {
             bail!(ClientError::UnsyncedChanges(unsynced));
         }

@@ -395,10 +395,20 @@ fn passwd(
     vault
         .change_master_password(current.as_bytes(), new.as_bytes(), kdf)
         .context("the master password was not changed")?;
+    let sent = crate::account_cmd::send_changes(vault)?;
     if json {
-        output::json(&json!({ "changed": true }));
-    } else {
-        println!("Master password changed.");
+        output::json(&json!({ "changed": true, "account": sent.as_str() }));
+        return Ok(());
+    }
+    println!("Master password changed.");
+    match sent {
+        crate::account_cmd::Sending::NotConnected => {}
+        crate::account_cmd::Sending::Sent => println!(
+            "It is on Keyhaven Account: your other devices ask for the new master password at their next unlock."
+        ),
+        crate::account_cmd::Sending::Waiting(reason) => println!(
+            "It reaches Keyhaven Account with the next sync ({reason}); until then your other devices use the old one."
+        ),
     }
     Ok(())
 }

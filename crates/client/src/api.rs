@@ -13,7 +13,8 @@ use keyhaven_protocol::sessions::{
 };
 use keyhaven_protocol::statement::Statement;
 use keyhaven_protocol::vault::{
-    ChangesPage, CreateVault, PushChanges, PushResult, RevisionEvent, VaultInfo, REVISION_EVENT,
+    ChangesPage, CreateVault, KeyMaterialReplaced, PushChanges, PushResult, ReplaceKeyMaterial,
+    RevisionEvent, VaultInfo, REVISION_EVENT,
 };
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -217,7 +218,23 @@ impl ApiClient {
             .await
     }
 
-    /// Pushes item changes (compare-and-swap each).
+    /// Replaces the vault's key material with the sealed state that names it (compare-and-swap
+    /// on the vault's revision).
+    pub async fn replace_key(
+        &self,
+        access_token: &Secret,
+        request: &ReplaceKeyMaterial,
+    ) -> Result<KeyMaterialReplaced> {
+        self.call(
+            Method::PUT,
+            "/v1/vault/key",
+            Some(access_token),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Pushes item changes (all or nothing with a sealed state; compare-and-swap each without).
     pub async fn push(&self, access_token: &Secret, request: &PushChanges) -> Result<PushResult> {
         self.call(
             Method::POST,

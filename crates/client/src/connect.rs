@@ -55,7 +55,7 @@ pub async fn attach_vault(
         None if local_exists => {
             let mut vault = Vault::open(path)?;
             vault.unlock(master_password.as_bytes())?;
-            match upload(session, vault.key_material()).await {
+            match upload(session, &mut vault).await {
                 Ok(()) => vault,
                 Err(err) if err.code() == Some(ErrorCode::VaultExists) => {
                     drop(vault);
@@ -69,8 +69,8 @@ pub async fn attach_vault(
         }
         None => {
             check_master_password(master_password, &[session.link().email.as_str()])?;
-            let vault = Vault::create(path, master_password.as_bytes(), kdf)?;
-            match upload(session, vault.key_material()).await {
+            let mut vault = Vault::create(path, master_password.as_bytes(), kdf)?;
+            match upload(session, &mut vault).await {
                 Ok(()) => vault,
                 Err(err) => {
                     // The file is new and empty: removing it loses nothing and lets the person
@@ -101,17 +101,33 @@ pub(crate) fn check_sharing(session: &Session, share_with_other_os_user: bool) -
     Ok(())
 }
 
-/// The key material of the account's vault as the service keeps it.
-pub fn key_material(info: &VaultInfo) -> KeyMaterial {
+/// Key material as the vault core holds it, from its wire form.
+pub fn key_material(material: &wire::KeyMaterial) -> KeyMaterial {
     KeyMaterial {
-        vault_id: info.vault_id,
+        vault_id: material.vault_id,
         kdf: KdfParams {
-            memory_kib: info.kdf.memory_kib,
-            iterations: info.kdf.iterations,
-            parallelism: info.kdf.parallelism,
+            memory_kib: material.kdf.memory_kib,
+            iterations: material.kdf.iterations,
+            parallelism: material.kdf.parallelism,
         },
-        salt: info.salt.0.clone(),
-        wrapped_vault_key: info.wrapped_vault_key.0.clone(),
+        salt: material.salt.0.clone(),
+        wrapped_vault_key: material.wrapped_vault_key.0.clone(),
+        key_check: material.key_check.as_ref().map(|check| check.0.clone()),
+    }
+}
+
+/// Key material in its wire form.
+pub fn wire_key_material(material: &KeyMaterial) -> wire::KeyMaterial {
+    wire::KeyMaterial {
+        vault_id: material.vault_id,
+        wrapped_vault_key: Bytes::from(material.wrapped_vault_key.clone()),
+        salt: Bytes::from(material.salt.clone()),
+        kdf: wire::KdfParams {
+            memory_kib: material.kdf.memory_kib,
+            iterations: material.kdf.iterations,
+            parallelism: material.kdf.parallelism,
+        },
+        key_check: material.key_check.clone().map(Bytes::from),
     }
 }
 
@@ -123,7 +139,7 @@ pub(crate) fn join_cloud_vault(
     info: &VaultInfo,
     local_exists: bool,
 ) -> Result<Vault> {
-    let material = key_material(info);
+    let material = key_material(&info.key_material);
     if !local_exists {
         return Ok(Vault::create_from_key_material(
             path,
@@ -139,22 +155,21 @@ pub(crate) fn join_cloud_vault(
     Ok(vault)
 }
 
-async fn upload(session: &Session, material: KeyMaterial) -> Result<()> {
+/// Creates the account's cloud vault from this vault's key material, with the sealed state of the
+/// new, empty vault, and links this vault to it.
+async fn upload(session: &Session, vault: &mut Vault) -> Result<()> {
+    let state = vault.first_state(&crate::device::this_device_name())?;
     let request = CreateVault {
-        vault_id: material.vault_id,
-        wrapped_vault_key: Bytes::from(material.wrapped_vault_key),
-        salt: Bytes::from(material.salt),
-        kdf: wire::KdfParams {
-            memory_kib: material.kdf.memory_kib,
-            iterations: material.kdf.iterations,
-            parallelism: material.kdf.parallelism,
-        },
+        key_material: wire_key_material(&vault.key_material()),
+        state: Some(Bytes::from(state.clone())),
     };
     session
         .authed(|api, token| {
             let request = &request;
             async move { api.create_vault(&token, request).await }
         })
-        .await
-        .map(drop)
+        .await?;
+    vault.link_account(&session.link().account_id.to_string())?;
+    vault.cloud_vault_created(&state)?;
+    Ok(())
 }

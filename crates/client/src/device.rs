@@ -19,6 +19,12 @@ pub fn this_device(platform: &str) -> DeviceInfo {
     }
 }
 
+/// The name this device goes by, as [`this_device`] gives it ("ada on laptop"): also what the
+/// vault's sealed state says changed it last.
+pub fn this_device_name() -> String {
+    device_name(&os_user())
+}
+
 fn machine_id() -> String {
     let candidates = std::env::var(MACHINE_ID_ENV)
         .ok()

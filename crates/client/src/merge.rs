@@ -44,7 +44,7 @@ pub fn local_vault_needs_merge(path: &Path, cloud: Option<&VaultInfo>) -> Result
         return Ok(false);
     }
     let local = Vault::open(path)?;
-    Ok(local.sync_link()?.is_none() && local.id() != cloud.vault_id)
+    Ok(local.sync_link()?.is_none() && local.id() != cloud.key_material.vault_id)
 }
 
 /// Where the account's vault is built before it replaces the local one.
@@ -104,7 +104,7 @@ pub async fn merge_into_cloud_vault(
         .ok_or_else(|| ClientError::Protocol("the account has no vault to merge into".into()))?;
     let merging = merging_path(path);
     let resumed = match Vault::open(&merging) {
-        Ok(vault) if vault.id() == info.vault_id => true,
+        Ok(vault) if vault.id() == info.key_material.vault_id => true,
         Ok(other) => {
             // Left from a merge into another account's vault: closed, then removed.
             drop(other);
@@ -135,7 +135,7 @@ pub async fn merge_into_cloud_vault(
     let vault = vault
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let waiting = vault.pending_changes()?.len();
+    let waiting = vault.pending_count()?;
     if waiting > 0 {
         // Kept for the next attempt; the local vault is untouched.
         return Err(ClientError::Offline(format!(

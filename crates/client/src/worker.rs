@@ -34,6 +34,9 @@ pub enum SyncState {
     SignInRequired,
     /// The vault is locked; syncing resumes on unlock.
     Locked,
+    /// What the service returned did not match what the account's devices wrote (DESIGN §5a):
+    /// nothing here changed and nothing is pushed until it does (`error` says what failed).
+    Unverified,
     /// The last sync failed for another reason (`error` says which).
     Failed,
 }
@@ -57,6 +60,8 @@ pub struct SyncReportView {
     pub pulled: u32,
     pub merged: u32,
     pub conflicts: u32,
+    pub quarantined: u32,
+    pub key_changed: bool,
 }
 
 impl From<SyncReport> for SyncReportView {
@@ -67,6 +72,8 @@ impl From<SyncReport> for SyncReportView {
             pulled: n(r.pulled),
             merged: n(r.merged),
             conflicts: n(r.conflicts),
+            quarantined: n(r.quarantined),
+            key_changed: r.key_changed,
         }
     }
 }
@@ -199,6 +206,9 @@ async fn run_loop<V: VaultAccess>(
                     ClientError::Offline(_) => SyncState::Offline,
                     ClientError::SignInRequired => SyncState::SignInRequired,
                     ClientError::Vault(keyhaven_vault::VaultError::Locked) => SyncState::Locked,
+                    ClientError::Vault(vault) if vault.is_unverified_service_data() => {
+                        SyncState::Unverified
+                    }
                     _ => SyncState::Failed,
                 };
                 tracing::info!(code = err.code_str(), "sync did not complete");

@@ -6,7 +6,9 @@ use keyhaven_client::{ApiClient, ClientError};
 use keyhaven_protocol::bytes::Bytes;
 use keyhaven_protocol::error::ErrorCode;
 use keyhaven_protocol::sessions::SignIn;
-use keyhaven_protocol::vault::{ChangeResult, CreateVault, ItemChange, KdfParams, PushChanges};
+use keyhaven_protocol::vault::{
+    ChangeResult, CreateVault, ItemChange, KdfParams, KeyMaterial, PushChanges,
+};
 use uuid::Uuid;
 
 mod common;
@@ -14,14 +16,18 @@ use common::{account, device, service, PASSWORD};
 
 fn vault_request() -> CreateVault {
     CreateVault {
-        vault_id: Uuid::new_v4(),
-        wrapped_vault_key: Bytes(vec![1; 60]),
-        salt: Bytes(vec![2; 16]),
-        kdf: KdfParams {
-            memory_kib: 65_536,
-            iterations: 3,
-            parallelism: 4,
+        key_material: KeyMaterial {
+            vault_id: Uuid::new_v4(),
+            wrapped_vault_key: Bytes(vec![1; 60]),
+            salt: Bytes(vec![2; 16]),
+            kdf: KdfParams {
+                memory_kib: 65_536,
+                iterations: 3,
+                parallelism: 4,
+            },
+            key_check: None,
         },
+        state: None,
     }
 }
 
@@ -45,8 +51,9 @@ async fn account_session_and_vault_calls_round_trip() {
             .create_vault(token, &vault)
             .await
             .unwrap()
+            .key_material
             .vault_id,
-        vault.vault_id
+        vault.key_material.vault_id
     );
     let item_id = Uuid::new_v4();
     let pushed = service
@@ -54,9 +61,12 @@ async fn account_session_and_vault_calls_round_trip() {
         .push(
             token,
             &PushChanges {
+                base_revision: None,
+                state: None,
                 changes: vec![ItemChange {
                     item_id,
                     base_revision: 0,
+                    version: None,
                     blob: Some(Bytes(b"x".to_vec())),
                 }],
             },

@@ -445,7 +445,7 @@ async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_a
     let mut partial = Vault::create_from_key_material(
         &merging_path(&c.vault_path()),
         MASTER.as_bytes(),
-        &keyhaven_client::connect::key_material(&info),
+        &keyhaven_client::connect::key_material(&info.key_material),
     )
     .unwrap();
     let bank = local_items.iter().find(|i| i.title == "Bank").unwrap();
@@ -492,4 +492,107 @@ async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_a
     // The other device gets the merged items, once each.
     sync_once(&session_a, vault_a.as_ref()).await.unwrap();
     assert_eq!(items(&vault_a).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_pushing_at_the_same_moment_both_end_in_one_verified_state() {
+    require_keyring();
+    let service = service().await;
+    let (a, b) = (Device::new("test-race-a"), Device::new("test-race-b"));
+    let (session_a, vault_a) = a.connect(&service, account(&service).await).await;
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    let (session_b, vault_b) = b.connect(&service, sign_in(&service, "b").await).await;
+    sync_once(&session_b, vault_b.as_ref()).await.unwrap();
+    for n in 0..30 {
+        vault_a
+            .lock()
+            .unwrap()
+            .add(login(&format!("A {n}"), "a", "p"))
+            .unwrap();
+        vault_b
+            .lock()
+            .unwrap()
+            .add(login(&format!("B {n}"), "b", "p"))
+            .unwrap();
+    }
+    // Both push on the same revision; one goes first, the other pulls, checks and pushes again.
+    let (on_a, on_b) = tokio::join!(
+        sync_once(&session_a, vault_a.as_ref()),
+        sync_once(&session_b, vault_b.as_ref())
+    );
+    assert_eq!(on_a.unwrap().pushed + on_b.unwrap().pushed, 60);
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    sync_once(&session_b, vault_b.as_ref()).await.unwrap();
+    assert_eq!(items(&vault_a).len(), 60);
+    assert_eq!(items(&vault_a), items(&vault_b));
+    let last = |vault: &Mutex<Vault>| vault.lock().unwrap().last_change().unwrap().unwrap();
+    assert_eq!(
+        last(&vault_a),
+        last(&vault_b),
+        "the same sealed state, verified on both"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_master_password_reaches_the_other_device_and_a_new_one_joins_only_with_it() {
+    require_keyring();
+    let service = service().await;
+    let (a, b, c) = (
+        Device::new("test-pw-a"),
+        Device::new("test-pw-b"),
+        Device::new("test-pw-c"),
+    );
+    let (session_a, vault_a) = a.connect(&service, account(&service).await).await;
+    let item = vault_a
+        .lock()
+        .unwrap()
+        .add(login("GitHub", "ada", "gh"))
+        .unwrap();
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    let (session_b, vault_b) = b.connect(&service, sign_in(&service, "b").await).await;
+    sync_once(&session_b, vault_b.as_ref()).await.unwrap();
+
+    const NEW: &str = "a brand new and long master password";
+    vault_a
+        .lock()
+        .unwrap()
+        .change_master_password(MASTER.as_bytes(), NEW.as_bytes(), FAST)
+        .unwrap();
+    sync_once(&session_a, vault_a.as_ref()).await.unwrap();
+    let report = sync_once(&session_b, vault_b.as_ref()).await.unwrap();
+    assert!(report.key_changed);
+    assert_eq!(
+        draft_of(&vault_b, item.id),
+        login("GitHub", "ada", "gh"),
+        "B keeps working"
+    );
+    let path_b = b.vault_path();
+    drop(vault_b);
+    let mut reopened = Vault::open(&path_b).unwrap();
+    assert_eq!(
+        reopened.unlock(MASTER.as_bytes()).unwrap_err().code(),
+        "master_password_changed"
+    );
+    reopened.unlock(NEW.as_bytes()).unwrap();
+
+    let grant = sign_in(&service, "c").await;
+    let session_c = Session::establish(
+        ApiClient::new(&service.base).unwrap(),
+        &service.base,
+        grant,
+        c.store.clone(),
+    )
+    .unwrap();
+    let old = attach_vault(&session_c, &c.vault_path(), MASTER, FAST, false).await;
+    assert_eq!(old.unwrap_err().code_str(), "wrong_master_password");
+    let vault_c = Mutex::new(
+        attach_vault(&session_c, &c.vault_path(), NEW, FAST, false)
+            .await
+            .unwrap(),
+    );
+    sync_once(&session_c, &vault_c).await.unwrap();
+    assert_eq!(
+        vault_c.lock().unwrap().get(item.id).unwrap().to_draft(),
+        login("GitHub", "ada", "gh")
+    );
 }

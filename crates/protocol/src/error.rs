@@ -53,6 +53,12 @@ pub enum ErrorCode {
     VaultExists,
     /// The account has no vault yet.
     VaultNotFound,
+    /// The vault moved past the push's base revision (another device pushed first): nothing was
+    /// applied; pull, merge, push again.
+    VaultChanged,
+    /// The vault keeps a sealed state, and this request carried none: it comes from a Keyhaven
+    /// older than the vault's protocol, which must be updated.
+    VaultStateRequired,
     /// The request body is larger than the service accepts.
     PayloadTooLarge,
     /// Too many requests of this kind; wait `retry_after_seconds`.
@@ -102,6 +108,8 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::VaultExists => "vault_exists",
             Self::VaultNotFound => "vault_not_found",
+            Self::VaultChanged => "vault_changed",
+            Self::VaultStateRequired => "vault_state_required",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited => "rate_limited",
             Self::InvalidGrant => "invalid_grant",

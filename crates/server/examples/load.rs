@@ -16,7 +16,7 @@ use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
 use keyhaven_protocol::bytes::Bytes;
 use keyhaven_protocol::devices::DeviceInfo;
 use keyhaven_protocol::sessions::{ChallengeOutcome, VerifyCode};
-use keyhaven_protocol::vault::{CreateVault, ItemChange, KdfParams, PushChanges};
+use keyhaven_protocol::vault::{CreateVault, ItemChange, KdfParams, KeyMaterial, PushChanges};
 use keyhaven_server::clock::Clock;
 use keyhaven_server::config::Config;
 use uuid::Uuid;
@@ -69,15 +69,21 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     for token in &tokens {
+        // The legacy protocol (no sealed state): connections that share an account push
+        // without waiting for each other, as the per-item compare-and-swap allows.
         let vault = CreateVault {
-            vault_id: Uuid::new_v4(),
-            wrapped_vault_key: Bytes(vec![1; 60]),
-            salt: Bytes(vec![2; 16]),
-            kdf: KdfParams {
-                memory_kib: 65_536,
-                iterations: 3,
-                parallelism: 4,
+            key_material: KeyMaterial {
+                vault_id: Uuid::new_v4(),
+                wrapped_vault_key: Bytes(vec![1; 60]),
+                salt: Bytes(vec![2; 16]),
+                kdf: KdfParams {
+                    memory_kib: 65_536,
+                    iterations: 3,
+                    parallelism: 4,
+                },
+                key_check: None,
             },
+            state: None,
         };
         http.post(format!("{base}/v1/vault"))
             .bearer_auth(token)
@@ -88,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
         let changes = (0..500).map(|_| new_item()).collect();
         http.post(format!("{base}/v1/vault/items"))
             .bearer_auth(token)
-            .json(&PushChanges { changes })
+            .json(&legacy_push(changes))
             .send()
             .await?
             .error_for_status()?;
@@ -117,9 +123,7 @@ async fn main() -> anyhow::Result<()> {
         &http,
         &tokens,
         move |http, base, token| async move {
-            let request = PushChanges {
-                changes: vec![new_item()],
-            };
+            let request = legacy_push(vec![new_item()]);
             let response = http
                 .post(format!("{base}/v1/vault/items"))
                 .bearer_auth(token)
@@ -138,9 +142,7 @@ async fn main() -> anyhow::Result<()> {
         &http,
         &tokens[..1],
         move |http, base, token| async move {
-            let request = PushChanges {
-                changes: vec![new_item()],
-            };
+            let request = legacy_push(vec![new_item()]);
             http.post(format!("{base}/v1/vault/items"))
                 .bearer_auth(token)
                 .json(&request)
@@ -166,7 +168,16 @@ fn new_item() -> ItemChange {
     ItemChange {
         item_id: Uuid::new_v4(),
         base_revision: 0,
+        version: None,
         blob: Some(Bytes(vec![7; 300])),
+    }
+}
+
+fn legacy_push(changes: Vec<ItemChange>) -> PushChanges {
+    PushChanges {
+        base_revision: None,
+        state: None,
+        changes,
     }
 }
 

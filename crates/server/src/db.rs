@@ -81,6 +81,20 @@ pub fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
     }
 }
 
+/// A transaction whose reads all see one snapshot of the database, whatever commits meanwhile
+/// (SQLite's deferred transactions do in WAL mode; PostgreSQL needs REPEATABLE READ).
+pub async fn begin_snapshot(
+    pool: &AnyPool,
+    url: &str,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    if Engine::of(url)? == Engine::Postgres {
+        tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await?;
+    }
+    Ok(tx)
+}
+
 /// Brings the schema up to date.
 pub async fn migrate(pool: &AnyPool, url: &str) -> Result<(), sqlx::migrate::MigrateError> {
     match Engine::of(url)? {

@@ -1,10 +1,17 @@
 use std::path::PathBuf;
 
+/// The start of every message about the service's data failing its checks.
+const SERVICE_DATA_UNVERIFIED: &str =
+    "The Keyhaven Account service returned a vault that does not match what your devices wrote";
+const NOTHING_CHANGED: &str = "Nothing was changed on this computer.";
+
 /// Everything that can go wrong in the vault core, each with a stable machine code.
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
     #[error("the master password is wrong")]
     WrongMasterPassword,
+    #[error("the master password was changed on {device}: enter the new one")]
+    MasterPasswordChanged { device: String, at: i64 },
     #[error("the master password is too easy to guess: {0}")]
     WeakMasterPassword(String),
     #[error("the vault is locked")]
@@ -47,15 +54,38 @@ pub enum VaultError {
     NotLinked,
     #[error("this vault syncs with another Keyhaven Account")]
     LinkedElsewhere,
+    #[error("the vault key from Keyhaven Account does not open with this master password, although the password is right: the key material was changed on the service")]
+    KeyMaterialTampered,
+    #[error("{SERVICE_DATA_UNVERIFIED} ({0}). {NOTHING_CHANGED}")]
+    ServiceStateMismatch(String),
+    #[error("{SERVICE_DATA_UNVERIFIED} (it went back to revision {served}, after this computer saw {seen}). {NOTHING_CHANGED}")]
+    ServiceRolledBack { seen: i64, served: i64 },
+    #[error("{SERVICE_DATA_UNVERIFIED} (it came without the sealed state of the vault). {NOTHING_CHANGED}")]
+    ServiceStateMissing,
+    #[error("{SERVICE_DATA_UNVERIFIED} (its key material is not what the vault's sealed state names). {NOTHING_CHANGED}")]
+    ServiceKeyMaterialMismatch,
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
 }
 
 impl VaultError {
+    /// Whether the error is about the service's data failing its checks (DESIGN §5a): nothing
+    /// here changed, and nothing is pushed until it passes.
+    pub fn is_unverified_service_data(&self) -> bool {
+        matches!(
+            self,
+            Self::ServiceStateMismatch(_)
+                | Self::ServiceRolledBack { .. }
+                | Self::ServiceStateMissing
+                | Self::ServiceKeyMaterialMismatch
+        )
+    }
+
     /// A stable snake_case code for UIs, scripts and tests.
     pub fn code(&self) -> &'static str {
         match self {
             Self::WrongMasterPassword => "wrong_master_password",
+            Self::MasterPasswordChanged { .. } => "master_password_changed",
             Self::WeakMasterPassword(_) => "weak_master_password",
             Self::Locked => "vault_locked",
             Self::WeakKdfParams(_) => "weak_kdf_params",
@@ -69,6 +99,11 @@ impl VaultError {
             Self::NewerSchema { .. } => "vault_newer_schema",
             Self::NotLinked => "vault_not_linked",
             Self::LinkedElsewhere => "vault_linked_elsewhere",
+            Self::KeyMaterialTampered => "key_material_tampered",
+            Self::ServiceStateMismatch(_) => "vault_state_mismatch",
+            Self::ServiceRolledBack { .. } => "vault_rolled_back",
+            Self::ServiceStateMissing => "vault_state_missing",
+            Self::ServiceKeyMaterialMismatch => "key_material_mismatch",
             Self::InvalidItem(_) => "invalid_item",
             Self::InvalidGeneratorOptions(_) => "invalid_generator_options",
             Self::Random => "random_failed",

@@ -4,6 +4,8 @@
 //! - [`item`]: what a person stores (login, secure note, card, identity) and how edits keep history.
 //! - [`Vault`]: the encrypted SQLite file of one OS user; start reading here.
 //! - [`search`] and [`generator`]: in-memory search while unlocked, passwords and their strength.
+//! - [`version`] and [`state`]: item versions and the vault's sealed state, which let a device
+//!   check everything the account service serves (DESIGN §5a).
 //!
 //! It is not the account, sync or UI: those live in other crates and call into this one.
 
@@ -14,10 +16,14 @@ pub mod item;
 pub mod merge;
 pub mod merge_item;
 pub mod paths;
+mod sealed;
 pub mod search;
+pub mod state;
 mod store;
+pub mod version;
 
 pub use error::{Result, VaultError};
 pub use store::{
-    KeyMaterial, PendingChange, Received, RemoteVersion, SyncLink, Vault, SCHEMA_VERSION,
+    KeyMaterial, LastChange, PendingChange, Pull, PullReport, PushPlan, QuarantinedItem, Received,
+    RemoteVersion, SyncLink, Vault, SCHEMA_VERSION,
 };

@@ -27,6 +27,9 @@ pub enum SyncStateView {
     SignInRequired,
     Locked,
     Failed,
+    /// What Keyhaven Account returned did not match what the account's devices wrote: nothing
+    /// here changed, nothing is sent until it does.
+    Unverified,
 }
 
 /// The sync status line's content.
@@ -61,6 +64,7 @@ impl From<&SyncStatus> for SyncView {
                 SyncState::SignInRequired => SyncStateView::SignInRequired,
                 SyncState::Locked => SyncStateView::Locked,
                 SyncState::Failed => SyncStateView::Failed,
+                SyncState::Unverified => SyncStateView::Unverified,
             },
             last_synced_at: status.last_synced_at.map(|ms| ms as f64),
             error: status.error.as_ref().map(|(_, message)| message.clone()),

@@ -44,6 +44,73 @@ pub async fn unlock_vault(
     Ok(state.status())
 }
 
+/// Changes the master password (the current one is asked again); a connected vault sends the
+/// new key material to Keyhaven Account at once (or with the next sync, when offline), and the
+/// other devices ask for the new password at their next unlock.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_master_password(
+    state: State<'_, AppState>,
+    account: State<'_, Account>,
+    current_password: String,
+    new_password: String,
+) -> Result<(), CommandError> {
+    let current = Zeroizing::new(current_password);
+    let new = Zeroizing::new(new_password);
+    state.change_master_password(&current, &new)?;
+    account.sync_now();
+    Ok(())
+}
+
+/// What the vault's sealed state says of it, and the items from Keyhaven Account that did not
+/// pass their checks.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct VaultIntegrity {
+    /// When and on which device the vault last changed (connected vaults, once synced).
+    pub last_change: Option<LastChangeView>,
+    pub quarantined: Vec<QuarantinedView>,
+}
+
+/// "Last changed <when> on <device>".
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct LastChangeView {
+    /// Unix milliseconds, by the writing device's clock.
+    pub at: f64,
+    pub device_name: String,
+}
+
+/// An item kept aside because its copy from Keyhaven Account failed its checks.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct QuarantinedView {
+    pub item_id: uuid::Uuid,
+    pub reason: String,
+    /// Unix milliseconds.
+    pub found_at: f64,
+}
+
+/// The vault's last change and its quarantine, for Settings and the status line.
+#[tauri::command]
+#[specta::specta]
+pub fn vault_integrity(state: State<'_, AppState>) -> Result<VaultIntegrity, CommandError> {
+    Ok(state.with_unlocked(|vault| {
+        Ok(VaultIntegrity {
+            last_change: vault.last_change()?.map(|change| LastChangeView {
+                at: change.at as f64,
+                device_name: change.device_name,
+            }),
+            quarantined: vault
+                .quarantined()?
+                .into_iter()
+                .map(|item| QuarantinedView {
+                    item_id: item.item_id,
+                    reason: item.reason,
+                    found_at: item.found_at as f64,
+                })
+                .collect(),
+        })
+    })?)
+}
+
 /// Locks the vault: drops and zeroes the key and everything decrypted.
 #[tauri::command]
 #[specta::specta]

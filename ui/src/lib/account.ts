@@ -27,12 +27,21 @@ export function followAccount(onChange: (view: AccountView) => void): () => void
   };
 }
 
-/** "just now", "5 min ago", "at 14:02": when the last sync completed. */
+/** "just now", "5 min ago", "at 14:02" (today) or a date: when something happened. */
 export function syncedWhen(ms: number, now = Date.now()): string {
   const seconds = Math.max(0, (now - ms) / 1000);
   if (seconds < 45) return "just now";
   if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  return `at ${new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+  const then = new Date(ms);
+  if (then.toDateString() !== new Date(now).toDateString()) {
+    return `on ${then.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" })}`;
+  }
+  return `at ${then.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+}
+
+/** "Last changed 5 min ago on ada on laptop": from the vault's sealed state. */
+export function lastChangeLine(change: { at: number; device_name: string }, now = Date.now()): string {
+  return `Last changed ${syncedWhen(change.at, now)} on ${change.device_name}`;
 }
 
 /** The status line: what a person needs to know about syncing right now (short: it sits in the header). */
@@ -53,6 +62,8 @@ export function syncLine(sync: SyncView, now = Date.now()): string {
       return "Sync paused while locked";
     case "failed":
       return "Sync failed — will retry";
+    case "unverified":
+      return "Service data did not verify";
   }
 }
 

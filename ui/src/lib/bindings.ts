@@ -61,6 +61,30 @@ async lockVault() : Promise<VaultStatus> {
     return await TAURI_INVOKE("lock_vault");
 },
 /**
+ * Changes the master password (the current one is asked again); a connected vault sends the
+ * new key material to Keyhaven Account at once (or with the next sync, when offline), and the
+ * other devices ask for the new password at their next unlock.
+ */
+async changeMasterPassword(currentPassword: string, newPassword: string) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("change_master_password", { currentPassword, newPassword }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The vault's last change and its quarantine, for Settings and the status line.
+ */
+async vaultIntegrity() : Promise<Result<VaultIntegrity, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("vault_integrity") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Summaries of the items matching `query` and `filter` (all for an empty query), in title order,
  * `limit` rows from `offset`.
  */
@@ -665,6 +689,14 @@ export type ItemPage = { total: number; offset: number; items: ItemSummary[] }
  */
 export type ItemSummary = { id: string; kind: ItemKind; title: string; subtitle: string; urls: string[]; favourite: boolean; folder: string | null; tags: string[]; updated_at: number }
 /**
+ * "Last changed <when> on <device>".
+ */
+export type LastChangeView = { 
+/**
+ * Unix milliseconds, by the writing device's clock.
+ */
+at: number; device_name: string }
+/**
  * A website or app login.
  */
 export type Login = { username: string; password: string; urls: string[]; notes: string; totp_secret: string | null; custom_fields: CustomField[] }
@@ -681,6 +713,14 @@ export type PasswordHistoryEntry = { password: string;
  * Milliseconds since the Unix epoch.
  */
 replaced_at: number }
+/**
+ * An item kept aside because its copy from Keyhaven Account failed its checks.
+ */
+export type QuarantinedView = { item_id: string; reason: string; 
+/**
+ * Unix milliseconds.
+ */
+found_at: number }
 /**
  * A secret field of an item, for revealing it.
  */
@@ -760,7 +800,12 @@ export type SyncStateView =
 /**
  * Not signed in, or the vault is not connected: nothing leaves this computer.
  */
-"not_connected" | "synced" | "syncing" | "offline" | "sign_in_required" | "locked" | "failed"
+"not_connected" | "synced" | "syncing" | "offline" | "sign_in_required" | "locked" | "failed" | 
+/**
+ * What Keyhaven Account returned did not match what the account's devices wrote: nothing
+ * here changed, nothing is sent until it does.
+ */
+"unverified"
 /**
  * The sync status line's content.
  */
@@ -777,6 +822,15 @@ conflicts: number }
  * Light, dark, or whatever the system uses.
  */
 export type Theme = "system" | "light" | "dark"
+/**
+ * What the vault's sealed state says of it, and the items from Keyhaven Account that did not
+ * pass their checks.
+ */
+export type VaultIntegrity = { 
+/**
+ * When and on which device the vault last changed (connected vaults, once synced).
+ */
+last_change: LastChangeView | null; quarantined: QuarantinedView[] }
 /**
  * A sync brought changes from the account's other devices: lists and open items reload.
  */

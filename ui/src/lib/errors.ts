@@ -61,6 +61,15 @@ const MESSAGES: Record<string, Words> = {
   shared_account_unconfirmed:
     "Another user of this computer uses this account. Confirm that you want to share every password with them, or use a separate account.",
   keyring_unavailable: "The system keyring (where Keyhaven keeps your sign-in) is not available. Unlock it or start it, then try again.",
+  master_password_changed: (e) =>
+    `Your master password was changed on another device (${e.message.replace(/^the master password was changed on /, "").replace(/: enter the new one$/, "")}). Enter the new one.`,
+  key_material_tampered:
+    "Your master password is right, but the vault key Keyhaven Account sent does not open with it: it was changed on the service. Nothing was written on this computer.",
+  vault_state_mismatch: (e) => e.message,
+  vault_rolled_back: (e) => e.message,
+  vault_state_missing: (e) => e.message,
+  key_material_mismatch: (e) => e.message,
+  vault_state_required: "This vault is protected by a newer Keyhaven. Update Keyhaven on this device to sync it.",
 };
 
 /** A sentence for a person, from a command's `{ code, message }` (and its numbers). */

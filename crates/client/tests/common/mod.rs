@@ -80,6 +80,11 @@ fn launch(
 }
 
 impl Service {
+    /// The service's SQLite database (tests that play a service which lies edit it).
+    pub fn database(&self) -> std::path::PathBuf {
+        self.config.data_dir.join("keyhaven.db")
+    }
+
     /// Kills the service: the port closes and every open connection drops.
     pub fn stop(&mut self) {
         if let Some(runtime) = self.runtime.take() {

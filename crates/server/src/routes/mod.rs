@@ -71,6 +71,7 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
         .routes(routes!(vault::create, vault::get))
         .routes(routes!(vault::changes))
         .routes(routes!(vault::push))
+        .routes(routes!(vault::replace_key))
         .routes(routes!(vault::events))
         .split_for_parts()
 }

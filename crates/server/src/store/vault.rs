@@ -1,9 +1,11 @@
-//! `vaults` and `vault_items`: the account's wrapped vault key and its opaque item blobs, with a
-//! per-account revision that moves by exactly one per applied push.
+//! `vaults` and `vault_items`: the account's key material and sealed vault state, its opaque item
+//! blobs with the version each holds, and a per-account revision that moves by exactly one per
+//! applied push. The service reads none of what it stores here.
 
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
-/// A vault's key material and revision.
+/// A vault's key material, revision and the sealed state of that revision (`None`: a vault of
+/// the legacy protocol).
 #[derive(Debug, Clone, FromRow)]
 pub struct VaultRow {
     pub vault_id: String,
@@ -12,14 +14,18 @@ pub struct VaultRow {
     pub kdf_memory_kib: i64,
     pub kdf_iterations: i64,
     pub kdf_parallelism: i64,
+    pub key_check: Option<Vec<u8>>,
     pub revision: i64,
+    pub state: Option<Vec<u8>>,
 }
 
-/// One stored item; `blob` is `None` for a tombstone.
+/// One stored item; `blob` is `None` only for a deletion pushed with the legacy protocol.
 #[derive(Debug, Clone, FromRow)]
 pub struct ItemRow {
     pub item_id: String,
     pub revision: i64,
+    pub version_counter: Option<i64>,
+    pub version_writer: Option<String>,
     pub blob: Option<Vec<u8>>,
 }
 
@@ -32,8 +38,8 @@ pub async fn create<'c>(
 ) -> sqlx::Result<bool> {
     sqlx::query(
         "INSERT INTO vaults (account_id, vault_id, wrapped_vault_key, salt, kdf_memory_kib, \
-         kdf_iterations, kdf_parallelism, revision, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) ON CONFLICT (account_id) DO NOTHING",
+         kdf_iterations, kdf_parallelism, key_check, revision, state, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10) ON CONFLICT (account_id) DO NOTHING",
     )
     .bind(account_id)
     .bind(&vault.vault_id)
@@ -42,6 +48,8 @@ pub async fn create<'c>(
     .bind(vault.kdf_memory_kib)
     .bind(vault.kdf_iterations)
     .bind(vault.kdf_parallelism)
+    .bind(&vault.key_check)
+    .bind(&vault.state)
     .bind(now)
     .execute(db)
     .await
@@ -55,7 +63,7 @@ pub async fn get<'c>(
 ) -> sqlx::Result<Option<VaultRow>> {
     sqlx::query_as(
         "SELECT vault_id, wrapped_vault_key, salt, kdf_memory_kib, kdf_iterations, kdf_parallelism, \
-         revision FROM vaults WHERE account_id = $1",
+         key_check, revision, state FROM vaults WHERE account_id = $1",
     )
     .bind(account_id)
     .fetch_optional(db)
@@ -81,8 +89,8 @@ pub async fn changed_since<'c>(
     limit: i64,
 ) -> sqlx::Result<Vec<ItemRow>> {
     sqlx::query_as(
-        "SELECT item_id, revision, blob FROM vault_items WHERE account_id = $1 AND revision > $2 \
-         ORDER BY revision, item_id LIMIT $3",
+        "SELECT item_id, revision, version_counter, version_writer, blob FROM vault_items \
+         WHERE account_id = $1 AND revision > $2 ORDER BY revision, item_id LIMIT $3",
     )
     .bind(account_id)
     .bind(since)
@@ -103,6 +111,48 @@ pub async fn next_revision(db: &mut AnyConnection, account_id: &str) -> sqlx::Re
     .await
 }
 
+/// Moves the revision from `base` to `base + 1` and stores `state` as that revision's, if the
+/// vault is still at `base` (compare-and-swap, under the same locks as [`next_revision`]).
+/// Returns the new revision, or `None` when the vault is elsewhere (or missing).
+pub async fn advance_from(
+    db: &mut AnyConnection,
+    account_id: &str,
+    base: i64,
+    state: &[u8],
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE vaults SET revision = revision + 1, state = $3 \
+         WHERE account_id = $1 AND revision = $2 RETURNING revision",
+    )
+    .bind(account_id)
+    .bind(base)
+    .bind(state)
+    .fetch_optional(db)
+    .await
+}
+
+/// Replaces the key material (within the push transaction that moved the revision).
+pub async fn replace_key_material(
+    db: &mut AnyConnection,
+    account_id: &str,
+    vault: &VaultRow,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE vaults SET wrapped_vault_key = $2, salt = $3, kdf_memory_kib = $4, kdf_iterations = $5, \
+         kdf_parallelism = $6, key_check = $7 WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .bind(&vault.wrapped_vault_key)
+    .bind(&vault.salt)
+    .bind(vault.kdf_memory_kib)
+    .bind(vault.kdf_iterations)
+    .bind(vault.kdf_parallelism)
+    .bind(&vault.key_check)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
 /// One item's current state.
 pub async fn item(
     db: &mut AnyConnection,
@@ -110,7 +160,8 @@ pub async fn item(
     item_id: &str,
 ) -> sqlx::Result<Option<ItemRow>> {
     sqlx::query_as(
-        "SELECT item_id, revision, blob FROM vault_items WHERE account_id = $1 AND item_id = $2",
+        "SELECT item_id, revision, version_counter, version_writer, blob FROM vault_items \
+         WHERE account_id = $1 AND item_id = $2",
     )
     .bind(account_id)
     .bind(item_id)
@@ -118,22 +169,24 @@ pub async fn item(
     .await
 }
 
-/// Writes an item (or its tombstone) at `revision`.
+/// Writes an item (or its tombstone) at `revision`, with the version its blob holds.
 pub async fn put_item(
     db: &mut AnyConnection,
     account_id: &str,
-    item_id: &str,
-    revision: i64,
-    blob: Option<&[u8]>,
+    item: &ItemRow,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO vault_items (account_id, item_id, revision, blob) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (account_id, item_id) DO UPDATE SET revision = excluded.revision, blob = excluded.blob",
+        "INSERT INTO vault_items (account_id, item_id, revision, version_counter, version_writer, blob) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, item_id) DO UPDATE SET \
+         revision = excluded.revision, version_counter = excluded.version_counter, \
+         version_writer = excluded.version_writer, blob = excluded.blob",
     )
     .bind(account_id)
-    .bind(item_id)
-    .bind(revision)
-    .bind(blob)
+    .bind(&item.item_id)
+    .bind(item.revision)
+    .bind(item.version_counter)
+    .bind(&item.version_writer)
+    .bind(&item.blob)
     .execute(db)
     .await
     .map(drop)

@@ -117,6 +117,7 @@ async fn openapi_document_describes_exactly_the_served_routes() {
         ("POST", "/v1/vault/items"),
         ("PUT", "/v1/account/password"),
         ("PUT", "/v1/account/two-step"),
+        ("PUT", "/v1/vault/key"),
     ];
     let listed: Vec<(&str, &str)> = operations
         .iter()

@@ -9,8 +9,12 @@ use crate::error::{Result, VaultError};
 const NONCE_LEN: usize = 12;
 const ITEM_DOMAIN: &[u8] = b"keyhaven/item";
 
-/// The format version of sealed items; part of every item's associated data.
-pub const ITEM_FORMAT_VERSION: u8 = 1;
+/// The format version this build seals items in; part of every item's associated data. Format 2
+/// puts the item's version and deleted state under the seal (`crate::sealed`).
+pub const ITEM_FORMAT_VERSION: u8 = 2;
+/// The format of vaults written before item versions: the item's JSON alone. Still opened, to
+/// upgrade them; never written.
+pub const LEGACY_ITEM_FORMAT: u8 = 1;
 
 /// AES-256-GCM with a fresh random 96-bit nonce; output is nonce ‖ ciphertext ‖ tag.
 pub(crate) fn seal(cipher: &Aes256Gcm, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
@@ -58,8 +62,19 @@ fn item_aad(vault_id: Uuid, item_id: Uuid, version: u8) -> Vec<u8> {
     aad
 }
 
-/// Seals one item's JSON: version byte ‖ nonce ‖ ciphertext ‖ tag, bound to vault id and item id.
+/// Seals one item's plaintext: format byte ‖ nonce ‖ ciphertext ‖ tag, bound to vault id and item id.
 pub fn seal_item(
+    vault_key: &VaultKey,
+    vault_id: Uuid,
+    item_id: Uuid,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    seal_item_as(ITEM_FORMAT_VERSION, vault_key, vault_id, item_id, plaintext)
+}
+
+/// [`seal_item`] in a given format (tests build vaults of the legacy format with it).
+pub(crate) fn seal_item_as(
+    format: u8,
     vault_key: &VaultKey,
     vault_id: Uuid,
     item_id: Uuid,
@@ -67,31 +82,33 @@ pub fn seal_item(
 ) -> Result<Vec<u8>> {
     let sealed = seal(
         &vault_key.cipher,
-        &item_aad(vault_id, item_id, ITEM_FORMAT_VERSION),
+        &item_aad(vault_id, item_id, format),
         plaintext,
     )?;
     let mut out = Vec::with_capacity(1 + sealed.len());
-    out.push(ITEM_FORMAT_VERSION);
+    out.push(format);
     out.extend_from_slice(&sealed);
     Ok(out)
 }
 
-/// Opens a sealed item; a blob moved to another item or vault id fails the integrity check.
+/// Opens a sealed item of this or the legacy format, returning the format and the plaintext; a
+/// blob moved to another item or vault id fails the integrity check.
 pub fn open_item(
     vault_key: &VaultKey,
     vault_id: Uuid,
     item_id: Uuid,
     blob: &[u8],
-) -> Result<Zeroizing<Vec<u8>>> {
-    let (&version, sealed) = blob.split_first().ok_or(VaultError::Integrity)?;
-    if version != ITEM_FORMAT_VERSION {
-        return Err(VaultError::UnsupportedFormat(version));
+) -> Result<(u8, Zeroizing<Vec<u8>>)> {
+    let (&format, sealed) = blob.split_first().ok_or(VaultError::Integrity)?;
+    if format != ITEM_FORMAT_VERSION && format != LEGACY_ITEM_FORMAT {
+        return Err(VaultError::UnsupportedFormat(format));
     }
-    open(
+    let plain = open(
         &vault_key.cipher,
-        &item_aad(vault_id, item_id, version),
+        &item_aad(vault_id, item_id, format),
         sealed,
-    )
+    )?;
+    Ok((format, plain))
 }
 
 #[cfg(test)]
@@ -170,7 +187,8 @@ mod tests {
             let key = VaultKey::from_key(Key32::from_bytes(key));
             let (v, i) = (Uuid::new_v4(), Uuid::new_v4());
             let blob = seal_item(&key, v, i, &plaintext).unwrap();
-            let opened = open_item(&key, v, i, &blob).unwrap();
+            let (format, opened) = open_item(&key, v, i, &blob).unwrap();
+            prop_assert_eq!(format, ITEM_FORMAT_VERSION);
             prop_assert_eq!(opened.as_slice(), plaintext.as_slice());
         }
 

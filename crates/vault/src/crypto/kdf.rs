@@ -10,6 +10,7 @@ use crate::error::{Result, VaultError};
 pub type Salt = [u8; 16];
 
 const KEK_INFO: &[u8] = b"keyhaven/kek/v1";
+const KEY_CHECK_INFO: &[u8] = b"keyhaven/key-check/v1";
 const MIN_MEMORY_KIB: u32 = 19 * 1024;
 const MIN_ITERATIONS: u32 = 2;
 const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
@@ -64,8 +65,25 @@ impl KdfParams {
         Ok(())
     }
 
+    /// The parameters a new master password gets: today's default, unless the vault's current
+    /// ones are stronger (a password change never weakens the derivation).
+    pub fn for_new_master_password(current: KdfParams) -> KdfParams {
+        let default = KdfParams::default();
+        if default.at_least_as_strong_as(&current) {
+            default
+        } else {
+            current
+        }
+    }
+
+    /// Whether these parameters cost an attacker at least as much per guess as `other` (memory
+    /// and passes; more lanes only make one guess faster for the owner).
+    pub fn at_least_as_strong_as(&self, other: &KdfParams) -> bool {
+        self.memory_kib >= other.memory_kib && self.iterations >= other.iterations
+    }
+
     /// Encodes the parameters for use as associated data (big-endian m, t, p).
-    pub(crate) fn to_bytes(self) -> [u8; 12] {
+    pub fn to_bytes(self) -> [u8; 12] {
         let mut out = [0u8; 12];
         out[..4].copy_from_slice(&self.memory_kib.to_be_bytes());
         out[4..8].copy_from_slice(&self.iterations.to_be_bytes());
@@ -122,6 +140,25 @@ pub fn derive_kek(master_key: &Key32) -> Key32 {
     hkdf_sha256(None, master_key.as_bytes(), KEK_INFO, kek.as_mut_bytes())
         .expect("32 bytes is a valid HKDF-SHA256 output length");
     kek
+}
+
+/// Tells whether a master key is the right one for a vault's key material without opening the
+/// wrapped key (HKDF-SHA256 of the master key, info "keyhaven/key-check/v1", 16 bytes), so that
+/// a mistyped master password and a wrapped key that was changed are told apart. It is no
+/// better an oracle for guessing than the wrapped key itself.
+pub fn key_check(master_key: &Key32) -> [u8; 16] {
+    let mut check = [0u8; 16];
+    hkdf_sha256(None, master_key.as_bytes(), KEY_CHECK_INFO, &mut check)
+        .expect("16 bytes is a valid HKDF-SHA256 output length");
+    check
+}
+
+/// A 32-byte key for one job, derived from `key` with HKDF-SHA256 and `info` naming the job.
+pub(crate) fn derive_subkey(key: &Key32, info: &[u8]) -> Key32 {
+    let mut out = Key32::zeroed();
+    hkdf_sha256(None, key.as_bytes(), info, out.as_mut_bytes())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    out
 }
 
 fn hkdf_sha256(

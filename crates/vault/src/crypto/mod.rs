@@ -4,6 +4,10 @@ mod aead;
 mod kdf;
 mod keys;
 
-pub use aead::{open_item, seal_item, ITEM_FORMAT_VERSION};
-pub use kdf::{derive_kek, derive_master_key, KdfParams, Salt};
+#[cfg(test)]
+pub(crate) use aead::seal_item_as;
+pub(crate) use aead::{open as open_sealed, seal as seal_with};
+pub use aead::{open_item, seal_item, ITEM_FORMAT_VERSION, LEGACY_ITEM_FORMAT};
+pub(crate) use kdf::derive_subkey;
+pub use kdf::{derive_kek, derive_master_key, key_check, KdfParams, Salt};
 pub use keys::{random_bytes, unwrap_vault_key, wrap_vault_key, Key32, VaultKey};

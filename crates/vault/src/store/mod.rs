@@ -2,6 +2,7 @@
 
 mod schema;
 mod sync;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -12,36 +13,70 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
-pub use sync::{PendingChange, Received, RemoteVersion, SyncLink};
+pub use sync::{
+    LastChange, PendingChange, Pull, PullReport, PushPlan, QuarantinedItem, Received,
+    RemoteVersion, SyncLink,
+};
 
 use crate::crypto::{
-    derive_kek, derive_master_key, open_item, seal_item, unwrap_vault_key, wrap_vault_key,
-    KdfParams, Key32, Salt, VaultKey,
+    derive_kek, derive_master_key, key_check, open_item, random_bytes, seal_item, unwrap_vault_key,
+    wrap_vault_key, KdfParams, Key32, Salt, VaultKey, LEGACY_ITEM_FORMAT,
 };
 use crate::error::{Result, VaultError};
 use crate::item::{Item, ItemDraft};
 use crate::paths::create_private_file;
+use crate::sealed::{self, Body};
 use crate::search::{Entry, ItemSummary, SearchIndex};
+use crate::version::ItemVersion;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The unencrypted header: everything needed to derive keys, nothing that reveals them.
+/// The unencrypted header: everything needed to derive keys, nothing that reveals them, and the
+/// random id of this file as a writer of item versions.
 #[derive(Debug, Clone)]
 struct Header {
     vault_id: Uuid,
     kdf: KdfParams,
     salt: Salt,
     wrapped_vault_key: Vec<u8>,
+    key_check: Option<Vec<u8>>,
+    replica_id: Uuid,
 }
 
 /// A vault's key material as the account service stores it: the vault id, the KDF parameters and
-/// salt, and the vault key wrapped under the key-encryption key. Useless without the master password.
+/// salt, the vault key wrapped under the key-encryption key, and the key check that tells a wrong
+/// master password from a changed wrapped key. Useless without the master password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyMaterial {
     pub vault_id: Uuid,
     pub kdf: KdfParams,
     pub salt: Vec<u8>,
     pub wrapped_vault_key: Vec<u8>,
+    /// [`crate::crypto::key_check`] of the master key; absent in material from before it existed.
+    pub key_check: Option<Vec<u8>>,
+}
+
+/// What a sealed blob of this vault holds.
+pub(crate) enum Opened {
+    /// An item; `version` is `None` for a blob of the legacy format, which has none.
+    Live {
+        version: Option<ItemVersion>,
+        item: Box<Item>,
+    },
+    /// A sealed tombstone.
+    Deleted {
+        version: ItemVersion,
+        deleted_at: i64,
+    },
+}
+
+impl Opened {
+    pub(crate) fn version(&self) -> Option<ItemVersion> {
+        match self {
+            Self::Live { version, .. } => *version,
+            Self::Deleted { version, .. } => Some(*version),
+        }
+    }
 }
 
 /// Decrypts and parses sealed items of one vault; shareable across threads.
@@ -59,27 +94,65 @@ impl ItemOpener<'_> {
         }
     }
 
-    fn decrypt(&self, id: Uuid, blob: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        open_item(self.vault_key, self.vault_id, id, blob)
-            .map_err(|_| self.corrupt(id, "failed its integrity check"))
-    }
-
-    /// The full item.
-    fn open(&self, id: Uuid, blob: &[u8]) -> Result<Item> {
-        let json = self.decrypt(id, blob)?;
-        let item: Item = serde_json::from_slice(&json)
-            .map_err(|_| self.corrupt(id, "is not a readable item"))?;
+    /// The blob as it is, or what is wrong with it (in words for either source of blobs).
+    pub(crate) fn try_open(
+        &self,
+        id: Uuid,
+        blob: &[u8],
+    ) -> std::result::Result<Opened, &'static str> {
+        let (format, plain) = open_item(self.vault_key, self.vault_id, id, blob)
+            .map_err(|_| "failed its integrity check")?;
+        let (version, json) = if format == LEGACY_ITEM_FORMAT {
+            (None, plain.as_slice())
+        } else {
+            match sealed::decode(&plain).map_err(|_| "is not a readable item")? {
+                (version, Body::Deleted(deleted_at)) => {
+                    return Ok(Opened::Deleted {
+                        version,
+                        deleted_at,
+                    })
+                }
+                (version, Body::Live(json)) => (Some(version), json),
+            }
+        };
+        let item: Item = serde_json::from_slice(json).map_err(|_| "is not a readable item")?;
         if item.id != id {
-            return Err(self.corrupt(id, "carries another item's id"));
+            return Err("carries another item's id");
         }
-        Ok(item)
+        Ok(Opened::Live {
+            version,
+            item: Box::new(item),
+        })
     }
 
-    /// Only what the search index keeps.
+    /// A blob of this file (an error names the file).
+    fn open(&self, id: Uuid, blob: &[u8]) -> Result<Opened> {
+        self.try_open(id, blob)
+            .map_err(|what| self.corrupt(id, what))
+    }
+
+    /// A live item of this file.
+    fn open_live(&self, id: Uuid, blob: &[u8]) -> Result<Item> {
+        match self.open(id, blob)? {
+            Opened::Live { item, .. } => Ok(*item),
+            Opened::Deleted { .. } => Err(self.corrupt(id, "is a tombstone where an item belongs")),
+        }
+    }
+
+    /// Only what the search index keeps of a live item.
     fn open_entry(&self, id: Uuid, blob: &[u8]) -> Result<Entry> {
-        let json = self.decrypt(id, blob)?;
+        let (format, plain) = open_item(self.vault_key, self.vault_id, id, blob)
+            .map_err(|_| self.corrupt(id, "failed its integrity check"))?;
+        let json = if format == LEGACY_ITEM_FORMAT {
+            plain.as_slice()
+        } else {
+            match sealed::decode(&plain) {
+                Ok((_, Body::Live(json))) => json,
+                _ => return Err(self.corrupt(id, "is not a readable item")),
+            }
+        };
         let entry =
-            Entry::from_json(&json).map_err(|_| self.corrupt(id, "is not a readable item"))?;
+            Entry::from_json(json).map_err(|_| self.corrupt(id, "is not a readable item"))?;
         if entry.id() != id {
             return Err(self.corrupt(id, "carries another item's id"));
         }
@@ -179,13 +252,16 @@ impl Vault {
             kdf,
             salt,
             wrapped_vault_key,
+            key_check: Some(key_check(&master_key).to_vec()),
+            replica_id: new_replica_id()?,
         };
         Self::write_new(path, header, vault_key)
     }
 
     /// Creates a local copy of a vault from its key material (another device's vault, as the
     /// account service keeps it), unlocked. A wrong master password is `wrong_master_password`
-    /// and writes nothing; parameters below the KDF floor are refused, whoever supplied them.
+    /// and writes nothing; a right one (its key check matches) that does not open the wrapped key
+    /// is `key_material_tampered`; parameters below the KDF floor are refused, whoever supplied them.
     pub fn create_from_key_material(
         path: &Path,
         master_password: &[u8],
@@ -196,21 +272,16 @@ impl Vault {
             .salt
             .as_slice()
             .try_into()
-            .map_err(|_| VaultError::Integrity)?;
+            .map_err(|_| VaultError::KeyMaterialTampered)?;
         let master_key = derive_master_key(master_password, &salt, material.kdf)?;
-        let vault_key = unwrap_vault_key(
-            &material.wrapped_vault_key,
-            &derive_kek(&master_key),
-            material.vault_id,
-            material.kdf,
-            &salt,
-        )
-        .map_err(|_| VaultError::WrongMasterPassword)?;
+        let vault_key = open_key_material(material, &salt, &master_key)?;
         let header = Header {
             vault_id: material.vault_id,
             kdf: material.kdf,
             salt,
             wrapped_vault_key: material.wrapped_vault_key.clone(),
+            key_check: Some(key_check(&master_key).to_vec()),
+            replica_id: new_replica_id()?,
         };
         Self::write_new(path, header, vault_key)
     }
@@ -223,7 +294,13 @@ impl Vault {
             kdf: self.header.kdf,
             salt: self.header.salt.to_vec(),
             wrapped_vault_key: self.header.wrapped_vault_key.clone(),
+            key_check: self.header.key_check.clone(),
         }
+    }
+
+    /// The random id this vault file writes item versions under.
+    pub fn replica_id(&self) -> Uuid {
+        self.header.replica_id
     }
 
     /// Writes a new vault file (0600) with `header` and no items, unlocked with `vault_key`.
@@ -234,8 +311,9 @@ impl Vault {
         let tx = conn.transaction()?;
         schema::migrate(&tx, path)?;
         tx.execute(
-            "INSERT INTO vault (id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO vault (id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key,
+                                created_at, key_check, replica_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 header.vault_id.as_bytes().as_slice(),
                 header.kdf.memory_kib,
@@ -243,7 +321,9 @@ impl Vault {
                 header.kdf.parallelism,
                 header.salt.as_slice(),
                 header.wrapped_vault_key,
-                now_ms()
+                now_ms(),
+                header.key_check,
+                header.replica_id.as_bytes().as_slice()
             ],
         )?;
         tx.commit()?;
@@ -307,7 +387,8 @@ impl Vault {
         };
         let row = conn
             .query_row(
-                "SELECT id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key FROM vault",
+                "SELECT id, kdf_memory_kib, kdf_iterations, kdf_parallelism, kdf_salt, wrapped_vault_key,
+                        key_check, replica_id FROM vault",
                 [],
                 |r| {
                     Ok((
@@ -315,13 +396,15 @@ impl Vault {
                         KdfParams { memory_kib: r.get(1)?, iterations: r.get(2)?, parallelism: r.get(3)? },
                         r.get::<_, Vec<u8>>(4)?,
                         r.get::<_, Vec<u8>>(5)?,
+                        r.get::<_, Option<Vec<u8>>>(6)?,
+                        r.get::<_, Vec<u8>>(7)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| classify(path, e))?
             .ok_or_else(|| corrupt("the vault header is missing"))?;
-        let (id, kdf, salt, wrapped_vault_key) = row;
+        let (id, kdf, salt, wrapped_vault_key, key_check, replica_id) = row;
         Ok(Header {
             vault_id: uuid_from_blob(&id).map_err(|_| corrupt("the vault id is malformed"))?,
             kdf,
@@ -329,6 +412,9 @@ impl Vault {
                 .try_into()
                 .map_err(|_| corrupt("the KDF salt is malformed"))?,
             wrapped_vault_key,
+            key_check,
+            replica_id: uuid_from_blob(&replica_id)
+                .map_err(|_| corrupt("the replica id is malformed"))?,
         })
     }
 
@@ -356,15 +442,35 @@ impl Vault {
         derive_master_key(master_password, &self.header.salt, self.header.kdf)
     }
 
-    /// Unlocks with the master password; a wrong one is `wrong_master_password` and changes nothing.
+    /// Unlocks with the master password; a wrong one is `wrong_master_password` (or, when
+    /// another device changed it since the last unlock here, `master_password_changed`) and
+    /// changes nothing.
     pub fn unlock(&mut self, master_password: &[u8]) -> Result<()> {
         let master_key = self.derive_master_key(master_password)?;
-        self.unlock_with_master_key(&master_key)
+        match self.unlock_with_master_key(&master_key) {
+            Err(VaultError::WrongMasterPassword) => match self.master_password_changed_by()? {
+                Some((device, at)) => Err(VaultError::MasterPasswordChanged { device, at }),
+                None => Err(VaultError::WrongMasterPassword),
+            },
+            other => other,
+        }
     }
 
-    /// Unlocks with an already derived master key: unwraps the vault key and builds the search index.
+    /// Unlocks with an already derived master key: unwraps the vault key, brings items of the
+    /// legacy format up to this one (once, in one transaction) and builds the search index.
     pub fn unlock_with_master_key(&mut self, master_key: &Key32) -> Result<()> {
         let vault_key = self.unwrap_with(master_key)?;
+        if self.header.key_check.is_none() {
+            let check = key_check(master_key).to_vec();
+            self.conn
+                .execute("UPDATE vault SET key_check = ?1", [&check])?;
+            self.header.key_check = Some(check);
+        }
+        upgrade::upgrade_legacy_items(self, &vault_key)?;
+        self.conn.execute(
+            "UPDATE sync_state SET key_changed_by = NULL, key_changed_at = NULL",
+            [],
+        )?;
         let index = self.read_index(&vault_key)?;
         self.unlocked = Some(Unlocked { vault_key, index });
         Ok(())
@@ -372,6 +478,12 @@ impl Vault {
 
     fn unwrap_with(&self, master_key: &Key32) -> Result<VaultKey> {
         let h = &self.header;
+        if h.key_check
+            .as_deref()
+            .is_some_and(|c| c != key_check(master_key))
+        {
+            return Err(VaultError::WrongMasterPassword);
+        }
         unwrap_vault_key(
             &h.wrapped_vault_key,
             &derive_kek(master_key),
@@ -379,7 +491,13 @@ impl Vault {
             h.kdf,
             &h.salt,
         )
-        .map_err(|_| VaultError::WrongMasterPassword)
+        .map_err(|_| match h.key_check {
+            Some(_) => VaultError::CorruptVault {
+                path: self.path.clone(),
+                reason: "the wrapped vault key does not open with the right master password".into(),
+            },
+            None => VaultError::WrongMasterPassword,
+        })
     }
 
     fn opener<'a>(&'a self, vault_key: &'a VaultKey) -> ItemOpener<'a> {
@@ -445,7 +563,9 @@ impl Vault {
         self.unlocked.as_mut().ok_or(VaultError::Locked)
     }
 
-    /// Re-wraps the vault key under a new master password (fresh salt); items stay as they are.
+    /// Re-wraps the vault key under a new master password (fresh salt, KDF parameters at least as
+    /// strong as the current ones); items stay as they are. A vault linked to an account marks
+    /// the new key material for the next sync to send, in the same transaction.
     pub fn change_master_password(
         &mut self,
         current: &[u8],
@@ -453,35 +573,38 @@ impl Vault {
         kdf: KdfParams,
     ) -> Result<()> {
         kdf.validate()?;
-        let vault_key = self.unwrap_with(&self.derive_master_key(current)?)?;
-        let salt = KdfParams::new_salt()?;
-        let new_kek = derive_kek(&derive_master_key(new, &salt, kdf)?);
-        let wrapped_vault_key =
-            wrap_vault_key(&vault_key, &new_kek, self.header.vault_id, kdf, &salt)?;
-        let changed = self.conn.execute(
-            "UPDATE vault SET kdf_memory_kib = ?1, kdf_iterations = ?2, kdf_parallelism = ?3, kdf_salt = ?4,
-                              wrapped_vault_key = ?5 WHERE id = ?6",
-            params![
+        if !kdf.at_least_as_strong_as(&self.header.kdf) {
+            return Err(VaultError::WeakKdfParams(format!(
+                "m={} KiB, t={} is weaker than this vault's m={} KiB, t={}",
                 kdf.memory_kib,
                 kdf.iterations,
-                kdf.parallelism,
-                salt.as_slice(),
-                wrapped_vault_key,
-                self.header.vault_id.as_bytes().as_slice()
-            ],
-        )?;
-        if changed != 1 {
-            return Err(VaultError::CorruptVault {
-                path: self.path.clone(),
-                reason: "the vault header is missing".into(),
-            });
+                self.header.kdf.memory_kib,
+                self.header.kdf.iterations
+            )));
         }
-        self.header = Header {
+        let vault_key = self.unwrap_with(&self.derive_master_key(current)?)?;
+        let salt = KdfParams::new_salt()?;
+        let new_master_key = derive_master_key(new, &salt, kdf)?;
+        let wrapped_vault_key = wrap_vault_key(
+            &vault_key,
+            &derive_kek(&new_master_key),
+            self.header.vault_id,
+            kdf,
+            &salt,
+        )?;
+        let header = Header {
             vault_id: self.header.vault_id,
             kdf,
             salt,
             wrapped_vault_key,
+            key_check: Some(key_check(&new_master_key).to_vec()),
+            replica_id: self.header.replica_id,
         };
+        let tx = self.conn.unchecked_transaction()?;
+        write_key_material(&tx, &self.path, &header)?;
+        tx.execute("UPDATE sync_state SET key_change_pending = 1", [])?;
+        tx.commit()?;
+        self.header = header;
         Ok(())
     }
 
@@ -489,10 +612,18 @@ impl Vault {
     pub fn add(&mut self, draft: ItemDraft) -> Result<Item> {
         draft.validate()?;
         let item = Item::new(draft, Uuid::new_v4(), now_ms());
-        let blob = self.seal(&item)?;
+        let version = ItemVersion::next(None, self.header.replica_id);
+        let blob = self.seal_live(&item, version)?;
         self.conn.execute(
-            "INSERT INTO items (id, blob, deleted, updated_at, dirty) VALUES (?1, ?2, 0, ?3, 1)",
-            params![item.id.as_bytes().as_slice(), blob, item.updated_at],
+            "INSERT INTO items (id, blob, deleted, updated_at, dirty, version_counter, version_writer)
+             VALUES (?1, ?2, 0, ?3, 1, ?4, ?5)",
+            params![
+                item.id.as_bytes().as_slice(),
+                blob,
+                item.updated_at,
+                version.counter_column(),
+                version.writer.as_bytes().as_slice()
+            ],
         )?;
         self.unlocked_mut()?.index.upsert(&item);
         Ok(item)
@@ -503,10 +634,18 @@ impl Vault {
     /// with that id is already here, so that an interrupted merge can simply run again.
     pub fn import(&mut self, item: &Item) -> Result<bool> {
         self.unlocked()?;
-        let blob = self.seal(item)?;
+        let version = ItemVersion::next(None, self.header.replica_id);
+        let blob = self.seal_live(item, version)?;
         let inserted = self.conn.execute(
-            "INSERT OR IGNORE INTO items (id, blob, deleted, updated_at, dirty) VALUES (?1, ?2, 0, ?3, 1)",
-            params![item.id.as_bytes().as_slice(), blob, item.updated_at],
+            "INSERT OR IGNORE INTO items (id, blob, deleted, updated_at, dirty, version_counter, version_writer)
+             VALUES (?1, ?2, 0, ?3, 1, ?4, ?5)",
+            params![
+                item.id.as_bytes().as_slice(),
+                blob,
+                item.updated_at,
+                version.counter_column(),
+                version.writer.as_bytes().as_slice()
+            ],
         )?;
         if inserted == 1 {
             self.unlocked_mut()?.index.upsert(item);
@@ -519,15 +658,7 @@ impl Vault {
         draft.validate()?;
         let mut item = self.get(id)?;
         item.apply(draft, now_ms().max(item.updated_at));
-        let blob = self.seal(&item)?;
-        let changed = self.conn.execute(
-            "UPDATE items SET blob = ?2, updated_at = ?3, dirty = 1 WHERE id = ?1 AND deleted = 0",
-            params![id.as_bytes().as_slice(), blob, item.updated_at],
-        )?;
-        if changed != 1 {
-            return Err(VaultError::ItemNotFound(id.to_string()));
-        }
-        self.unlocked_mut()?.index.upsert(&item);
+        self.rewrite(&item)?;
         Ok(item)
     }
 
@@ -544,30 +675,85 @@ impl Vault {
         let mut edited = base.clone();
         edited.apply(draft, now);
         let item = crate::merge_item::merge_items(Some(base), &edited, &current, now).item;
-        let blob = self.seal(&item)?;
-        let changed = self.conn.execute(
-            "UPDATE items SET blob = ?2, updated_at = ?3, dirty = 1 WHERE id = ?1 AND deleted = 0",
-            params![id.as_bytes().as_slice(), blob, item.updated_at],
-        )?;
-        if changed != 1 {
-            return Err(VaultError::ItemNotFound(id.to_string()));
-        }
-        self.unlocked_mut()?.index.upsert(&item);
+        self.rewrite(&item)?;
         Ok(item)
     }
 
-    /// Deletes an item, leaving a tombstone for sync.
+    /// Seals a new version of a live item over its current one, for the next push.
+    fn rewrite(&mut self, item: &Item) -> Result<()> {
+        let version = self.next_version(item.id)?;
+        let blob = self.seal_live(item, version)?;
+        let changed = self.conn.execute(
+            "UPDATE items SET blob = ?2, updated_at = ?3, dirty = 1, version_counter = ?4, version_writer = ?5
+             WHERE id = ?1 AND deleted = 0",
+            params![
+                item.id.as_bytes().as_slice(),
+                blob,
+                item.updated_at,
+                version.counter_column(),
+                version.writer.as_bytes().as_slice()
+            ],
+        )?;
+        if changed != 1 {
+            return Err(VaultError::ItemNotFound(item.id.to_string()));
+        }
+        self.unlocked_mut()?.index.upsert(item);
+        Ok(())
+    }
+
+    /// Deletes an item: a sealed tombstone takes its place, for sync.
     pub fn delete(&mut self, id: Uuid) -> Result<()> {
         self.unlocked()?;
+        let version = self.next_version(id)?;
+        let deleted_at = now_ms();
+        let blob = self.seal_deleted(id, version, deleted_at)?;
         let changed = self.conn.execute(
-            "UPDATE items SET blob = NULL, deleted = 1, updated_at = ?2, dirty = 1 WHERE id = ?1 AND deleted = 0",
-            params![id.as_bytes().as_slice(), now_ms()],
+            "UPDATE items SET blob = ?2, deleted = 1, updated_at = ?3, dirty = 1, version_counter = ?4,
+                              version_writer = ?5
+             WHERE id = ?1 AND deleted = 0",
+            params![
+                id.as_bytes().as_slice(),
+                blob,
+                deleted_at,
+                version.counter_column(),
+                version.writer.as_bytes().as_slice()
+            ],
         )?;
         if changed != 1 {
             return Err(VaultError::ItemNotFound(id.to_string()));
         }
         self.unlocked_mut()?.index.remove(id);
         Ok(())
+    }
+
+    /// The version this vault's next write of `id` gets: past every version of it seen here.
+    fn next_version(&self, id: Uuid) -> Result<ItemVersion> {
+        let key = [id.as_bytes().as_slice()];
+        let row = self
+            .conn
+            .query_row(
+                "SELECT version_counter, version_writer, synced_counter, synced_writer FROM items WHERE id = ?1",
+                key,
+                |r| {
+                    Ok([
+                        ItemVersion::from_columns(r.get(0)?, r.get(1)?),
+                        ItemVersion::from_columns(r.get(2)?, r.get(3)?),
+                    ])
+                },
+            )
+            .optional()
+            .map_err(|e| classify(&self.path, e))?;
+        let quarantined = self
+            .conn
+            .query_row(
+                "SELECT version_counter, version_writer FROM quarantine WHERE id = ?1",
+                key,
+                |r| Ok(ItemVersion::from_columns(r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| classify(&self.path, e))?;
+        let seen = row.into_iter().flatten().chain(quarantined).flatten().max();
+        Ok(ItemVersion::next(seen, self.header.replica_id))
     }
 
     /// Decrypts one item in full.
@@ -583,7 +769,7 @@ impl Vault {
             .optional()
             .map_err(|e| classify(&self.path, e))?;
         let blob = blob.ok_or_else(|| VaultError::ItemNotFound(id.to_string()))?;
-        self.opener(&unlocked.vault_key).open(id, &blob)
+        self.opener(&unlocked.vault_key).open_live(id, &blob)
     }
 
     /// Every live item decrypted in full, in title order (moving them to another vault).
@@ -626,15 +812,89 @@ impl Vault {
         }
     }
 
-    fn seal(&self, item: &Item) -> Result<Vec<u8>> {
+    fn seal_live(&self, item: &Item, version: ItemVersion) -> Result<Vec<u8>> {
+        self.seal_live_with(&self.unlocked()?.vault_key, item, version)
+    }
+
+    fn seal_deleted(&self, id: Uuid, version: ItemVersion, deleted_at: i64) -> Result<Vec<u8>> {
+        self.seal_deleted_with(&self.unlocked()?.vault_key, id, version, deleted_at)
+    }
+
+    fn seal_live_with(&self, key: &VaultKey, item: &Item, version: ItemVersion) -> Result<Vec<u8>> {
         let json = Zeroizing::new(
             serde_json::to_vec(item).map_err(|e| VaultError::InvalidItem(e.to_string()))?,
         );
         seal_item(
-            &self.unlocked()?.vault_key,
+            key,
             self.header.vault_id,
             item.id,
-            &json,
+            &sealed::encode_live(version, &json),
         )
     }
+
+    fn seal_deleted_with(
+        &self,
+        key: &VaultKey,
+        id: Uuid,
+        version: ItemVersion,
+        deleted_at: i64,
+    ) -> Result<Vec<u8>> {
+        seal_item(
+            key,
+            self.header.vault_id,
+            id,
+            &sealed::encode_deleted(version, deleted_at),
+        )
+    }
+}
+
+/// A fresh random replica id: the writer of this vault file's item versions.
+fn new_replica_id() -> Result<Uuid> {
+    Ok(uuid::Builder::from_random_bytes(random_bytes()?).into_uuid())
+}
+
+/// Opens key material with a derived master key: a key check that does not match is a wrong
+/// master password; a matching one whose wrapped key does not open means the material was
+/// changed after the master password made it.
+fn open_key_material(material: &KeyMaterial, salt: &Salt, master_key: &Key32) -> Result<VaultKey> {
+    if let Some(check) = &material.key_check {
+        if check.as_slice() != key_check(master_key) {
+            return Err(VaultError::WrongMasterPassword);
+        }
+    }
+    unwrap_vault_key(
+        &material.wrapped_vault_key,
+        &derive_kek(master_key),
+        material.vault_id,
+        material.kdf,
+        salt,
+    )
+    .map_err(|_| match material.key_check {
+        Some(_) => VaultError::KeyMaterialTampered,
+        None => VaultError::WrongMasterPassword,
+    })
+}
+
+/// Writes the header's key material (KDF parameters, salt, wrapped key, key check).
+fn write_key_material(conn: &Connection, path: &Path, header: &Header) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE vault SET kdf_memory_kib = ?1, kdf_iterations = ?2, kdf_parallelism = ?3, kdf_salt = ?4,
+                          wrapped_vault_key = ?5, key_check = ?6 WHERE id = ?7",
+        params![
+            header.kdf.memory_kib,
+            header.kdf.iterations,
+            header.kdf.parallelism,
+            header.salt.as_slice(),
+            header.wrapped_vault_key,
+            header.key_check,
+            header.vault_id.as_bytes().as_slice()
+        ],
+    )?;
+    if changed != 1 {
+        return Err(VaultError::CorruptVault {
+            path: path.to_path_buf(),
+            reason: "the vault header is missing".into(),
+        });
+    }
+    Ok(())
 }

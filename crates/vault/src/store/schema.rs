@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Transaction};
 use crate::error::{Result, VaultError};
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the vault header, items with their sync bookkeeping.
     "CREATE TABLE vault (
          id            BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
@@ -34,6 +34,50 @@ const MIGRATIONS: &[&str] = &[
          id         INTEGER PRIMARY KEY CHECK (id = 1),
          account_id TEXT NOT NULL,
          revision   INTEGER NOT NULL DEFAULT 0 CHECK (revision >= 0)
+     );",
+    // 3: item versions and sealed tombstones (DESIGN §5a). `version_*` is the version `blob`
+    // holds, `synced_*` the version the service holds as last verified (0: a legacy item); both
+    // are NULL for rows of the legacy format until the first unlock seals them anew. The vault's
+    // sealed state as last verified, the count and sum of the items it commits to, a master
+    // password change waiting to be sent or made on another device (which, and when, until the
+    // next unlock here), and the items that did not pass their checks.
+    "ALTER TABLE vault ADD COLUMN key_check BLOB;
+     ALTER TABLE vault ADD COLUMN replica_id BLOB;
+     UPDATE vault SET replica_id = randomblob(16);
+     CREATE TABLE items_v3 (
+         id              BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+         blob            BLOB,
+         deleted         INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+         updated_at      INTEGER NOT NULL,
+         version_counter INTEGER,
+         version_writer  BLOB,
+         server_revision INTEGER,
+         base_blob       BLOB,
+         synced_counter  INTEGER,
+         synced_writer   BLOB,
+         dirty           INTEGER NOT NULL DEFAULT 1 CHECK (dirty IN (0, 1)),
+         CHECK (blob IS NOT NULL OR (deleted = 1 AND version_counter IS NULL))
+     );
+     INSERT INTO items_v3 (id, blob, deleted, updated_at, server_revision, base_blob, dirty)
+         SELECT id, blob, deleted, updated_at, server_revision, base_blob, dirty FROM items;
+     DROP TABLE items;
+     ALTER TABLE items_v3 RENAME TO items;
+     CREATE INDEX items_dirty ON items (dirty) WHERE dirty = 1;
+     CREATE INDEX items_legacy ON items (id) WHERE version_counter IS NULL;
+     ALTER TABLE sync_state ADD COLUMN state BLOB;
+     ALTER TABLE sync_state ADD COLUMN set_count INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE sync_state ADD COLUMN set_sum BLOB;
+     ALTER TABLE sync_state ADD COLUMN key_change_pending INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE sync_state ADD COLUMN key_changed_by TEXT;
+     ALTER TABLE sync_state ADD COLUMN key_changed_at INTEGER;
+     CREATE TABLE quarantine (
+         id              BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+         server_revision INTEGER NOT NULL,
+         version_counter INTEGER NOT NULL,
+         version_writer  BLOB NOT NULL,
+         blob            BLOB,
+         reason          TEXT NOT NULL,
+         found_at        INTEGER NOT NULL
      );",
 ];
 
