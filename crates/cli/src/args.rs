@@ -15,6 +15,8 @@ Exit codes:
   6  a vault already exists at the path
   7  Keyhaven Account cannot be reached (nothing is lost; try again later)
   8  Keyhaven Account said no (wrong code or password, limits, sign in again…)
+  9  Keyhaven Account returned a vault that does not match what your devices wrote
+     (nothing was changed on this computer)
 
 The master password is never taken from an argument: it is read from the terminal
 without echo, or as the first line of standard input with --password-stdin; any

@@ -52,8 +52,12 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
 }
 
 fn vault_exit(vault_err: &VaultError) -> (u8, &'static str) {
+    if vault_err.is_unverified_service_data() {
+        return (9, vault_err.code());
+    }
     let exit = match vault_err {
-        VaultError::WrongMasterPassword => 3,
+        VaultError::WrongMasterPassword | VaultError::MasterPasswordChanged { .. } => 3,
+        VaultError::KeyMaterialTampered => 9,
         VaultError::VaultNotFound(_) | VaultError::ItemNotFound(_) => 4,
         VaultError::CorruptVault { .. }
         | VaultError::NewerSchema { .. }

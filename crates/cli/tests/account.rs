@@ -117,7 +117,11 @@ impl Computer {
     }
 
     fn titles(&self, service: &Service) -> Vec<String> {
-        let list = self.json(service, &["vault", "list"], &format!("{MASTER}\n"));
+        self.titles_with(service, MASTER)
+    }
+
+    fn titles_with(&self, service: &Service, master: &str) -> Vec<String> {
+        let list = self.json(service, &["vault", "list"], &format!("{master}\n"));
         let mut titles: Vec<String> = list
             .as_array()
             .unwrap()
@@ -382,4 +386,93 @@ async fn two_computers_sign_up_sign_in_sync_and_converge_after_offline_edits() {
     let titles = d.titles(&service);
     assert!(titles.contains(&"Only on D".to_owned()), "{titles:?}");
     assert!(titles.contains(&"GitHub".to_owned()), "{titles:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vault_passwd_on_a_connected_computer_reaches_the_others_and_a_new_one_joins_only_with_it()
+{
+    assert!(
+        std::env::var_os("KEYHAVEN_TEST_KEYRING").is_some(),
+        "this test needs a Secret Service: run it through scripts/with-keyring.sh"
+    );
+    const NEW: &str = "an entirely new and long master password";
+    let service = service().await;
+    let (a, b, c) = (Computer::new(), Computer::new(), Computer::new());
+    let statement = a.json(&service, &["account", "statement"], "");
+    let version = statement["version"].as_i64().unwrap().to_string();
+    a.json(
+        &service,
+        &[
+            "account",
+            "signup",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            PHONE,
+            "--accept-statement",
+            &version,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    a.json(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{MASTER}\n"),
+    );
+    a.json(
+        &service,
+        &["vault", "add", "--title", "GitHub", "--username", "ada"],
+        &format!("{MASTER}\ngh-1\n"),
+    );
+    a.json(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    b.login(&service);
+    b.json(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{MASTER}\n"),
+    );
+
+    // A weak new password is refused before anything changes; a good one reaches the account.
+    let (exit, code, _) = a.fails(
+        &service,
+        &["vault", "passwd"],
+        &format!("{MASTER}\npassword1\n"),
+    );
+    assert_eq!((exit, code.as_str()), (2, "weak_master_password"));
+    let changed = a.json(
+        &service,
+        &["vault", "passwd"],
+        &format!("{MASTER}\n{NEW}\n"),
+    );
+    assert_eq!(
+        (changed["changed"].as_bool(), changed["account"].as_str()),
+        (Some(true), Some("sent"))
+    );
+    assert_eq!(a.titles_with(&service, NEW), ["GitHub"]);
+
+    // B works with its old unlock until its next sync takes the change; then only the new one opens it.
+    let synced = b.json(&service, &["account", "sync"], &format!("{MASTER}\n"));
+    assert_eq!(synced["master_password_changed"], true);
+    let (exit, code, message) = b.fails(&service, &["vault", "list"], &format!("{MASTER}\n"));
+    assert_eq!(
+        (exit, code.as_str()),
+        (3, "master_password_changed"),
+        "{message}"
+    );
+    assert_eq!(b.titles_with(&service, NEW), ["GitHub"]);
+
+    // A new computer joins with the new password only.
+    c.login(&service);
+    let (exit, code, _) = c.fails(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{MASTER}\n"),
+    );
+    assert_eq!((exit, code.as_str()), (3, "wrong_master_password"));
+    assert!(!c.vault().exists(), "the old password writes no vault");
+    assert_eq!(
+        c.json(&service, &["account", "sync"], &format!("{NEW}\n"))["status"],
+        "synced"
+    );
+    assert_eq!(c.titles_with(&service, NEW), ["GitHub"]);
 }
