@@ -1,4 +1,4 @@
-import type { AccountView } from "./lib/bindings";
+import type { AccountView, VaultIntegrity } from "./lib/bindings";
 
 /** A device that has not connected to Keyhaven Account: what `account_status` answers. */
 export const NOT_CONNECTED: AccountView = {
@@ -9,3 +9,6 @@ export const NOT_CONNECTED: AccountView = {
   other_os_user_connected: false,
   sync: { state: "not_connected", last_synced_at: null, error: null, conflicts: 0 },
 };
+
+/** A vault whose sealed state has nothing to report yet: what `vault_integrity` answers. */
+export const NOTHING_TO_REPORT: VaultIntegrity = { last_change: null, quarantined: [] };

@@ -308,6 +308,31 @@ export class Session {
   }
 
   /**
+   * Screenshots of the screen as it is, in the light and the dark theme, at the default window
+   * size and at the narrowest one (`<name>-light-960`, `<name>-dark-720`, …); the window size and
+   * the theme are put back afterwards.
+   * @param {string} name
+   */
+  async screenshotsEverywhere(name) {
+    const theme = await this.execute("return document.documentElement.dataset.theme ?? null");
+    for (const [width, height] of [
+      [960, 640],
+      [720, 480],
+    ]) {
+      await this.resize(width, height);
+      for (const shade of ["light", "dark"]) {
+        await this.execute("document.documentElement.dataset.theme = arguments[0]", [shade]);
+        await this.screenshot(`${name}-${shade}-${width}`);
+      }
+    }
+    await this.resize(960, 640);
+    await this.execute(
+      "if (arguments[0] === null) delete document.documentElement.dataset.theme; else document.documentElement.dataset.theme = arguments[0];",
+      [theme],
+    );
+  }
+
+  /**
    * The environment that reaches this session's X display: the app's own (DISPLAY, XAUTHORITY)
    * when it runs on a display of its own, else this process's.
    * @returns {NodeJS.ProcessEnv}

@@ -4,7 +4,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import type { AccountView } from "./bindings";
 import AccountSettings from "./AccountSettings.svelte";
 import { syncLine } from "./account";
-import { NOT_CONNECTED } from "../test-fixtures";
+import { NOTHING_TO_REPORT, NOT_CONNECTED } from "../test-fixtures";
 
 const SIGNED_IN: AccountView = {
   ...NOT_CONNECTED,
@@ -33,6 +33,7 @@ describe("AccountSettings", () => {
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
       if (cmd === "account_status") return SIGNED_IN;
+      if (cmd === "vault_integrity") return NOTHING_TO_REPORT;
       if (cmd === "list_devices") return DEVICES;
       if (cmd === "revoke_device") return null;
       if (cmd === "sign_out") return NOT_CONNECTED;
@@ -61,6 +62,7 @@ describe("AccountSettings", () => {
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
       if (cmd === "account_status") return SIGNED_IN;
+      if (cmd === "vault_integrity") return NOTHING_TO_REPORT;
       if (cmd === "list_devices") return DEVICES;
       if (cmd === "account_details") return { phone_hint: hint, two_step_enabled: true };
       if (cmd === "change_phone") return { phone_hint: "+…99", expires_in_seconds: 600, resend_after_seconds: 60 };
@@ -93,5 +95,33 @@ describe("AccountSettings", () => {
     expect(at("sign_in_required")).toBe("Sign in again to sync");
     expect(at("syncing")).toBe("Syncing…");
     expect(at("not_connected")).toBe("On this computer only");
+  });
+});
+
+describe("AccountSettings: what the vault's sealed state says", () => {
+  it("shows when and where the vault last changed, and the items that could not be verified", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "account_status") return SIGNED_IN;
+      if (cmd === "list_devices") return DEVICES;
+      if (cmd === "account_details") return { phone_hint: "+…23", two_step_enabled: true };
+      if (cmd === "vault_integrity")
+        return {
+          last_change: { at: Date.now() - 5 * 60_000, device_name: "ada on desktop" },
+          quarantined: [
+            {
+              item_id: "11111111-1111-4111-8111-111111111111",
+              reason: "the copy from Keyhaven Account failed its integrity check",
+              found_at: 3,
+            },
+          ],
+        };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(AccountSettings, { onConnect: () => {} });
+    expect(await screen.findByTestId("settings-last-change")).toHaveTextContent("Last changed 5 min ago on “ada on desktop”.");
+    const quarantine = await screen.findByTestId("quarantine");
+    expect(quarantine).toHaveTextContent("1 item from Keyhaven Account could not be verified");
+    expect(quarantine).toHaveTextContent("this computer's copies are unchanged");
+    expect(quarantine).toHaveTextContent("11111111-1111-4111-8111-111111111111: the copy from Keyhaven Account failed its integrity check");
   });
 });

@@ -39,9 +39,9 @@ export function syncedWhen(ms: number, now = Date.now()): string {
   return `at ${then.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
 }
 
-/** "Last changed 5 min ago on ada on laptop": from the vault's sealed state. */
+/** "Last changed 5 min ago on “ada on laptop”": from the vault's sealed state. */
 export function lastChangeLine(change: { at: number; device_name: string }, now = Date.now()): string {
-  return `Last changed ${syncedWhen(change.at, now)} on ${change.device_name}`;
+  return `Last changed ${syncedWhen(change.at, now)} on “${change.device_name}”`;
 }
 
 /** The status line: what a person needs to know about syncing right now (short: it sits in the header). */
@@ -63,7 +63,7 @@ export function syncLine(sync: SyncView, now = Date.now()): string {
     case "failed":
       return "Sync failed — will retry";
     case "unverified":
-      return "Service data did not verify";
+      return "Rejected service data";
   }
 }
 

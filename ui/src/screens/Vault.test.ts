@@ -3,6 +3,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { mockIPC } from "@tauri-apps/api/mocks";
 import Vault from "./Vault.svelte";
 import { NOT_CONNECTED } from "../test-fixtures";
+import type { AccountView } from "../lib/bindings";
 
 const ITEMS = [
   { id: "1", kind: "card", title: "Bank card", subtitle: "Visa •••• 1234", urls: [], favourite: false, folder: null, tags: [], updated_at: 1 },
@@ -227,5 +228,32 @@ describe("a sync's change arriving while the person moves on", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(screen.getByRole("heading", { name: "GitHub" })).toBeInTheDocument();
     expect(screen.queryByRole("heading", { name: "Bank card" })).not.toBeInTheDocument();
+  });
+});
+
+describe("the vault screen and the sealed state", () => {
+  const signedIn = (state: AccountView["sync"]["state"], error: string | null): AccountView => ({
+    ...NOT_CONNECTED,
+    signed_in: true,
+    email: "ada@example.com",
+    sync: { state, last_synced_at: Date.now(), error, conflicts: 0 },
+  });
+
+  it("shows when and where the vault last changed, and names a service whose data did not verify", async () => {
+    const message =
+      "The Keyhaven Account service returned a vault that does not match what your devices wrote (it went back to revision 1, after this computer saw 2). Nothing was changed on this computer.";
+    mockIPC((cmd) => {
+      if (cmd === "list_items") return { total: 2, offset: 0, items: ITEMS };
+      if (cmd === "list_folders") return [];
+      if (cmd === "account_status") return signedIn("unverified", message);
+      if (cmd === "connect_reminder_due") return false;
+      if (cmd === "vault_integrity") return { last_change: { at: Date.now(), device_name: "ada on desktop" }, quarantined: [] };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Vault, { onLocked: () => {} });
+    expect(await screen.findByTestId("last-change")).toHaveTextContent("Last changed just now on “ada on desktop”");
+    expect(await screen.findByTestId("sync-unverified")).toHaveTextContent(message);
+    expect(screen.getByTestId("sync-status")).toHaveTextContent("Rejected service data");
+    expect(screen.getByRole("option", { name: /GitHub/ })).toBeInTheDocument();
   });
 });
