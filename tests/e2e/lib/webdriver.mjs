@@ -315,10 +315,12 @@ export class Session {
    */
   async screenshotsEverywhere(name) {
     const theme = await this.execute("return document.documentElement.dataset.theme ?? null");
-    for (const [width, height] of [
+    /** @type {[number, number][]} */
+    const sizes = [
       [960, 640],
       [720, 480],
-    ]) {
+    ];
+    for (const [width, height] of sizes) {
       await this.resize(width, height);
       for (const shade of ["light", "dark"]) {
         await this.execute("document.documentElement.dataset.theme = arguments[0]", [shade]);
