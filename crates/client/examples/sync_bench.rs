@@ -4,7 +4,8 @@
 //! - first sync of a 10,000-item vault on a new device, excluding the KDF (< 1 s);
 //! - one changed item reaching the other device: push → announcement → pull → decrypt, measured
 //!   from the change's push to the other device's stored copy (median < 50 ms);
-//! - bytes of the pull for one change, with 10,000 items and with 100 (must not grow).
+//! - bytes of the push and of the pull for one change, with 10,000 items and with 100 (must not
+//!   grow: the sealed state each carries is the same size whatever the vault's).
 //!
 //! Prints one JSON line per figure and fails when a budget is missed.
 
@@ -86,8 +87,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[index.min(sorted.len() - 1)]
 }
 
-/// Bytes of the `changes since` answer that brings one changed item, for a vault of `items`.
-async fn one_change_pull_bytes(items: usize) -> anyhow::Result<usize> {
+/// Bytes of the push that sends one changed item, and of the `changes since` answer that brings
+/// it to another device, for a vault of `items`.
+async fn one_change_bytes(items: usize) -> anyhow::Result<(usize, usize)> {
     let service = common::service().await;
     let (a, _) = device(
         &service,
@@ -113,12 +115,19 @@ async fn one_change_pull_bytes(items: usize) -> anyhow::Result<usize> {
         let id = vault.list()?.first().context("no items")?.id;
         vault.update(id, login(999_999))?;
     }
+    let push = {
+        let vault = a.vault.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let plan = vault
+            .prepare_push(500, "bench")?
+            .context("nothing to push")?;
+        serde_json::to_vec(&keyhaven_client::sync::push_request(&plan))?.len()
+    };
     sync_once(&a.session, a.vault.as_ref()).await?;
     let page = a
         .session
         .authed(|api, token| async move { api.changes(&token, before).await })
         .await?;
-    Ok(serde_json::to_vec(&page)?.len())
+    Ok((push, serde_json::to_vec(&page)?.len()))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -239,11 +248,15 @@ async fn main() -> anyhow::Result<()> {
         json!({ "figure": "one_change_a_to_b_ms", "p50": p50, "p95": p95, "rounds": PROPAGATION_ROUNDS })
     );
 
-    let small = one_change_pull_bytes(100).await?;
-    let large = one_change_pull_bytes(ITEMS).await?;
+    let (small_push, small) = one_change_bytes(100).await?;
+    let (large_push, large) = one_change_bytes(ITEMS).await?;
     println!(
         "{}",
         json!({ "figure": "one_change_pull_bytes", "vault_100": small, "vault_10k": large })
+    );
+    println!(
+        "{}",
+        json!({ "figure": "one_change_push_bytes", "vault_100": small_push, "vault_10k": large_push })
     );
 
     let mut missed = Vec::new();
@@ -260,6 +273,11 @@ async fn main() -> anyhow::Result<()> {
     if large > small + 64 {
         missed.push(format!(
             "one change's pull grew with the vault: {small} → {large} bytes"
+        ));
+    }
+    if large_push > small_push + 64 {
+        missed.push(format!(
+            "one change's push grew with the vault: {small_push} → {large_push} bytes"
         ));
     }
     if !missed.is_empty() {

@@ -193,12 +193,17 @@ enum Sent {
     Stale,
 }
 
-async fn send(session: &Session, plan: &PushPlan) -> Result<Sent> {
-    let request = PushChanges {
+/// What a prepared push sends to the service.
+pub fn push_request(plan: &PushPlan) -> PushChanges {
+    PushChanges {
         base_revision: plan.state.as_ref().map(|_| plan.base_revision),
         state: plan.state.clone().map(Bytes),
         changes: plan.changes.iter().map(to_change).collect(),
-    };
+    }
+}
+
+async fn send(session: &Session, plan: &PushPlan) -> Result<Sent> {
+    let request = push_request(plan);
     let result = session
         .authed(|api, token| {
             let request = &request;

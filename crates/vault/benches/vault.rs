@@ -1,5 +1,7 @@
 //! Budgets of issue #2, measured: unlock of 10,000 items without the KDF, the KDF at default
-//! parameters beside the reference C `argon2` tool, search p99, and a durable add/update.
+//! parameters beside the reference C `argon2` tool, search p99, and a durable add/update; and of
+//! issue #14: a new device taking in the first pull of a 10,000-item vault (checked against the
+//! sealed state, decrypted, stored, indexed), without the network.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -9,7 +11,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, BatchSize, Criterion};
 use keyhaven_vault::crypto::{derive_master_key, KdfParams};
 use keyhaven_vault::item::{ItemContent, ItemDraft, Login};
-use keyhaven_vault::Vault;
+use keyhaven_vault::{Pull, RemoteVersion, Vault};
 
 const ITEMS: usize = 10_000;
 const PW: &[u8] = b"correct horse battery staple";
@@ -202,7 +204,61 @@ fn write(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, unlock, kdf, search, write);
+/// The first pull of a new device: everything a 10,000-item vault's pushes wrote, with the
+/// sealed state of the last one, taken in by an empty vault built from the key material.
+fn first_pull(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut first =
+        Vault::create(&dir.path().join("first.sqlite"), PW, KdfParams::MINIMUM).expect("create");
+    first.link_account("bench").expect("link");
+    let mut state = first.first_state("bench").expect("state");
+    first.cloud_vault_created(&state).expect("created");
+    for n in 0..ITEMS {
+        first.add(login(n)).expect("add");
+    }
+    let (mut revision, mut items) = (0, Vec::with_capacity(ITEMS));
+    while let Some(plan) = first.prepare_push(500, "bench").expect("plan") {
+        revision += 1;
+        items.extend(plan.changes.iter().map(|change| RemoteVersion {
+            item_id: change.item_id,
+            revision,
+            version: Some(change.version),
+            blob: Some(change.blob.clone()),
+        }));
+        state = plan.state.clone().expect("a sealed state");
+        first.pushed(&plan, revision).expect("pushed");
+    }
+    let pull = Pull {
+        revision,
+        items,
+        state: Some(state),
+        key_material: Some(first.key_material()),
+    };
+    let material = first.key_material();
+    let mut group = c.benchmark_group("first_pull_10k");
+    group.sample_size(10);
+    let mut n = 0;
+    group.bench_function("receive_into_a_new_vault", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let mut vault = Vault::create_from_key_material(
+                    &dir.path().join(format!("new-{n}.sqlite")),
+                    PW,
+                    &material,
+                )
+                .expect("join");
+                vault.link_account("bench").expect("link");
+                vault
+            },
+            |mut vault| black_box(vault.receive(&pull).expect("receive")),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, unlock, kdf, search, write, first_pull);
 
 fn main() {
     benches();

@@ -207,6 +207,28 @@ impl SearchIndex {
         self.entries.insert(at, entry);
     }
 
+    /// Brings many changes in at once (a sync's pull): one pass and one sort instead of one of
+    /// each per item, which costs as much for ten changes as for ten thousand.
+    pub fn apply_batch(&mut self, upserts: Vec<Item>, removes: Vec<Uuid>) {
+        let touched: std::collections::HashSet<Uuid> =
+            upserts.iter().map(|item| item.id).chain(removes).collect();
+        self.entries.retain(|e| !touched.contains(&e.summary.id));
+        let mut seen = std::collections::HashSet::new();
+        // The last version of an item in the batch wins.
+        let fresh: Vec<Entry> = upserts
+            .iter()
+            .rev()
+            .filter(|item| seen.insert(item.id))
+            .map(Entry::from_item)
+            .collect();
+        self.entries.extend(fresh);
+        self.entries.par_sort_unstable_by(|a, b| {
+            a.sort_key
+                .cmp(&b.sort_key)
+                .then(a.summary.id.cmp(&b.summary.id))
+        });
+    }
+
     /// Drops an item from the index.
     pub fn remove(&mut self, id: Uuid) {
         self.entries.retain(|e| e.summary.id != id);

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::crypto::{derive_subkey, open_sealed, seal_with, Key32, VaultKey};
+use crate::crypto::{derive_subkey, open_sealed, seal_with, VaultKey};
 use crate::error::{Result, VaultError};
 use crate::version::ItemVersion;
 use crate::KeyMaterial;
@@ -30,22 +30,24 @@ const STATE_FORMAT: u8 = 1;
 /// makes the commitment's elements.
 pub(crate) struct StateKeys {
     cipher: Aes256Gcm,
-    element: Key32,
+    /// HMAC-SHA256 keyed once; each element clones it (no key schedule per element).
+    element: Hmac<Sha256>,
 }
 
 impl StateKeys {
     pub(crate) fn of(vault_key: &VaultKey) -> Self {
         let seal = derive_subkey(&vault_key.key, STATE_KEY_INFO);
+        let element = derive_subkey(&vault_key.key, ELEMENT_KEY_INFO);
         Self {
             cipher: Aes256Gcm::new(seal.as_bytes().into()),
-            element: derive_subkey(&vault_key.key, ELEMENT_KEY_INFO),
+            element: Hmac::<Sha256>::new_from_slice(element.as_bytes())
+                .expect("HMAC takes a key of any length"),
         }
     }
 
     /// The commitment's element for one version of one item.
     pub(crate) fn element(&self, vault_id: Uuid, item_id: Uuid, version: ItemVersion) -> Element {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.element.as_bytes())
-            .expect("HMAC takes a key of any length");
+        let mut mac = self.element.clone();
         mac.update(vault_id.as_bytes());
         mac.update(item_id.as_bytes());
         mac.update(&version.to_bytes());
@@ -199,7 +201,7 @@ pub fn key_material_hash(material: &KeyMaterial) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::KdfParams;
+    use crate::crypto::{KdfParams, Key32};
     use proptest::prelude::*;
 
     fn keys() -> StateKeys {

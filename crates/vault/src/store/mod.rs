@@ -731,25 +731,21 @@ impl Vault {
         let key = [id.as_bytes().as_slice()];
         let row = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT version_counter, version_writer, synced_counter, synced_writer FROM items WHERE id = ?1",
-                key,
-                |r| {
-                    Ok([
-                        ItemVersion::from_columns(r.get(0)?, r.get(1)?),
-                        ItemVersion::from_columns(r.get(2)?, r.get(3)?),
-                    ])
-                },
-            )
+            )?
+            .query_row(key, |r| {
+                Ok([
+                    ItemVersion::from_columns(r.get(0)?, r.get(1)?),
+                    ItemVersion::from_columns(r.get(2)?, r.get(3)?),
+                ])
+            })
             .optional()
             .map_err(|e| classify(&self.path, e))?;
         let quarantined = self
             .conn
-            .query_row(
-                "SELECT version_counter, version_writer FROM quarantine WHERE id = ?1",
-                key,
-                |r| Ok(ItemVersion::from_columns(r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT version_counter, version_writer FROM quarantine WHERE id = ?1")?
+            .query_row(key, |r| Ok(ItemVersion::from_columns(r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(|e| classify(&self.path, e))?;
         let seen = row.into_iter().flatten().chain(quarantined).flatten().max();

@@ -479,9 +479,15 @@ impl Vault {
         };
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let outcome = (|| {
+            let quarantine_empty =
+                self.conn
+                    .query_row("SELECT NOT EXISTS (SELECT 1 FROM quarantine)", [], |r| {
+                        r.get::<_, bool>(0)
+                    })?;
             let mut index = Vec::with_capacity(changes.len());
             for (remote, version) in changes {
-                let (received, change) = self.apply_remote(remote, *version, verified.is_none())?;
+                let (received, change) =
+                    self.apply_remote(remote, *version, verified.is_none(), quarantine_empty)?;
                 report.received.push((remote.item_id, received));
                 index.push(change);
             }
@@ -512,9 +518,7 @@ impl Vault {
                 if let Some(material) = verified.as_ref().and_then(|v| v.key) {
                     self.adopt_key_material_header(material)?;
                 }
-                for change in index {
-                    self.apply_index(change)?;
-                }
+                self.apply_index(index)?;
                 Ok(report)
             }
             Err(err) => {
@@ -532,6 +536,7 @@ impl Vault {
         remote: &RemoteVersion,
         version: Option<ItemVersion>,
         legacy: bool,
+        quarantine_empty: bool,
     ) -> Result<(Received, IndexChange)> {
         let id = remote.item_id;
         let opened = match &remote.blob {
@@ -556,10 +561,11 @@ impl Vault {
                 return Ok((Received::Quarantined, IndexChange::None));
             }
         };
-        self.conn.execute(
-            "DELETE FROM quarantine WHERE id = ?1",
-            [id.as_bytes().as_slice()],
-        )?;
+        if !quarantine_empty {
+            self.conn
+                .prepare_cached("DELETE FROM quarantine WHERE id = ?1")?
+                .execute([id.as_bytes().as_slice()])?;
+        }
         // What the service holds: the version it names or, from a legacy service, the one sealed
         // in the blob; an item of the old format counts as the legacy version.
         let synced = version
@@ -674,15 +680,16 @@ impl Vault {
 
     /// Records which version of the item the service holds, and at which revision.
     fn set_synced(&mut self, remote: &RemoteVersion, synced: ItemVersion) -> Result<()> {
-        self.conn.execute(
-            "UPDATE items SET server_revision = ?2, synced_counter = ?3, synced_writer = ?4 WHERE id = ?1",
-            params![
+        self.conn
+            .prepare_cached(
+                "UPDATE items SET server_revision = ?2, synced_counter = ?3, synced_writer = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
                 remote.item_id.as_bytes().as_slice(),
                 remote.revision,
                 synced.counter_column(),
                 synced.writer.as_bytes().as_slice()
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
@@ -696,9 +703,12 @@ impl Vault {
         old_format: bool,
     ) -> Result<IndexChange> {
         let id = remote.item_id;
-        let (item, updated_at) = match &opened {
-            Some(Opened::Live { item, .. }) => (Some((**item).clone()), item.updated_at),
-            Some(Opened::Deleted { deleted_at, .. }) => (None, *deleted_at),
+        let (item, updated_at) = match opened {
+            Some(Opened::Live { item, .. }) => {
+                let at = item.updated_at;
+                (Some(*item), at)
+            }
+            Some(Opened::Deleted { deleted_at, .. }) => (None, deleted_at),
             None => (None, now_ms()),
         };
         let (blob, version, dirty) = if old_format {
@@ -712,16 +722,14 @@ impl Vault {
             let blob = remote.blob.clone().ok_or(VaultError::Integrity)?;
             (blob, synced, false)
         };
-        self.conn.execute(
-            "INSERT INTO items (id, blob, deleted, updated_at, version_counter, version_writer, server_revision,
+        self.conn.prepare_cached("INSERT INTO items (id, blob, deleted, updated_at, version_counter, version_writer, server_revision,
                                 base_blob, synced_counter, synced_writer, dirty)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (id) DO UPDATE SET blob = excluded.blob, deleted = excluded.deleted,
                  updated_at = excluded.updated_at, version_counter = excluded.version_counter,
                  version_writer = excluded.version_writer, server_revision = excluded.server_revision,
                  base_blob = excluded.base_blob, synced_counter = excluded.synced_counter,
-                 synced_writer = excluded.synced_writer, dirty = excluded.dirty",
-            params![
+                 synced_writer = excluded.synced_writer, dirty = excluded.dirty")?.execute(params![
                 id.as_bytes().as_slice(),
                 blob,
                 item.is_none(),
@@ -733,8 +741,7 @@ impl Vault {
                 synced.counter_column(),
                 synced.writer.as_bytes().as_slice(),
                 dirty
-            ],
-        )?;
+            ])?;
         Ok(match item {
             Some(item) => IndexChange::Upsert(Box::new(item)),
             None => IndexChange::Remove(id),
@@ -905,11 +912,8 @@ impl Vault {
         let key = [id.as_bytes().as_slice()];
         let row = self
             .conn
-            .query_row(
-                "SELECT synced_counter, synced_writer FROM items WHERE id = ?1",
-                key,
-                |r| Ok(ItemVersion::from_columns(r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT synced_counter, synced_writer FROM items WHERE id = ?1")?
+            .query_row(key, |r| Ok(ItemVersion::from_columns(r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(|e| classify(&self.path, e))?
             .flatten();
@@ -918,11 +922,8 @@ impl Vault {
         }
         Ok(self
             .conn
-            .query_row(
-                "SELECT version_counter, version_writer FROM quarantine WHERE id = ?1",
-                key,
-                |r| Ok(ItemVersion::from_columns(r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT version_counter, version_writer FROM quarantine WHERE id = ?1")?
+            .query_row(key, |r| Ok(ItemVersion::from_columns(r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(|e| classify(&self.path, e))?
             .flatten())
@@ -1024,28 +1025,42 @@ impl Vault {
 
     fn sync_row(&self, item_id: Uuid) -> Result<Option<SyncRow>> {
         self.conn
-            .query_row(
-                "SELECT blob, base_blob, dirty FROM items WHERE id = ?1",
-                [item_id.as_bytes().as_slice()],
-                |r| {
-                    Ok(SyncRow {
-                        blob: r.get(0)?,
-                        base_blob: r.get(1)?,
-                        dirty: r.get(2)?,
-                    })
-                },
-            )
+            .prepare_cached("SELECT blob, base_blob, dirty FROM items WHERE id = ?1")?
+            .query_row([item_id.as_bytes().as_slice()], |r| {
+                Ok(SyncRow {
+                    blob: r.get(0)?,
+                    base_blob: r.get(1)?,
+                    dirty: r.get(2)?,
+                })
+            })
             .optional()
             .map_err(|e| classify(&self.path, e))
     }
 
-    fn apply_index(&mut self, change: IndexChange) -> Result<()> {
+    /// Brings the search index along with stored changes: one by one for a few, as one batch
+    /// for a large pull (a first sync).
+    fn apply_index(&mut self, changes: Vec<IndexChange>) -> Result<()> {
+        const BATCH_FROM: usize = 64;
         let index = &mut self.unlocked_mut()?.index;
-        match change {
-            IndexChange::None => {}
-            IndexChange::Upsert(item) => index.upsert(&item),
-            IndexChange::Remove(id) => index.remove(id),
+        if changes.len() < BATCH_FROM {
+            for change in changes {
+                match change {
+                    IndexChange::None => {}
+                    IndexChange::Upsert(item) => index.upsert(&item),
+                    IndexChange::Remove(id) => index.remove(id),
+                }
+            }
+            return Ok(());
         }
+        let (mut upserts, mut removes) = (Vec::new(), Vec::new());
+        for change in changes {
+            match change {
+                IndexChange::None => {}
+                IndexChange::Upsert(item) => upserts.push(*item),
+                IndexChange::Remove(id) => removes.push(id),
+            }
+        }
+        index.apply_batch(upserts, removes);
         Ok(())
     }
 }
