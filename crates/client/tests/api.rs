@@ -6,30 +6,11 @@ use keyhaven_client::{ApiClient, ClientError};
 use keyhaven_protocol::bytes::Bytes;
 use keyhaven_protocol::error::ErrorCode;
 use keyhaven_protocol::sessions::SignIn;
-use keyhaven_protocol::vault::{
-    ChangeResult, CreateVault, ItemChange, KdfParams, KeyMaterial, PushChanges,
-};
+use keyhaven_protocol::vault::{ChangeResult, ItemChange, PushChanges};
 use uuid::Uuid;
 
 mod common;
 use common::{account, device, service, PASSWORD};
-
-fn vault_request() -> CreateVault {
-    CreateVault {
-        key_material: KeyMaterial {
-            vault_id: Uuid::new_v4(),
-            wrapped_vault_key: Bytes(vec![1; 60]),
-            salt: Bytes(vec![2; 16]),
-            kdf: KdfParams {
-                memory_kib: 65_536,
-                iterations: 3,
-                parallelism: 4,
-            },
-            key_check: None,
-        },
-        state: None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_session_and_vault_calls_round_trip() {
@@ -44,7 +25,7 @@ async fn account_session_and_vault_calls_round_trip() {
         service.client.devices(token).await.unwrap().devices.len(),
         1
     );
-    let vault = vault_request();
+    let vault = keyhaven_testkit::legacy_create_vault();
     assert_eq!(
         service
             .client
@@ -168,7 +149,7 @@ async fn revision_events_stream_from_the_service() {
     let service = service().await;
     let grant = account(&service).await;
     let token = &grant.tokens.access_token;
-    let vault = vault_request();
+    let vault = keyhaven_testkit::legacy_create_vault();
     service.client.create_vault(token, &vault).await.unwrap();
     let mut events = Box::pin(service.client.events(token).await.unwrap());
     let first = tokio::time::timeout(std::time::Duration::from_secs(5), events.next())

@@ -16,7 +16,7 @@ use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
 use keyhaven_protocol::bytes::Bytes;
 use keyhaven_protocol::devices::DeviceInfo;
 use keyhaven_protocol::sessions::{ChallengeOutcome, VerifyCode};
-use keyhaven_protocol::vault::{CreateVault, ItemChange, KdfParams, KeyMaterial, PushChanges};
+use keyhaven_protocol::vault::{ItemChange, PushChanges};
 use keyhaven_server::clock::Clock;
 use keyhaven_server::config::Config;
 use uuid::Uuid;
@@ -71,20 +71,7 @@ async fn main() -> anyhow::Result<()> {
     for token in &tokens {
         // The legacy protocol (no sealed state): connections that share an account push
         // without waiting for each other, as the per-item compare-and-swap allows.
-        let vault = CreateVault {
-            key_material: KeyMaterial {
-                vault_id: Uuid::new_v4(),
-                wrapped_vault_key: Bytes(vec![1; 60]),
-                salt: Bytes(vec![2; 16]),
-                kdf: KdfParams {
-                    memory_kib: 65_536,
-                    iterations: 3,
-                    parallelism: 4,
-                },
-                key_check: None,
-            },
-            state: None,
-        };
+        let vault = keyhaven_testkit::legacy_create_vault();
         http.post(format!("{base}/v1/vault"))
             .bearer_auth(token)
             .json(&vault)

@@ -7,6 +7,28 @@ use std::path::Path;
 
 pub mod lying_service;
 
+use keyhaven_protocol::bytes::Bytes;
+use keyhaven_protocol::vault::{CreateVault, KdfParams, KeyMaterial};
+
+/// A vault as a client of the legacy protocol creates it on the service: key material without a
+/// key check, no sealed state (the service reads none of it, so these bytes do).
+pub fn legacy_create_vault() -> CreateVault {
+    CreateVault {
+        key_material: KeyMaterial {
+            vault_id: uuid::Uuid::new_v4(),
+            wrapped_vault_key: Bytes(vec![7; 60]),
+            salt: Bytes(vec![9; 16]),
+            kdf: KdfParams {
+                memory_kib: 65_536,
+                iterations: 3,
+                parallelism: 4,
+            },
+            key_check: None,
+        },
+        state: None,
+    }
+}
+
 /// Every row of every table of a vault file, as text: "the vault is byte for byte as it was"
 /// means this did not change (read through SQLite, so a write-ahead log counts too).
 pub fn vault_rows(path: &Path) -> Vec<String> {

@@ -21,20 +21,7 @@ use crate::on_both_engines;
 
 /// Key material as a client of the legacy protocol sends it (no key check, no sealed state).
 pub fn vault_request() -> CreateVault {
-    CreateVault {
-        key_material: KeyMaterial {
-            vault_id: Uuid::new_v4(),
-            wrapped_vault_key: Bytes(vec![7; 60]),
-            salt: Bytes(vec![9; 16]),
-            kdf: KdfParams {
-                memory_kib: 65_536,
-                iterations: 3,
-                parallelism: 4,
-            },
-            key_check: None,
-        },
-        state: None,
-    }
+    keyhaven_testkit::legacy_create_vault()
 }
 
 /// A vault of this protocol: with its key check and the sealed state of revision 0 (the service

@@ -612,19 +612,7 @@ impl Vault {
     pub fn add(&mut self, draft: ItemDraft) -> Result<Item> {
         draft.validate()?;
         let item = Item::new(draft, Uuid::new_v4(), now_ms());
-        let version = ItemVersion::next(None, self.header.replica_id);
-        let blob = self.seal_live(&item, version)?;
-        self.conn.execute(
-            "INSERT INTO items (id, blob, deleted, updated_at, dirty, version_counter, version_writer)
-             VALUES (?1, ?2, 0, ?3, 1, ?4, ?5)",
-            params![
-                item.id.as_bytes().as_slice(),
-                blob,
-                item.updated_at,
-                version.counter_column(),
-                version.writer.as_bytes().as_slice()
-            ],
-        )?;
+        self.insert_first_version(&item)?;
         self.unlocked_mut()?.index.upsert(&item);
         Ok(item)
     }
@@ -633,7 +621,16 @@ impl Vault {
     /// item brought over from another vault. Returns `false`, changing nothing, when an item
     /// with that id is already here, so that an interrupted merge can simply run again.
     pub fn import(&mut self, item: &Item) -> Result<bool> {
-        self.unlocked()?;
+        let inserted = self.insert_first_version(item)?;
+        if inserted {
+            self.unlocked_mut()?.index.upsert(item);
+        }
+        Ok(inserted)
+    }
+
+    /// Seals the first version of an item new to this vault and stores it, pending; false when
+    /// an item with its id is here already (nothing changes then).
+    fn insert_first_version(&self, item: &Item) -> Result<bool> {
         let version = ItemVersion::next(None, self.header.replica_id);
         let blob = self.seal_live(item, version)?;
         let inserted = self.conn.execute(
@@ -647,9 +644,6 @@ impl Vault {
                 version.writer.as_bytes().as_slice()
             ],
         )?;
-        if inserted == 1 {
-            self.unlocked_mut()?.index.upsert(item);
-        }
         Ok(inserted == 1)
     }
 
@@ -683,18 +677,7 @@ impl Vault {
     fn rewrite(&mut self, item: &Item) -> Result<()> {
         let version = self.next_version(item.id)?;
         let blob = self.seal_live(item, version)?;
-        let changed = self.conn.execute(
-            "UPDATE items SET blob = ?2, updated_at = ?3, dirty = 1, version_counter = ?4, version_writer = ?5
-             WHERE id = ?1 AND deleted = 0",
-            params![
-                item.id.as_bytes().as_slice(),
-                blob,
-                item.updated_at,
-                version.counter_column(),
-                version.writer.as_bytes().as_slice()
-            ],
-        )?;
-        if changed != 1 {
+        if !self.write_own_version(item.id, &blob, false, item.updated_at, version, true)? {
             return Err(VaultError::ItemNotFound(item.id.to_string()));
         }
         self.unlocked_mut()?.index.upsert(item);
@@ -707,23 +690,39 @@ impl Vault {
         let version = self.next_version(id)?;
         let deleted_at = now_ms();
         let blob = self.seal_deleted(id, version, deleted_at)?;
-        let changed = self.conn.execute(
-            "UPDATE items SET blob = ?2, deleted = 1, updated_at = ?3, dirty = 1, version_counter = ?4,
-                              version_writer = ?5
-             WHERE id = ?1 AND deleted = 0",
-            params![
-                id.as_bytes().as_slice(),
-                blob,
-                deleted_at,
-                version.counter_column(),
-                version.writer.as_bytes().as_slice()
-            ],
-        )?;
-        if changed != 1 {
+        if !self.write_own_version(id, &blob, true, deleted_at, version, true)? {
             return Err(VaultError::ItemNotFound(id.to_string()));
         }
         self.unlocked_mut()?.index.remove(id);
         Ok(())
+    }
+
+    /// Writes a version of an item sealed here (the item, or its tombstone) over its row,
+    /// pending for the next push; with `live_only`, an item deleted here meanwhile is left as it
+    /// is. Returns whether a row changed.
+    pub(crate) fn write_own_version(
+        &self,
+        id: Uuid,
+        blob: &[u8],
+        deleted: bool,
+        updated_at: i64,
+        version: ItemVersion,
+        live_only: bool,
+    ) -> Result<bool> {
+        let changed = self.conn.prepare_cached(
+            "UPDATE items SET blob = ?2, deleted = ?3, updated_at = ?4, dirty = 1, version_counter = ?5,
+                              version_writer = ?6
+             WHERE id = ?1 AND (deleted = 0 OR NOT ?7)",
+        )?.execute(params![
+            id.as_bytes().as_slice(),
+            blob,
+            deleted,
+            updated_at,
+            version.counter_column(),
+            version.writer.as_bytes().as_slice(),
+            live_only
+        ])?;
+        Ok(changed == 1)
     }
 
     /// The version this vault's next write of `id` gets: past every version of it seen here.

@@ -663,18 +663,7 @@ impl Vault {
     fn reseal_local(&mut self, item: &Item) -> Result<()> {
         let version = self.next_version(item.id)?;
         let blob = self.seal_live(item, version)?;
-        self.conn.execute(
-            "UPDATE items SET blob = ?2, deleted = 0, updated_at = ?3, dirty = 1, version_counter = ?4,
-                              version_writer = ?5
-             WHERE id = ?1",
-            params![
-                item.id.as_bytes().as_slice(),
-                blob,
-                item.updated_at,
-                version.counter_column(),
-                version.writer.as_bytes().as_slice()
-            ],
-        )?;
+        self.write_own_version(item.id, &blob, false, item.updated_at, version, false)?;
         Ok(())
     }
 
