@@ -164,6 +164,11 @@ impl Account {
         accepted_statement_version: i64,
     ) -> Result<SmsChallenge> {
         let api = ApiClient::new(&self.service_url)?;
+        // A sign-up still waiting for its code here may be corrected (another number) only by
+        // this screen, which knows its challenge.
+        let replaces_challenge_id = lock(&self.pending)
+            .as_ref()
+            .map(|pending| pending.challenge.challenge_id.clone());
         let challenge = api
             .create_account(&CreateAccount {
                 email,
@@ -171,6 +176,7 @@ impl Account {
                 phone,
                 accepted_statement_version,
                 device: this_device(PLATFORM),
+                replaces_challenge_id,
             })
             .await?;
         self.wait_for_code(api, challenge.clone());

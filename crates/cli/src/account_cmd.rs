@@ -136,6 +136,7 @@ async fn signup(files: &Files, args: SignupArgs, input: &mut Input, json: bool) 
             phone: args.phone,
             accepted_statement_version: statement.version,
             device: this_device(PROGRAM),
+            replaces_challenge_id: None,
         })
         .await?;
     code_sent(files, &service, &args.email, &challenge, false, json)

@@ -162,6 +162,7 @@ async fn upload(session: &Session, vault: &mut Vault) -> Result<()> {
     let request = CreateVault {
         key_material: wire_key_material(&vault.key_material()),
         state: Some(Bytes::from(state.clone())),
+        no_other_fields: Default::default(),
     };
     session
         .authed(|api, token| {

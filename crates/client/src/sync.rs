@@ -166,6 +166,7 @@ async fn push(
         base_revision: plan.base_revision,
         key_material: wire_key_material(material),
         state: Bytes(state.clone()),
+        no_other_fields: Default::default(),
     };
     let sent = session
         .authed(|api, token| {

@@ -8,6 +8,7 @@ use crate::secret::Secret;
 /// Creates an account; the answer is an [`SmsChallenge`] to the given phone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateAccount {
     pub email: String,
     /// The account password (not the master password: that never leaves the device).
@@ -18,6 +19,10 @@ pub struct CreateAccount {
     pub accepted_statement_version: i64,
     /// The device that becomes signed in once the phone is confirmed.
     pub device: DeviceInfo,
+    /// To correct the number of a sign-up still waiting for its code: that sign-up's challenge
+    /// id, which only the screen that started it knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces_challenge_id: Option<String>,
 }
 
 /// An SMS code was sent; confirm it at `/v1/challenges/{challenge_id}/verify`.
@@ -48,6 +53,7 @@ pub struct AccountInfo {
 /// Replaces the account password; every other device is signed out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: Secret,
     pub new_password: Secret,
@@ -56,6 +62,7 @@ pub struct ChangePassword {
 /// Starts a phone change: the code goes to the new number.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ChangePhone {
     pub password: Secret,
     pub phone: String,
@@ -64,6 +71,7 @@ pub struct ChangePhone {
 /// Turns 2-step verification on or off.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetTwoStep {
     pub password: Secret,
     pub enabled: bool,
@@ -72,6 +80,7 @@ pub struct SetTwoStep {
 /// Deletes the account and its vault for good.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DeleteAccount {
     pub password: Secret,
 }

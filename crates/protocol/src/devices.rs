@@ -6,6 +6,7 @@ use uuid::Uuid;
 /// What a client says about itself when it signs in. Identifiers are hashed by the client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DeviceInfo {
     /// A name the person recognises ("Ada's laptop").
     pub name: String,

@@ -63,6 +63,13 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// Too many requests of this kind; wait `retry_after_seconds`.
     RateLimited,
+    /// The body is not `application/json` where JSON is expected.
+    UnsupportedMediaType,
+    /// The route exists, but not with this method (`Allow` lists the ones it has).
+    MethodNotAllowed,
+    /// The service is at capacity for this kind of work (password hashing, database
+    /// connections); nothing was changed, retry after `retry_after_seconds`.
+    ServiceBusy,
     /// A social sign-in code is unknown, used, expired, or does not match its client, redirect
     /// URI or PKCE verifier.
     InvalidGrant,
@@ -112,6 +119,9 @@ impl ErrorCode {
             Self::VaultStateRequired => "vault_state_required",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited => "rate_limited",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::ServiceBusy => "service_busy",
             Self::InvalidGrant => "invalid_grant",
             Self::LinkRequired => "link_required",
             Self::NoLinkedAccount => "no_linked_account",

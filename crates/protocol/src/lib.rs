@@ -12,9 +12,11 @@ pub mod accounts;
 pub mod bytes;
 pub mod devices;
 pub mod error;
+pub mod limits;
 pub mod secret;
 pub mod sessions;
 pub mod statement;
+pub mod strict;
 pub mod vault;
 
 /// The API version prefix every route lives under.

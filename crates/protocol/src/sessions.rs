@@ -10,6 +10,7 @@ use crate::secret::Secret;
 /// Signs in with email and account password.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SignIn {
     pub email: String,
     pub password: Secret,
@@ -31,6 +32,7 @@ pub enum SignInOutcome {
 /// Confirms an SMS challenge with the code the person received.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct VerifyCode {
     pub code: Secret,
 }
@@ -72,6 +74,7 @@ pub struct TokenPair {
 /// Trades a refresh token for a new pair; the old refresh token stops working.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Refresh {
     pub refresh_token: Secret,
 }
@@ -88,6 +91,7 @@ pub struct SocialProviders {
 /// PKCE): the same outcome as a password sign-in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RedeemSocialCode {
     pub client_id: String,
     pub code: Secret,
@@ -118,6 +122,7 @@ pub struct SuiteToken {
 /// Signs a device in with a suite token another app of the same computer published.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SuiteSignIn {
     pub suite_token: Secret,
     pub device: DeviceInfo,
@@ -129,6 +134,7 @@ pub struct SuiteSignIn {
 /// Asks whether a suite token can still sign this computer in (before offering it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SuiteCheck {
     pub suite_token: Secret,
     /// The asking computer's machine hash (as in [`DeviceInfo`]).

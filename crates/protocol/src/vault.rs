@@ -8,6 +8,7 @@ use crate::bytes::Bytes;
 /// Argon2id parameters of the master key, stored for other devices (clients validate them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct KdfParams {
     pub memory_kib: u32,
     pub iterations: u32,
@@ -18,6 +19,7 @@ pub struct KdfParams {
 /// device of the account and never reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct KeyMaterial {
     /// The client-chosen vault id; part of every item's associated data.
     pub vault_id: Uuid,
@@ -41,6 +43,9 @@ pub struct CreateVault {
     /// legacy protocol until a client upgrades it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<Bytes>,
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub no_other_fields: crate::strict::NoOtherFields,
 }
 
 /// The vault's key material, its current revision and the sealed state of that revision.
@@ -60,6 +65,7 @@ pub struct VaultInfo {
 /// beside the blob for the clients, which check it against the version sealed inside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ItemVersion {
     /// Raised by every write past every version of the item its writer has seen (1 or more).
     pub counter: i64,
@@ -108,6 +114,7 @@ pub struct ChangesPage {
 /// One item change: its item must still be at `base_revision` (0 = new item).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ItemChange {
     pub item_id: Uuid,
     pub base_revision: i64,
@@ -124,6 +131,7 @@ pub struct ItemChange {
 /// vault that has no sealed state): each one is compare-and-swap on its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct PushChanges {
     /// The vault revision the push is based on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +152,9 @@ pub struct ReplaceKeyMaterial {
     #[serde(flatten)]
     pub key_material: KeyMaterial,
     pub state: Bytes,
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub no_other_fields: crate::strict::NoOtherFields,
 }
 
 /// The revision a replaced key material is stored at.

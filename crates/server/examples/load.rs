@@ -256,6 +256,7 @@ async fn account(
         phone: phone.into(),
         accepted_statement_version: 1,
         device,
+        replaces_challenge_id: None,
     };
     let challenge: SmsChallenge = http
         .post(format!("{base}/v1/accounts"))

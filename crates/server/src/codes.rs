@@ -57,6 +57,12 @@ pub async fn issue(
     let payload = serde_json::to_string(&purpose).map_err(ApiError::internal)?;
     let mut tx = state.db.begin().await?;
     lock_account(&mut tx, account_id).await?;
+    if let Some(same) =
+        same_request_just_sent(state, &mut tx, account_id, phone, &purpose, &payload, now).await?
+    {
+        tx.commit().await?;
+        return Ok(same);
+    }
     check_send_limits(state, &mut tx, account_id, phone, now).await?;
     challenges::finish_all(&mut *tx, account_id, purpose.key(), now).await?;
     let row = challenges::ChallengeRow {
@@ -80,6 +86,9 @@ pub async fn issue(
 /// limits. A burned or expired challenge comes back to life this way.
 pub async fn resend(state: &AppState, challenge_id: &str) -> ApiResult<SmsChallenge> {
     let now = state.now();
+    if !crate::validate::is_service_id(challenge_id) {
+        return Err(not_found());
+    }
     let row = challenges::pending(&state.db, challenge_id)
         .await?
         .ok_or_else(not_found)?;
@@ -101,6 +110,10 @@ pub async fn resend(state: &AppState, challenge_id: &str) -> ApiResult<SmsChalle
 pub async fn confirm(state: &AppState, challenge_id: &str, code: &str) -> ApiResult<Confirmed> {
     let now = state.now();
     let max = i64::from(state.config.sms.max_attempts);
+    crate::validate::secret_input(code, keyhaven_protocol::limits::SMS_CODE_MAX_CHARS, "code")?;
+    if !crate::validate::is_service_id(challenge_id) {
+        return Err(not_found());
+    }
     let mut tx = state.db.begin().await?;
     let row = challenges::count_attempt(&mut *tx, challenge_id)
         .await?
@@ -124,7 +137,10 @@ pub async fn confirm(state: &AppState, challenge_id: &str, code: &str) -> ApiRes
                 tries_left: Some(tries_left),
                 ..ApiError::new(
                     ErrorCode::SmsCodeInvalid,
-                    format!("That code is not right. {tries_left} tries left."),
+                    format!(
+                        "That code is not right. {tries_left} {} left.",
+                        if tries_left == 1 { "try" } else { "tries" }
+                    ),
                 )
             }
         })
@@ -142,6 +158,63 @@ pub async fn confirm(state: &AppState, challenge_id: &str, code: &str) -> ApiRes
         purpose,
         tx,
     })
+}
+
+/// A retry of the same request (a double click, a retry after a timeout): the challenge sent for
+/// it within the resend cooldown, which stays valid; no second SMS goes out.
+async fn same_request_just_sent(
+    state: &AppState,
+    tx: &mut AnyConnection,
+    account_id: &str,
+    phone: &str,
+    purpose: &Purpose,
+    payload: &str,
+    now: i64,
+) -> ApiResult<Option<SmsChallenge>> {
+    let Some(row) = challenges::pending_for(&mut *tx, account_id, purpose.key()).await? else {
+        return Ok(None);
+    };
+    if row.phone != phone || row.payload != payload || now >= row.expires_at {
+        return Ok(None);
+    }
+    let Some(last) = sms_sends::last_send(&mut *tx, account_id, phone).await? else {
+        return Ok(None);
+    };
+    let resend_at = last + ms(state.config.sms.resend_cooldown_seconds);
+    if now >= resend_at {
+        return Ok(None);
+    }
+    Ok(Some(pending_view(&row, resend_at, now)))
+}
+
+/// The pending challenge `row` as its first answer described it, with the times still left.
+pub fn pending_view(row: &challenges::ChallengeRow, resend_at: i64, now: i64) -> SmsChallenge {
+    SmsChallenge {
+        challenge_id: row.id.clone(),
+        phone_hint: mask_phone(&row.phone),
+        expires_in_seconds: seconds_until(now, row.expires_at),
+        resend_after_seconds: if now >= resend_at {
+            0
+        } else {
+            seconds_until(now, resend_at)
+        },
+    }
+}
+
+/// The account's pending sign-up challenge, when it went to `phone`, as a retry's answer.
+pub async fn pending_sign_up(
+    state: &AppState,
+    account_id: &str,
+) -> ApiResult<Option<challenges::ChallengeRow>> {
+    Ok(challenges::pending_for(&state.db, account_id, "create_account").await?)
+}
+
+/// When a new code may be sent for this account and number.
+pub async fn resend_at(state: &AppState, account_id: &str, phone: &str) -> ApiResult<i64> {
+    let last = sms_sends::last_send(&state.db, account_id, phone).await?;
+    Ok(last.map_or(0, |last| {
+        last + ms(state.config.sms.resend_cooldown_seconds)
+    }))
 }
 
 async fn lock_account(tx: &mut AnyConnection, account_id: &str) -> ApiResult<()> {

@@ -37,6 +37,7 @@ pub struct Config {
     pub passwords: PasswordConfig,
     pub sessions: SessionConfig,
     pub sign_in: SignInLimits,
+    pub sign_up: SignUpLimits,
     pub sms: SmsConfig,
     pub social: SocialConfig,
 }
@@ -123,6 +124,10 @@ pub struct PasswordConfig {
     pub parallelism: u32,
     /// Shortest accepted account password, in characters.
     pub min_length: usize,
+    /// Hashes that run at once (each holds `memory_kib`); 0 means one per core.
+    pub max_concurrent_hashes: usize,
+    /// Hashes that may wait for a free worker; beyond them a request gets 503 with `Retry-After`.
+    pub max_queued_hashes: usize,
 }
 
 /// Token lifetimes.
@@ -131,6 +136,8 @@ pub struct PasswordConfig {
 pub struct SessionConfig {
     pub access_token_seconds: u64,
     pub refresh_token_seconds: u64,
+    /// How long a rotated refresh token still answers with the pair it was rotated into.
+    pub refresh_grace_seconds: u64,
 }
 
 /// Sign-in throttling, kept in the database so that every node sees the same counts.
@@ -143,6 +150,29 @@ pub struct SignInLimits {
     /// Failed attempts per account (email) within `per_account_window_seconds`.
     pub per_account_failures: u32,
     pub per_account_window_seconds: u64,
+}
+
+/// Sign-up limits (every attempt counts), beside the hourly SMS limit per phone number.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignUpLimits {
+    /// Sign-ups per client address within `per_ip_window_seconds`.
+    pub per_ip_attempts: u32,
+    pub per_ip_window_seconds: u64,
+    /// Sign-ups per email address within `per_email_window_seconds`.
+    pub per_email_attempts: u32,
+    pub per_email_window_seconds: u64,
+}
+
+impl Default for SignUpLimits {
+    fn default() -> Self {
+        Self {
+            per_ip_attempts: 10,
+            per_ip_window_seconds: 60 * 60,
+            per_email_attempts: 5,
+            per_email_window_seconds: 60 * 60,
+        }
+    }
 }
 
 /// SMS security codes and the provider that delivers them.
@@ -205,6 +235,7 @@ impl Default for Config {
             passwords: PasswordConfig::default(),
             sessions: SessionConfig::default(),
             sign_in: SignInLimits::default(),
+            sign_up: SignUpLimits::default(),
             sms: SmsConfig::default(),
             social: SocialConfig::default(),
         }
@@ -219,6 +250,8 @@ impl Default for PasswordConfig {
             iterations: 2,
             parallelism: 1,
             min_length: 10,
+            max_concurrent_hashes: 0,
+            max_queued_hashes: 16,
         }
     }
 }
@@ -228,6 +261,7 @@ impl Default for SessionConfig {
         Self {
             access_token_seconds: 15 * 60,
             refresh_token_seconds: 30 * 24 * 60 * 60,
+            refresh_grace_seconds: 30,
         }
     }
 }

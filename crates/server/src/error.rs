@@ -53,9 +53,9 @@ impl ApiError {
 fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
-        InvalidRequest | InvalidEmail | InvalidPhone | WeakPassword | StatementNotAccepted => {
-            StatusCode::BAD_REQUEST
-        }
+        InvalidRequest | InvalidEmail | InvalidPhone | WeakPassword => StatusCode::BAD_REQUEST,
+        // The statement moved on since the person read it: a conflict with the current state.
+        StatementNotAccepted => StatusCode::CONFLICT,
         SmsCodeInvalid | SmsCodeExpired | SmsCodeBurned => StatusCode::BAD_REQUEST,
         InvalidCredentials | Unauthenticated | InvalidRefreshToken | RefreshTokenReused => {
             StatusCode::UNAUTHORIZED
@@ -73,12 +73,23 @@ fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::TOO_MANY_REQUESTS
         }
         SmsDeliveryFailed => StatusCode::BAD_GATEWAY,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ServiceBusy => StatusCode::SERVICE_UNAVAILABLE,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        if matches!(error, sqlx::Error::PoolTimedOut) {
+            tracing::warn!("no database connection became free in time");
+            return Self::retry_after(
+                ErrorCode::ServiceBusy,
+                "The service is busy; nothing was changed. Try again in a moment.",
+                1,
+            );
+        }
         Self::internal(format_args!("database: {error}"))
     }
 }

@@ -161,7 +161,7 @@ fn create_private_dir(config: &Config) -> Result<(), StartError> {
     builder.create(dir).map_err(io(dir.display().to_string()))
 }
 
-/// Every ten minutes: forget expired tokens, old sign-in attempts and finished challenges.
+/// Every ten minutes: forget expired tokens, old rate-limit windows and finished challenges.
 fn spawn_maintenance(state: AppState) {
     tokio::spawn(async move {
         let period = Duration::from_secs(600);
@@ -182,10 +182,7 @@ async fn maintain(state: &AppState) -> Result<(), sqlx::Error> {
     store::tokens::prune(&mut tx, now).await?;
     store::oauth_requests::delete_expired(&mut *tx, now).await?;
     store::oauth_codes::delete_expired(&mut *tx, now).await?;
-    sqlx::query("DELETE FROM sign_in_attempts WHERE at <= $1")
-        .bind(now - day)
-        .execute(&mut *tx)
-        .await?;
+    store::rate_limits::prune(&mut *tx, now - day).await?;
     sqlx::query("DELETE FROM challenges WHERE expires_at <= $1 OR finished_at <= $1")
         .bind(now - day)
         .execute(&mut *tx)

@@ -31,6 +31,8 @@ pub struct Shared {
     pub sms: Box<dyn SmsProvider>,
     pub clock: Clock,
     pub secret: ServerSecret,
+    /// Account password hashing, bounded in concurrency and queue.
+    pub hasher: crate::passwords::Hasher,
     pub events: broadcast::Sender<VaultEvent>,
     /// The configured social sign-in providers by name.
     pub providers: std::collections::BTreeMap<String, crate::social::provider::Provider>,
@@ -57,7 +59,9 @@ impl AppState {
                 )
             })
             .collect();
+        let hasher = crate::passwords::Hasher::new(config.passwords);
         Self(Arc::new(Shared {
+            hasher,
             db,
             config,
             sms,

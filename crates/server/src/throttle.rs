@@ -1,73 +1,118 @@
-//! Sign-in throttling per client address (every attempt) and per account (failures), counted in
-//! the database so that several nodes enforce one limit.
+//! Limits on sign-in and sign-up, per client address and per account, counted in the database
+//! so that several nodes enforce one limit. Every attempt is counted before its work is done
+//! (one atomic upsert, [`rate_limits::hit`]), so 30 parallel attempts against a limit of 10 get
+//! exactly 10 through. A successful sign-in clears its account's count: what remains are the
+//! failures.
 
 use std::net::IpAddr;
 
 use keyhaven_protocol::error::ErrorCode;
+use sha2::{Digest, Sha256};
 
 use crate::clock::{ms, seconds_until};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::sign_in_attempts;
+use crate::store::rate_limits;
 
-/// Refuses the attempt when this address made too many recently; otherwise counts it.
+/// Counts a sign-in attempt from this address; refuses it over the limit.
 pub async fn admit_ip(state: &AppState, ip: IpAddr) -> ApiResult<()> {
     let limits = state.config.sign_in;
-    let key = format!("ip:{ip}");
-    let window = ms(limits.per_ip_window_seconds);
-    refuse_if_over(state, &key, limits.per_ip_attempts, window).await?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    sign_in_attempts::record(&mut tx, &key, now, now - window).await?;
-    tx.commit().await?;
-    Ok(())
+    let bucket = bucket("sign-in-ip", &ip.to_string());
+    hit(
+        state,
+        &bucket,
+        limits.per_ip_attempts,
+        limits.per_ip_window_seconds,
+    )
+    .await?
+    .map_err(too_many_sign_ins)
 }
 
-/// Refuses the attempt when the account had too many failures recently.
+/// Counts an attempt at the account's password (sign-in, linking, a pending sign-up's retry);
+/// refuses it when the account had too many failures recently. Call [`clear_account`] when
+/// the password was right.
 pub async fn admit_account(state: &AppState, email: &str) -> ApiResult<()> {
     let limits = state.config.sign_in;
-    let window = ms(limits.per_account_window_seconds);
-    refuse_if_over(
+    let bucket = account_bucket(email);
+    hit(
         state,
-        &account_key(email),
+        &bucket,
         limits.per_account_failures,
-        window,
+        limits.per_account_window_seconds,
     )
-    .await
+    .await?
+    .map_err(too_many_sign_ins)
 }
 
-/// Counts a failed attempt against the account.
-pub async fn record_failure(state: &AppState, email: &str) -> ApiResult<()> {
-    let now = state.now();
-    let window = ms(state.config.sign_in.per_account_window_seconds);
-    let mut tx = state.db.begin().await?;
-    sign_in_attempts::record(&mut tx, &account_key(email), now, now - window).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Forgets the account's failures after it signed in.
+/// Forgets the account's failures after its password was right.
 pub async fn clear_account(state: &AppState, email: &str) -> ApiResult<()> {
-    Ok(sign_in_attempts::clear(&state.db, &account_key(email)).await?)
+    Ok(rate_limits::clear(&state.db, &account_bucket(email)).await?)
 }
 
-fn account_key(email: &str) -> String {
-    format!("account:{email}")
-}
-
-async fn refuse_if_over(state: &AppState, key: &str, limit: u32, window: i64) -> ApiResult<()> {
-    let now = state.now();
-    let (count, oldest) = sign_in_attempts::recent(&state.db, key, now - window).await?;
-    if count >= i64::from(limit) {
-        let wait = seconds_until(now, oldest.unwrap_or(now) + window);
-        return Err(ApiError::retry_after(
-            ErrorCode::TooManySignInAttempts,
-            format!(
-                "Too many sign-in attempts. Try again in {} min.",
-                wait.div_ceil(60)
-            ),
-            wait,
-        ));
+/// Counts a sign-up from this address and for this email; refuses it over either limit.
+pub async fn admit_sign_up(state: &AppState, ip: IpAddr, email: &str) -> ApiResult<()> {
+    let limits = state.config.sign_up;
+    let by_ip = bucket("sign-up-ip", &ip.to_string());
+    let by_email = bucket("sign-up-email", email);
+    let checks = [
+        (by_ip, limits.per_ip_attempts, limits.per_ip_window_seconds),
+        (
+            by_email,
+            limits.per_email_attempts,
+            limits.per_email_window_seconds,
+        ),
+    ];
+    for (bucket, limit, window) in checks {
+        hit(state, &bucket, limit, window).await?.map_err(|wait| {
+            ApiError::retry_after(
+                ErrorCode::RateLimited,
+                format!(
+                    "Too many accounts were started from here. Try again in {} min.",
+                    wait.div_ceil(60)
+                ),
+                wait,
+            )
+        })?;
     }
     Ok(())
+}
+
+/// One hit in `bucket`; `Err(seconds to wait)` when it went over `limit`.
+async fn hit(
+    state: &AppState,
+    bucket: &str,
+    limit: u32,
+    window_seconds: u64,
+) -> ApiResult<Result<(), u64>> {
+    let now = state.now();
+    let window = ms(window_seconds);
+    let (hits, window_start) = rate_limits::hit(&state.db, bucket, now, window).await?;
+    Ok(if hits > i64::from(limit) {
+        Err(seconds_until(now, window_start + window))
+    } else {
+        Ok(())
+    })
+}
+
+fn too_many_sign_ins(wait: u64) -> ApiError {
+    ApiError::retry_after(
+        ErrorCode::TooManySignInAttempts,
+        format!(
+            "Too many sign-in attempts. Try again in {} min.",
+            wait.div_ceil(60)
+        ),
+        wait,
+    )
+}
+
+fn account_bucket(email: &str) -> String {
+    bucket("account", email)
+}
+
+/// A bucket's key: its limit and the SHA-256 of its subject, so every key is short.
+fn bucket(limit: &str, subject: &str) -> String {
+    format!(
+        "{limit}:{}",
+        hex::encode(Sha256::digest(subject.as_bytes()))
+    )
 }

@@ -26,6 +26,7 @@ pub fn legacy_create_vault() -> CreateVault {
             key_check: None,
         },
         state: None,
+        no_other_fields: Default::default(),
     }
 }
 

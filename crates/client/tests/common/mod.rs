@@ -34,6 +34,16 @@ pub async fn service() -> Service {
             iterations: 1,
             parallelism: 1,
             min_length: 10,
+            max_concurrent_hashes: 0,
+            // Cheap hashes: tests that fire many requests at once meet the limits under test,
+            // not the hashing queue.
+            max_queued_hashes: 512,
+        },
+        // Many accounts from 127.0.0.1 in one test; the sign-up limits have tests of their own.
+        sign_up: keyhaven_server::config::SignUpLimits {
+            per_ip_attempts: 1000,
+            per_email_attempts: 1000,
+            ..Default::default()
         },
         ..Config::default()
     };
@@ -134,6 +144,7 @@ pub async fn account(service: &Service) -> SessionGrant {
         phone: PHONE.into(),
         accepted_statement_version: statement.version,
         device: device("laptop"),
+        replaces_challenge_id: None,
     };
     let challenge = service.client.create_account(&request).await.unwrap();
     assert_eq!(challenge.phone_hint, "+…23");

@@ -11,25 +11,32 @@ use uuid::Uuid;
 
 use crate::codes::{self, Purpose};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Authed, Json};
+use crate::extract::{Authed, ClientIp, Json};
 use crate::sms::mask_phone;
 use crate::state::AppState;
 use crate::store::accounts::{self, AccountRow, NewAccount};
 use crate::store::{challenges, devices, statements, tokens, vault};
-use crate::{clock, grants, passwords, validate};
+use crate::{clock, grants, throttle, validate};
 
-/// Creates an account (inactive until the SMS code to its phone is confirmed).
-#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccount,
+/// Creates an account (inactive until the SMS code to its phone is confirmed). The same
+/// sign-up sent again while its code is valid answers with the same challenge and sends no
+/// second SMS.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", operation_id = "create_account",
+    request_body = CreateAccount,
     responses((status = 202, body = SmsChallenge), (status = 400, body = Problem),
               (status = 409, body = Problem), (status = 429, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Json(request): Json<CreateAccount>,
 ) -> ApiResult<(StatusCode, Json<SmsChallenge>)> {
     let email = validate::email(&request.email)?;
     let phone = validate::phone(&request.phone)?;
-    validate::password(request.password.expose(), &state.config.passwords)?;
+    validate::password(request.password.expose(), state.hasher.config())?;
     validate::device(&request.device)?;
+    if let Some(id) = &request.replaces_challenge_id {
+        validate::secret_input(id, 64, "challenge id")?;
+    }
     let statement = statements::current(&state.db)
         .await?
         .ok_or_else(|| ApiError::internal("no statement is published"))?;
@@ -42,28 +49,17 @@ pub async fn create(
             )
         });
     }
+    throttle::admit_sign_up(&state, ip, &email).await?;
     let now = state.now();
     if let Some(existing) = accounts::by_email(&state.db, &email).await? {
-        // An unconfirmed sign-up can be started again at once by whoever knows its account
-        // password (to correct the phone number), by anyone once its code has expired.
-        let replaceable = existing.activated_at.is_none()
-            && (now > existing.created_at + clock::ms(state.config.sms.code_ttl_seconds)
-                || passwords::verify_off_thread(
-                    &state.config.passwords,
-                    request.password.expose(),
-                    Some(existing.password_hash.clone()),
-                )
-                .await?);
-        if !replaceable {
-            return Err(ApiError::new(
-                ErrorCode::EmailTaken,
-                "An account with this email exists. Sign in instead.",
-            ));
+        match earlier_sign_up(&state, &existing, &request, &phone, now).await? {
+            EarlierSignUp::Retried(challenge) => {
+                return Ok((StatusCode::ACCEPTED, Json(challenge)))
+            }
+            EarlierSignUp::Replace => delete_everything(&state, &existing.id).await?,
         }
-        delete_everything(&state, &existing.id).await?;
     }
-    let password_hash =
-        passwords::hash_off_thread(&state.config.passwords, request.password.expose()).await?;
+    let password_hash = state.hasher.hash(request.password.expose()).await?;
     let id = Uuid::new_v4().to_string();
     let inserted = accounts::insert(
         &state.db,
@@ -79,10 +75,7 @@ pub async fn create(
     .await;
     if let Err(error) = inserted {
         return Err(match error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => ApiError::new(
-                ErrorCode::EmailTaken,
-                "An account with this email exists. Sign in instead.",
-            ),
+            sqlx::Error::Database(db) if db.is_unique_violation() => email_taken(),
             other => other.into(),
         });
     }
@@ -98,8 +91,68 @@ pub async fn create(
     }
 }
 
+/// What a sign-up may do with an account that has its email already.
+enum EarlierSignUp {
+    /// The same sign-up again: its challenge, unchanged.
+    Retried(SmsChallenge),
+    /// An unconfirmed sign-up that may start over.
+    Replace,
+}
+
+/// An active account is never touched. An unconfirmed one whose code expired may be started
+/// over by anyone. Within its code's validity only its own account password opens it, tried
+/// under the sign-in limits: the same number gets the same challenge back, and another number
+/// needs the pending challenge's id as well (only the screen that started it knows it).
+async fn earlier_sign_up(
+    state: &AppState,
+    existing: &AccountRow,
+    request: &CreateAccount,
+    phone: &str,
+    now: i64,
+) -> ApiResult<EarlierSignUp> {
+    if existing.activated_at.is_some() {
+        return Err(email_taken());
+    }
+    if now > existing.created_at + clock::ms(state.config.sms.code_ttl_seconds) {
+        return Ok(EarlierSignUp::Replace);
+    }
+    throttle::admit_account(state, &existing.email).await?;
+    let password_ok = state
+        .hasher
+        .verify(
+            request.password.expose(),
+            Some(existing.password_hash.clone()),
+        )
+        .await?;
+    if !password_ok {
+        return Err(email_taken());
+    }
+    throttle::clear_account(state, &existing.email).await?;
+    let pending = codes::pending_sign_up(state, &existing.id).await?;
+    match pending {
+        Some(row) if request.replaces_challenge_id.as_deref() == Some(row.id.as_str()) => {
+            Ok(EarlierSignUp::Replace)
+        }
+        Some(row) if row.phone == phone => {
+            let resend_at = codes::resend_at(state, &existing.id, phone).await?;
+            Ok(EarlierSignUp::Retried(codes::pending_view(&row, resend_at, now)))
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::EmailTaken,
+            "A sign-up with this email is waiting for its SMS code. Enter the code, or change the number from the screen that asked for it.",
+        )),
+    }
+}
+
+fn email_taken() -> ApiError {
+    ApiError::new(
+        ErrorCode::EmailTaken,
+        "An account with this email exists. Sign in instead.",
+    )
+}
+
 /// The signed-in account.
-#[utoipa::path(get, path = "/v1/account", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/account", operation_id = "get_account", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = AccountInfo), (status = 401, body = Problem)))]
 pub async fn me(State(state): State<AppState>, authed: Authed) -> ApiResult<Json<AccountInfo>> {
     let account = load(&state, &authed).await?;
@@ -113,7 +166,7 @@ pub async fn me(State(state): State<AppState>, authed: Authed) -> ApiResult<Json
 }
 
 /// Replaces the account password and signs every other device out.
-#[utoipa::path(put, path = "/v1/account/password", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/account/password", operation_id = "change_password", tag = "accounts", security(("bearer" = [])),
     request_body = ChangePassword,
     responses((status = 204), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn change_password(
@@ -123,9 +176,8 @@ pub async fn change_password(
 ) -> ApiResult<StatusCode> {
     let account = load(&state, &authed).await?;
     confirm_password(&state, &account, request.current_password.expose()).await?;
-    validate::password(request.new_password.expose(), &state.config.passwords)?;
-    let hash =
-        passwords::hash_off_thread(&state.config.passwords, request.new_password.expose()).await?;
+    validate::password(request.new_password.expose(), state.hasher.config())?;
+    let hash = state.hasher.hash(request.new_password.expose()).await?;
     let mut tx = state.db.begin().await?;
     accounts::set_password_hash(&mut *tx, &account.id, &hash).await?;
     for device_id in devices::others(&mut *tx, &account.id, &authed.device_id).await? {
@@ -136,7 +188,7 @@ pub async fn change_password(
 }
 
 /// Starts a phone change: a code goes to the new number.
-#[utoipa::path(post, path = "/v1/account/phone", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/account/phone", operation_id = "change_phone", tag = "accounts", security(("bearer" = [])),
     request_body = ChangePhone,
     responses((status = 202, body = SmsChallenge), (status = 400, body = Problem),
               (status = 401, body = Problem), (status = 429, body = Problem)))]
@@ -156,7 +208,7 @@ pub async fn change_phone(
 }
 
 /// Turns 2-step verification on or off.
-#[utoipa::path(put, path = "/v1/account/two-step", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/account/two-step", operation_id = "set_two_step", tag = "accounts", security(("bearer" = [])),
     request_body = SetTwoStep,
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn set_two_step(
@@ -171,7 +223,7 @@ pub async fn set_two_step(
 }
 
 /// Deletes the account, its devices and its vault.
-#[utoipa::path(delete, path = "/v1/account", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/account", operation_id = "delete_account", tag = "accounts", security(("bearer" = [])),
     request_body = DeleteAccount,
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn delete(
@@ -194,12 +246,15 @@ async fn load(state: &AppState, authed: &Authed) -> ApiResult<AccountRow> {
 
 /// Checks the password of an already signed-in account (a wrong one is not a sign-in failure).
 async fn confirm_password(state: &AppState, account: &AccountRow, password: &str) -> ApiResult<()> {
-    if passwords::verify_off_thread(
-        &state.config.passwords,
+    validate::secret_input(
         password,
-        Some(account.password_hash.clone()),
-    )
-    .await?
+        keyhaven_protocol::limits::PASSWORD_MAX_CHARS,
+        "account password",
+    )?;
+    if state
+        .hasher
+        .verify(password, Some(account.password_hash.clone()))
+        .await?
     {
         Ok(())
     } else {

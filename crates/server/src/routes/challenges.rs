@@ -1,19 +1,19 @@
 //! `/v1/challenges/{id}`: confirming an SMS code and asking for a new one.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use keyhaven_protocol::accounts::SmsChallenge;
 use keyhaven_protocol::error::{ErrorCode, Problem};
 use keyhaven_protocol::sessions::{ChallengeOutcome, VerifyCode};
 
 use crate::codes::{self, Purpose};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::Json;
+use crate::extract::{Json, Path};
 use crate::grants;
 use crate::state::AppState;
 use crate::store::accounts;
 
 /// Confirms the code: finishes account creation or sign-in (a session) or a phone change.
-#[utoipa::path(post, path = "/v1/challenges/{challenge_id}/verify", tag = "sessions",
+#[utoipa::path(post, path = "/v1/challenges/{challenge_id}/verify", operation_id = "verify_challenge", tag = "sessions",
     params(("challenge_id" = String, Path)), request_body = VerifyCode,
     responses((status = 200, body = ChallengeOutcome), (status = 400, body = Problem),
               (status = 404, body = Problem)))]
@@ -47,7 +47,7 @@ pub async fn verify(
 }
 
 /// Sends a new code for a pending challenge (after the cooldown, within the hourly limits).
-#[utoipa::path(post, path = "/v1/challenges/{challenge_id}/resend", tag = "sessions",
+#[utoipa::path(post, path = "/v1/challenges/{challenge_id}/resend", operation_id = "resend_challenge", tag = "sessions",
     params(("challenge_id" = String, Path)),
     responses((status = 200, body = SmsChallenge), (status = 404, body = Problem),
               (status = 429, body = Problem)))]

@@ -1,19 +1,19 @@
 //! `/v1/devices`: the account's signed-in devices.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use keyhaven_protocol::devices::{Device, DeviceList};
 use keyhaven_protocol::error::{ErrorCode, Problem};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Authed, Json};
+use crate::extract::{Authed, Json, Path};
 use crate::grants;
 use crate::state::AppState;
 use crate::store::devices;
 
 /// Lists the account's devices.
-#[utoipa::path(get, path = "/v1/devices", tag = "devices", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/devices", operation_id = "list_devices", tag = "devices", security(("bearer" = [])),
     responses((status = 200, body = DeviceList), (status = 401, body = Problem)))]
 pub async fn list(State(state): State<AppState>, authed: Authed) -> ApiResult<Json<DeviceList>> {
     let rows = devices::live(&state.db, &authed.account_id).await?;
@@ -34,7 +34,7 @@ pub async fn list(State(state): State<AppState>, authed: Authed) -> ApiResult<Js
 }
 
 /// Revokes a device: its tokens stop working at once.
-#[utoipa::path(delete, path = "/v1/devices/{device_id}", tag = "devices", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/devices/{device_id}", operation_id = "revoke_device", tag = "devices", security(("bearer" = [])),
     params(("device_id" = Uuid, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke(

@@ -6,6 +6,7 @@ pub mod challenges;
 pub mod devices;
 pub mod oauth;
 pub mod oauth_token;
+pub mod openapi;
 pub mod sessions;
 pub mod statement;
 pub mod suite;
@@ -79,7 +80,7 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
 /// The whole service: the API, its OpenAPI document, health, limits and request logs.
 pub fn router(state: AppState) -> Router {
     let (api, document) = api();
-    let document = std::sync::Arc::new(document);
+    let document = std::sync::Arc::new(openapi::exact(document));
     let body_limit = state.config.max_body_bytes;
     api.route(
         "/v1/openapi.json",
@@ -96,8 +97,87 @@ pub fn router(state: AppState) -> Router {
     )
     .fallback(not_found)
     .layer(DefaultBodyLimit::max(body_limit))
+    .layer(axum::middleware::from_fn(refuse_control_characters_in_uri))
+    .layer(axum::middleware::map_response(problem_for_bare_errors))
     .layer(TraceLayer::new_for_http())
     .with_state(state)
+}
+
+/// Refuses a path or query string that decodes to a control or invisible character (`%00`…),
+/// before any route or database sees it.
+async fn refuse_control_characters_in_uri(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let uri = request.uri();
+    let parts = [uri.path(), uri.query().unwrap_or("")];
+    let forbidden = parts.iter().any(|part| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8_lossy()
+            .chars()
+            .any(keyhaven_protocol::limits::is_forbidden_char)
+    });
+    if forbidden {
+        return ApiError::new(
+            ErrorCode::InvalidRequest,
+            "The address contains a control or invisible character.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Turns any error response that is not a problem document yet (axum's own 405, a layer's 413 or
+/// 408) into one with the stable code of its status, keeping its headers (`Allow`,
+/// `Retry-After`).
+async fn problem_for_bare_errors(response: axum::response::Response) -> axum::response::Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|value| {
+            value.as_bytes() == keyhaven_protocol::error::PROBLEM_CONTENT_TYPE.as_bytes()
+        });
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "There is no such route."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            "This route does not take this method; Allow lists the ones it takes.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            (ErrorCode::PayloadTooLarge, "The request body is too large.")
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            ErrorCode::UnsupportedMediaType,
+            "Send the request body as application/json.",
+        ),
+        StatusCode::UNAUTHORIZED => (ErrorCode::Unauthenticated, "Sign in first."),
+        StatusCode::TOO_MANY_REQUESTS => {
+            (ErrorCode::RateLimited, "Too many requests; wait a moment.")
+        }
+        StatusCode::SERVICE_UNAVAILABLE => (
+            ErrorCode::ServiceBusy,
+            "The service is busy; try again in a moment.",
+        ),
+        s if s.is_server_error() => (
+            ErrorCode::Internal,
+            "The service could not complete the request; nothing was changed.",
+        ),
+        _ => (ErrorCode::InvalidRequest, "The request is not valid."),
+    };
+    let (mut parts, _) = response.into_parts();
+    let mut problem = ApiError::new(code, detail);
+    problem.status = status;
+    let fresh = problem.into_response();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    for (name, value) in fresh.headers() {
+        parts.headers.insert(name, value.clone());
+    }
+    let (_, body) = fresh.into_parts();
+    axum::response::Response::from_parts(parts, body)
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {

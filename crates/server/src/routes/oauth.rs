@@ -7,7 +7,7 @@
 //! Nothing is redirected to a URI that failed the loopback check; once it passed, refusals go
 //! back to the app as `error=…&state=…`, as RFC 6749 §4.1.2.1 asks.
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, State};
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::clock::ms;
 use crate::config::ResponseMode;
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 use crate::secrets::{new_token, token_hash};
 use crate::social::loopback::{check_challenge, check_redirect_uri};
 use crate::state::AppState;
@@ -57,7 +58,7 @@ pub async fn authorize(
     let redirect_uri = query.redirect_uri.as_deref().unwrap_or_default();
     check_redirect_uri(redirect_uri).map_err(|e| invalid_request(&e.to_string()))?;
     let app_state = query.state.as_deref().unwrap_or_default();
-    if app_state.is_empty() || app_state.len() > MAX_STATE_LEN {
+    if !crate::validate::text_ok(app_state, 1, MAX_STATE_LEN) {
         return Err(invalid_request(
             "state is required (at most 512 characters)",
         ));
@@ -159,8 +160,10 @@ async fn callback(
 ) -> Result<Response, ApiError> {
     let now = state.now();
     let request = match params.state.as_deref() {
-        Some(id) => oauth_requests::take(&state.db, id, now).await?,
-        None => None,
+        Some(id) if crate::validate::is_service_id(id) => {
+            oauth_requests::take(&state.db, id, now).await?
+        }
+        _ => None,
     };
     let Some(request) = request.filter(|r| r.provider == name) else {
         return Err(ApiError::new(

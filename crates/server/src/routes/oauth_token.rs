@@ -10,7 +10,7 @@ use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome, SocialProvide
 
 use crate::clock::ms;
 use crate::codes::{self, Purpose};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ClientIp, Json};
 use crate::routes::accounts::delete_everything;
 use crate::routes::sessions::finish_sign_in;
@@ -19,10 +19,10 @@ use crate::social::loopback::verifier_matches;
 use crate::state::AppState;
 use crate::store::oauth_codes::{self, OAuthCodeRow};
 use crate::store::{accounts, social_identities, statements};
-use crate::{passwords, throttle, validate};
+use crate::{throttle, validate};
 
 /// The configured sign-in providers, in name order.
-#[utoipa::path(get, path = "/v1/oauth/providers", tag = "sessions",
+#[utoipa::path(get, path = "/v1/oauth/providers", operation_id = "list_social_providers", tag = "sessions",
     responses((status = 200, body = SocialProviders)))]
 pub async fn providers(State(state): State<AppState>) -> Json<SocialProviders> {
     let mut providers: Vec<String> = state.config.social.providers.keys().cloned().collect();
@@ -33,7 +33,7 @@ pub async fn providers(State(state): State<AppState>) -> Json<SocialProviders> {
 /// Redeems the app's one-time code: checked against the client, the redirect URI and the PKCE
 /// verifier (any mismatch burns the code), then the linked account signs in as with a password
 /// (statement, SMS step), or a new person signs up (see [`sign_up`]).
-#[utoipa::path(post, path = "/v1/oauth/token", tag = "sessions", request_body = RedeemSocialCode,
+#[utoipa::path(post, path = "/v1/oauth/token", operation_id = "redeem_social_code", tag = "sessions", request_body = RedeemSocialCode,
     responses((status = 200, body = SignInOutcome), (status = 202, body = SignInOutcome),
               (status = 400, body = Problem), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 409, body = Problem),
@@ -45,6 +45,7 @@ pub async fn token(
 ) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
     throttle::admit_ip(&state, ip).await?;
     validate::device(&request.device)?;
+    check_redeem(&request)?;
     let invalid_grant = || {
         ApiError::new(
             ErrorCode::InvalidGrant,
@@ -69,6 +70,34 @@ pub async fn token(
         .await?
         .ok_or_else(invalid_grant)?;
     sign_in_keeping_code(&state, &account, code, &request).await
+}
+
+/// The sizes and characters of a redeem request, before anything is looked up.
+fn check_redeem(request: &RedeemSocialCode) -> ApiResult<()> {
+    use keyhaven_protocol::limits::{
+        CLIENT_ID_MAX_CHARS, PASSWORD_MAX_CHARS, REDIRECT_URI_MAX_CHARS, TOKEN_MAX_CHARS,
+    };
+    let texts_ok = validate::text_ok(&request.client_id, 1, CLIENT_ID_MAX_CHARS)
+        && validate::text_ok(&request.redirect_uri, 1, REDIRECT_URI_MAX_CHARS);
+    if !texts_ok {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "client_id (1 to 64 characters) and redirect_uri (1 to 2048) are required, with no control characters.",
+        ));
+    }
+    validate::secret_input(request.code.expose(), TOKEN_MAX_CHARS, "code")?;
+    validate::secret_input(
+        request.code_verifier.expose(),
+        TOKEN_MAX_CHARS,
+        "code verifier",
+    )?;
+    if let Some(password) = &request.password {
+        validate::secret_input(password.expose(), PASSWORD_MAX_CHARS, "account password")?;
+    }
+    if let Some(phone) = &request.phone {
+        validate::phone(phone)?;
+    }
+    Ok(())
 }
 
 /// Signs `account` in; when it must first accept a newer statement, the code stays valid for a
@@ -196,14 +225,11 @@ async fn link_with_password(
         ));
     };
     throttle::admit_account(state, &account.email).await?;
-    let matches = passwords::verify_off_thread(
-        &state.config.passwords,
-        password.expose(),
-        Some(account.password_hash.clone()),
-    )
-    .await?;
+    let matches = state
+        .hasher
+        .verify(password.expose(), Some(account.password_hash.clone()))
+        .await?;
     if !matches {
-        throttle::record_failure(state, &account.email).await?;
         keep_code(state, code).await?;
         return Err(ApiError::new(
             ErrorCode::InvalidCredentials,

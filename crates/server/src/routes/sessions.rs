@@ -12,11 +12,11 @@ use crate::extract::{Authed, ClientIp, Json};
 use crate::state::AppState;
 use crate::store::accounts::AccountRow;
 use crate::store::{accounts, statements};
-use crate::{grants, passwords, throttle, validate};
+use crate::{grants, throttle, validate};
 
 /// Signs in with email and account password: a session at once, or (2-step verification) an
 /// SMS challenge. Unknown email and wrong password answer alike, in about the same time.
-#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignIn,
+#[utoipa::path(post, path = "/v1/sessions", operation_id = "sign_in", tag = "sessions", request_body = SignIn,
     responses((status = 200, body = SignInOutcome), (status = 202, body = SignInOutcome),
               (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 429, body = Problem)))]
@@ -27,19 +27,21 @@ pub async fn sign_in(
 ) -> ApiResult<(StatusCode, Json<SignInOutcome>)> {
     throttle::admit_ip(&state, ip).await?;
     validate::device(&request.device)?;
-    let email = request.email.trim().to_lowercase();
+    validate::secret_input(
+        request.password.expose(),
+        keyhaven_protocol::limits::PASSWORD_MAX_CHARS,
+        "account password",
+    )?;
+    let email = validate::email(&request.email).map_err(|_| invalid_credentials())?;
     throttle::admit_account(&state, &email).await?;
     let account = accounts::by_email(&state.db, &email).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let password_ok =
-        passwords::verify_off_thread(&state.config.passwords, request.password.expose(), stored)
-            .await?;
+    let password_ok = state
+        .hasher
+        .verify(request.password.expose(), stored)
+        .await?;
     let Some(account) = account.filter(|_| password_ok) else {
-        throttle::record_failure(&state, &email).await?;
-        return Err(ApiError::new(
-            ErrorCode::InvalidCredentials,
-            "The email or the account password is not right.",
-        ));
+        return Err(invalid_credentials());
     };
     throttle::clear_account(&state, &email).await?;
     finish_sign_in(
@@ -49,6 +51,13 @@ pub async fn sign_in(
         request.accepted_statement_version,
     )
     .await
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidCredentials,
+        "The email or the account password is not right.",
+    )
 }
 
 /// What every way of signing in shares once it knows the account: it must be active, have
@@ -109,7 +118,7 @@ pub async fn check_active_and_statement(
 }
 
 /// Trades a refresh token for a new pair (rotation); a replayed one revokes the device.
-#[utoipa::path(post, path = "/v1/sessions/refresh", tag = "sessions", request_body = Refresh,
+#[utoipa::path(post, path = "/v1/sessions/refresh", operation_id = "refresh_session", tag = "sessions", request_body = Refresh,
     responses((status = 200, body = TokenPair), (status = 401, body = Problem)))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -121,7 +130,7 @@ pub async fn refresh(
 }
 
 /// Signs this device out: its tokens stop working and it leaves the device list.
-#[utoipa::path(delete, path = "/v1/sessions/current", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/sessions/current", operation_id = "sign_out", tag = "sessions", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn sign_out(State(state): State<AppState>, authed: Authed) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin().await?;

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::store::statements;
 
 /// The statement a new account must accept.
-#[utoipa::path(get, path = "/v1/statement", tag = "accounts",
+#[utoipa::path(get, path = "/v1/statement", operation_id = "get_statement", tag = "accounts",
     responses((status = 200, body = Statement), (status = 500, body = Problem)))]
 pub async fn current(State(state): State<AppState>) -> ApiResult<Json<Statement>> {
     let row = statements::current(&state.db)

@@ -21,7 +21,7 @@ use crate::store::{accounts, devices};
 use crate::{grants, throttle, validate};
 
 /// Publishes a suite token for this device (replacing its earlier one).
-#[utoipa::path(post, path = "/v1/sessions/suite-token", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/sessions/suite-token", operation_id = "publish_suite_token", tag = "sessions", security(("bearer" = [])),
     responses((status = 201, body = SuiteToken), (status = 401, body = Problem)))]
 pub async fn publish(
     State(state): State<AppState>,
@@ -53,7 +53,7 @@ pub async fn publish(
 }
 
 /// Withdraws this device's suite token.
-#[utoipa::path(delete, path = "/v1/sessions/suite-token", tag = "sessions", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/sessions/suite-token", operation_id = "withdraw_suite_token", tag = "sessions", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn withdraw(State(state): State<AppState>, authed: Authed) -> ApiResult<StatusCode> {
     suite_tokens::delete_for_device(&state.db, &authed.device_id).await?;
@@ -61,7 +61,7 @@ pub async fn withdraw(State(state): State<AppState>, authed: Authed) -> ApiResul
 }
 
 /// Whether a suite token would sign this computer in now.
-#[utoipa::path(post, path = "/v1/sessions/suite/check", tag = "sessions", request_body = SuiteCheck,
+#[utoipa::path(post, path = "/v1/sessions/suite/check", operation_id = "check_suite_token", tag = "sessions", request_body = SuiteCheck,
     responses((status = 204), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn check(
     State(state): State<AppState>,
@@ -69,12 +69,23 @@ pub async fn check(
     Json(request): Json<SuiteCheck>,
 ) -> ApiResult<StatusCode> {
     throttle::admit_ip(&state, ip).await?;
+    validate::secret_input(
+        request.suite_token.expose(),
+        keyhaven_protocol::limits::TOKEN_MAX_CHARS,
+        "suite token",
+    )?;
+    if !validate::is_sha256_hex(&request.machine_hash) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "machine_hash is a SHA-256 digest in hex.",
+        ));
+    }
     live_token(&state, request.suite_token.expose(), &request.machine_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Signs a device in with a suite token: its own session; the publishing device stays signed in.
-#[utoipa::path(post, path = "/v1/sessions/suite", tag = "sessions", request_body = SuiteSignIn,
+#[utoipa::path(post, path = "/v1/sessions/suite", operation_id = "suite_sign_in", tag = "sessions", request_body = SuiteSignIn,
     responses((status = 200, body = SessionGrant), (status = 401, body = Problem),
               (status = 403, body = Problem), (status = 429, body = Problem)))]
 pub async fn sign_in(
@@ -84,6 +95,11 @@ pub async fn sign_in(
 ) -> ApiResult<Json<SessionGrant>> {
     throttle::admit_ip(&state, ip).await?;
     validate::device(&request.device)?;
+    validate::secret_input(
+        request.suite_token.expose(),
+        keyhaven_protocol::limits::TOKEN_MAX_CHARS,
+        "suite token",
+    )?;
     let row = live_token(
         &state,
         request.suite_token.expose(),

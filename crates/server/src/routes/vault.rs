@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
@@ -22,30 +22,38 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Authed, Json};
+use crate::extract::{Authed, Json, Query};
 use crate::state::{AppState, VaultEvent};
 use crate::store::vault::{self, ItemRow, VaultRow};
 
 /// Most changes one push may carry; a page of changes always holds a whole push.
 pub const MAX_PUSH_ITEMS: usize = 500;
 const MAX_PAGE: i64 = 1000;
-const MAX_BLOB_BYTES: usize = 256 * 1024;
-const MAX_KEY_BYTES: usize = 1024;
-const MAX_STATE_BYTES: usize = 4 * 1024;
-const KEY_CHECK_BYTES: usize = 16;
+/// The largest item blob.
+pub const MAX_BLOB_BYTES: usize = 256 * 1024;
+/// The largest wrapped vault key or salt.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// The largest sealed vault state.
+pub const MAX_STATE_BYTES: usize = 4 * 1024;
+/// The size of a key check.
+pub const KEY_CHECK_BYTES: usize = 16;
 /// The weakest and the strongest Argon2id parameters a vault may name (clients refuse below the
 /// same floor; the ceiling keeps a device from being made to spend gigabytes).
-const KDF_MIN_MEMORY_KIB: u32 = 19 * 1024;
-const KDF_MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-const KDF_MIN_ITERATIONS: u32 = 2;
-const KDF_MAX_ITERATIONS: u32 = 64;
-const KDF_MAX_PARALLELISM: u32 = 64;
+pub const KDF_MIN_MEMORY_KIB: u32 = 19 * 1024;
+/// See [`KDF_MIN_MEMORY_KIB`].
+pub const KDF_MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
+/// See [`KDF_MIN_MEMORY_KIB`].
+pub const KDF_MIN_ITERATIONS: u32 = 2;
+/// See [`KDF_MIN_MEMORY_KIB`].
+pub const KDF_MAX_ITERATIONS: u32 = 64;
+/// See [`KDF_MIN_MEMORY_KIB`].
+pub const KDF_MAX_PARALLELISM: u32 = 64;
 /// How often an open event stream re-reads the revision (pushes that reached another node).
 const EVENT_POLL: Duration = Duration::from_secs(10);
 
 /// Creates the account's vault from key material the service cannot use, with the sealed state
 /// of the new, empty vault.
-#[utoipa::path(post, path = "/v1/vault", tag = "vault", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/vault", operation_id = "create_vault", tag = "vault", security(("bearer" = [])),
     request_body = CreateVault,
     responses((status = 201, body = VaultInfo), (status = 400, body = Problem),
               (status = 409, body = Problem)))]
@@ -70,7 +78,7 @@ pub async fn create(
 }
 
 /// The vault's key material, current revision and its sealed state.
-#[utoipa::path(get, path = "/v1/vault", tag = "vault", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/vault", operation_id = "get_vault", tag = "vault", security(("bearer" = [])),
     responses((status = 200, body = VaultInfo), (status = 404, body = Problem)))]
 pub async fn get(State(state): State<AppState>, authed: Authed) -> ApiResult<Json<VaultInfo>> {
     let row = vault::get(&state.db, &authed.account_id)
@@ -81,16 +89,18 @@ pub async fn get(State(state): State<AppState>, authed: Authed) -> ApiResult<Jso
 
 /// Query of `GET /v1/vault/changes`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangesQuery {
     /// The last revision the device has; 0 for everything.
+    #[param(minimum = 0)]
     pub since: i64,
-    /// Most items in the page (at least 500, at most 1000).
+    /// Most items in the page (fewer than 500 are raised to 500, more than 1000 lowered to 1000).
     pub limit: Option<i64>,
 }
 
 /// Items changed after `since`, a page at a time; a page never splits a revision. The last page
 /// carries the sealed state of its revision and the key material, all read in one snapshot.
-#[utoipa::path(get, path = "/v1/vault/changes", tag = "vault", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/vault/changes", operation_id = "list_vault_changes", tag = "vault", security(("bearer" = [])),
     params(ChangesQuery),
     responses((status = 200, body = ChangesPage), (status = 404, body = Problem)))]
 pub async fn changes(
@@ -98,6 +108,12 @@ pub async fn changes(
     authed: Authed,
     Query(query): Query<ChangesQuery>,
 ) -> ApiResult<Json<ChangesPage>> {
+    if query.since < 0 {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "since is a revision: 0 or more.",
+        ));
+    }
     let mut tx = crate::db::begin_snapshot(&state.db, &state.config.database_url()).await?;
     let row = vault::get(&mut *tx, &authed.account_id)
         .await?
@@ -146,7 +162,7 @@ pub async fn changes(
 /// vault moved past `base_revision` or an item past its own base (`vault_changed`). Without one
 /// (the legacy protocol, only for a vault that has no sealed state): each change whose item is
 /// still at its base revision, all at one new revision; the others come back as conflicts.
-#[utoipa::path(post, path = "/v1/vault/items", tag = "vault", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/vault/items", operation_id = "push_vault_changes", tag = "vault", security(("bearer" = [])),
     request_body = PushChanges,
     responses((status = 200, body = PushResult), (status = 400, body = Problem),
               (status = 404, body = Problem), (status = 409, body = Problem),
@@ -307,7 +323,7 @@ async fn push_legacy(
 /// Replaces the key material (a changed master password, or the first sealed state of a vault
 /// of the legacy protocol) with the sealed state that names it, if the vault is still at
 /// `base_revision`; moves the revision by one.
-#[utoipa::path(put, path = "/v1/vault/key", tag = "vault", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/vault/key", operation_id = "replace_vault_key", tag = "vault", security(("bearer" = [])),
     request_body = ReplaceKeyMaterial,
     responses((status = 200, body = KeyMaterialReplaced), (status = 400, body = Problem),
               (status = 404, body = Problem), (status = 409, body = Problem)))]
@@ -366,7 +382,7 @@ fn vault_changed() -> ApiError {
 }
 
 /// A server-sent-events stream: a `revision` event now, then whenever another device pushes.
-#[utoipa::path(get, path = "/v1/vault/events", tag = "vault", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/vault/events", operation_id = "vault_events", tag = "vault", security(("bearer" = [])),
     responses((status = 200, content_type = "text/event-stream", body = RevisionEvent),
               (status = 404, body = Problem)))]
 pub async fn events(

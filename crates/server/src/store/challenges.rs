@@ -52,6 +52,23 @@ pub async fn pending<'c>(
     .await
 }
 
+/// The account's newest unfinished challenge of this purpose.
+pub async fn pending_for<'c>(
+    db: impl Executor<'c, Database = Any>,
+    account_id: &str,
+    purpose: &str,
+) -> sqlx::Result<Option<ChallengeRow>> {
+    sqlx::query_as(
+        "SELECT id, account_id, purpose, phone, code_hash, attempts, payload, expires_at \
+         FROM challenges WHERE account_id = $1 AND purpose = $2 AND finished_at IS NULL \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(purpose)
+    .fetch_optional(db)
+    .await
+}
+
 /// Counts one try against an unfinished challenge and returns it with the new count. Being a
 /// write, it also serializes concurrent tries of the same challenge.
 pub async fn count_attempt<'c>(

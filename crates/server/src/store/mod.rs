@@ -6,7 +6,7 @@ pub mod challenges;
 pub mod devices;
 pub mod oauth_codes;
 pub mod oauth_requests;
-pub mod sign_in_attempts;
+pub mod rate_limits;
 pub mod sms_sends;
 pub mod social_identities;
 pub mod statements;

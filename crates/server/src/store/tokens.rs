@@ -58,48 +58,70 @@ pub async fn access_owner<'c>(
 
 /// What presenting a refresh token found.
 pub enum RefreshUse {
-    /// A live token, now rotated (it never works again).
+    /// A live token, now rotated (it never works again) with its sealed successor stored.
     Rotated(TokenOwner),
-    /// A token that was rotated before: someone replays it.
-    Reused {
-        device_id: String,
-        account_id: String,
-    },
+    /// A token that was rotated before: a client retrying within the grace period, or someone
+    /// replaying it.
+    Reused(RotatedToken),
     /// Unknown or expired.
     Invalid,
 }
 
-/// Rotates a refresh token atomically: only one caller can ever win it.
+/// A rotated refresh token as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct RotatedToken {
+    pub device_id: String,
+    pub account_id: String,
+    pub rotated_at: i64,
+    /// The pair it was rotated into, sealed under a key derived from this token.
+    pub successor: Option<String>,
+}
+
+/// Rotates a refresh token atomically, storing its sealed successor: only one caller can ever
+/// win it; the others (waiting on the row) find it rotated.
 pub async fn rotate_refresh(
     db: &mut AnyConnection,
     hash: &str,
     now: i64,
+    successor: &str,
 ) -> sqlx::Result<RefreshUse> {
     let won: Option<TokenOwner> = sqlx::query_as(
-        "UPDATE refresh_tokens SET rotated_at = $2 \
+        "UPDATE refresh_tokens SET rotated_at = $2, successor = $3 \
          WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2 \
          RETURNING device_id, account_id, expires_at",
     )
     .bind(hash)
     .bind(now)
+    .bind(successor)
     .fetch_optional(&mut *db)
     .await?;
     if let Some(owner) = won {
         return Ok(RefreshUse::Rotated(owner));
     }
-    let replayed: Option<(String, String)> = sqlx::query_as(
-        "SELECT device_id, account_id FROM refresh_tokens WHERE token_hash = $1 AND rotated_at IS NOT NULL",
+    let replayed: Option<RotatedToken> = sqlx::query_as(
+        "SELECT device_id, account_id, rotated_at, successor FROM refresh_tokens \
+         WHERE token_hash = $1 AND rotated_at IS NOT NULL",
     )
     .bind(hash)
     .fetch_optional(&mut *db)
     .await?;
-    Ok(match replayed {
-        Some((device_id, account_id)) => RefreshUse::Reused {
-            device_id,
-            account_id,
-        },
-        None => RefreshUse::Invalid,
-    })
+    Ok(replayed.map_or(RefreshUse::Invalid, RefreshUse::Reused))
+}
+
+/// Whether this refresh token is stored, unexpired and not rotated yet.
+pub async fn refresh_is_live<'c>(
+    db: impl Executor<'c, Database = Any>,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT expires_at FROM refresh_tokens WHERE token_hash = $1 AND rotated_at IS NULL AND expires_at > $2",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Deletes every token of a device: it is signed out everywhere at once.

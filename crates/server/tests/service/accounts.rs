@@ -17,6 +17,7 @@ fn create_request(email: &str, password: &str, phone: &str, version: i64) -> Cre
         phone: phone.into(),
         accepted_statement_version: version,
         device: device("laptop", "machine-a", "ada"),
+        replaces_challenge_id: None,
     }
 }
 
@@ -81,16 +82,29 @@ on_both_engines! {
             .await;
     }
 
-    async fn an_unconfirmed_sign_up_restarts_with_its_own_password_only(engine: Engine) {
+    async fn an_unconfirmed_sign_up_changes_its_number_only_from_its_own_screen(engine: Engine) {
         let server = TestServer::start(engine).await;
-        let _: SmsChallenge = server
+        let first: SmsChallenge = server
             .ok(Method::POST, "/v1/accounts", None, Some(create_request("ada@example.com", PASSWORD, PHONE, 1)), StatusCode::ACCEPTED)
             .await;
         let other_password = create_request("ada@example.com", "someone else's password", "+447700900777", 1);
         server.expect_code(Method::POST, "/v1/accounts", None, Some(other_password), ErrorCode::EmailTaken).await;
+        // Knowing the password is not enough to move the code to another number.
         let corrected = "+447700900999";
+        let without_challenge = create_request("ada@example.com", PASSWORD, corrected, 1);
+        server.expect_code(Method::POST, "/v1/accounts", None, Some(without_challenge), ErrorCode::EmailTaken).await;
+        let wrong_challenge = CreateAccount {
+            replaces_challenge_id: Some("AAAAAAAAAAAAAAAAAAAAAA".into()),
+            ..create_request("ada@example.com", PASSWORD, corrected, 1)
+        };
+        server.expect_code(Method::POST, "/v1/accounts", None, Some(wrong_challenge), ErrorCode::EmailTaken).await;
+        assert!(server.outbox().iter().all(|(to, _)| to == PHONE));
+        let from_its_screen = CreateAccount {
+            replaces_challenge_id: Some(first.challenge_id.clone()),
+            ..create_request("ada@example.com", PASSWORD, corrected, 1)
+        };
         let challenge: SmsChallenge = server
-            .ok(Method::POST, "/v1/accounts", None, Some(create_request("ada@example.com", PASSWORD, corrected, 1)), StatusCode::ACCEPTED)
+            .ok(Method::POST, "/v1/accounts", None, Some(from_its_screen), StatusCode::ACCEPTED)
             .await;
         assert_eq!(challenge.phone_hint, "+…99");
         let code = server.last_code(corrected);

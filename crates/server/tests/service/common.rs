@@ -69,6 +69,16 @@ pub fn test_config() -> Config {
             iterations: 1,
             parallelism: 1,
             min_length: 10,
+            max_concurrent_hashes: 0,
+            // Cheap hashes: tests that fire many requests at once meet the limits under test,
+            // not the hashing queue.
+            max_queued_hashes: 512,
+        },
+        // Many accounts from 127.0.0.1 in one test; the sign-up limits have tests of their own.
+        sign_up: keyhaven_server::config::SignUpLimits {
+            per_ip_attempts: 1000,
+            per_email_attempts: 1000,
+            ..Default::default()
         },
         database_max_connections: 16,
         ..Config::default()
@@ -263,6 +273,7 @@ impl TestServer {
             phone: phone.into(),
             accepted_statement_version: version,
             device: device.clone(),
+            replaces_challenge_id: None,
         };
         self.ok(
             Method::POST,

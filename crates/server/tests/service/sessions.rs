@@ -71,7 +71,7 @@ on_both_engines! {
             assert_eq!(unknown.status, wrong.status);
             if round == 3 {
                 // Stay under the per-account failure limit.
-                sqlx::query("DELETE FROM sign_in_attempts").execute(&server.state.db).await.unwrap();
+                sqlx::query("DELETE FROM rate_limits").execute(&server.state.db).await.unwrap();
             }
         }
         unknown_times.sort();
@@ -106,6 +106,13 @@ on_both_engines! {
         assert_ne!(second.refresh_token, first);
         assert_ne!(second.access_token, grant.tokens.access_token);
         let _: AccountInfo = server.ok(Method::GET, "/v1/account", Some(second.access_token.expose()), None::<()>, StatusCode::OK).await;
+        // Within the grace period the rotated token answers with the same pair (a client that
+        // never stored it); after it, it revokes the device.
+        let again: TokenPair = server
+            .ok(Method::POST, "/v1/sessions/refresh", None, Some(Refresh { refresh_token: first.clone() }), StatusCode::OK)
+            .await;
+        assert_eq!(again, second);
+        server.clock.advance(Duration::from_secs(31));
         server.expect_code(Method::POST, "/v1/sessions/refresh", None, Some(Refresh { refresh_token: first }), ErrorCode::RefreshTokenReused).await;
         server.expect_code(Method::GET, "/v1/account", Some(second.access_token.expose()), None::<()>, ErrorCode::Unauthenticated).await;
         server.expect_code(Method::POST, "/v1/sessions/refresh", None, Some(Refresh { refresh_token: second.refresh_token }), ErrorCode::InvalidRefreshToken).await;

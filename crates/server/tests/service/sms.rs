@@ -131,6 +131,7 @@ on_both_engines! {
             phone: PHONE.into(),
             accepted_statement_version: 1,
             device: device("l", "m", "u"),
+            replaces_challenge_id: None,
         };
         server.expect_code(Method::POST, "/v1/accounts", None, Some(&request), ErrorCode::SmsHourlyLimit).await;
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE email = 'user5@example.com'")
@@ -244,6 +245,7 @@ mod carrier {
             phone: PHONE.into(),
             accepted_statement_version: 1,
             device: device("l", "m", "u"),
+            replaces_challenge_id: None,
         };
         let (status, _, problem) = server
             .problem(Method::POST, "/v1/accounts", None, Some(request))

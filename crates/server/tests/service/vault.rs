@@ -328,7 +328,7 @@ on_both_engines! {
         let mut material = created.key_material.clone();
         material.wrapped_vault_key = Bytes(vec![8; 60]);
         material.key_check = Some(Bytes(vec![4; 16]));
-        let replace = |base: i64, material: &KeyMaterial| ReplaceKeyMaterial { base_revision: base, key_material: material.clone(), state: Bytes(b"state with new key".to_vec()) };
+        let replace = |base: i64, material: &KeyMaterial| ReplaceKeyMaterial { base_revision: base, key_material: material.clone(), state: Bytes(b"state with new key".to_vec()), no_other_fields: Default::default() };
         server.expect_code(Method::PUT, "/v1/vault/key", Some(&token), Some(replace(0, &material)), ErrorCode::VaultChanged).await;
         // The first sealed state of a vault of the legacy protocol comes this way too.
         let done: KeyMaterialReplaced = server.ok(Method::PUT, "/v1/vault/key", Some(&token), Some(replace(1, &material)), StatusCode::OK).await;
