@@ -19,18 +19,24 @@ UI_SOURCES := $(shell find ui -type f ! -name '*.test.ts' ! -name 'test-*.ts') p
 # must not share the two cores with the unit tests.
 .NOTPARALLEL:
 
-.PHONY: run test deps node-deps ui lint unit e2e bindings bench budgets server-budgets sync-budgets clean-artifacts
+.PHONY: run test deps node-deps ui lint unit api e2e fuzz bindings bench budgets server-budgets sync-budgets clean-artifacts
 
 run: deps node-deps ui
 	$(BUILD_BINS)
 	scripts/run.sh
 
-test: deps node-deps lint ui unit e2e
+test: deps node-deps lint ui unit api e2e
 
 deps:
 	scripts/install-deps.sh
 
 node-deps: node_modules/.package-lock.json
+
+# schemathesis for `make api`, pinned with everything it pulls in, in a venv of the clone.
+.venv/.installed: tests/api/requirements.txt
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check -r tests/api/requirements.txt
+	touch $@
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -49,6 +55,23 @@ unit: ui
 	cargo clippy --workspace --all-targets $(CARGO_FEATURES) -- -D warnings
 	npm run test:ui
 	scripts/with-postgres.sh scripts/with-keyring.sh cargo test --workspace $(CARGO_FEATURES)
+
+# The service against its OpenAPI document (schemathesis --checks all), on SQLite and on
+# PostgreSQL, with the binary the e2e suites run.
+api: .venv/.installed
+	$(BUILD_BINS)
+	tests/api/conformance.sh sqlite
+	scripts/with-postgres.sh tests/api/conformance.sh postgres 5
+
+# Issue #15's fuzz targets (fuzz/), about a minute each, outside `make test`. A crash leaves its
+# input in fuzz/artifacts/<target>/ and fails the run.
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	for target in request_bodies item_blob item_json server_config; do \
+	  cargo +nightly fuzz run --target-dir /var/tmp/keyhaven-fuzz-target $$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
 
 e2e: ui
 	cargo test --workspace $(CARGO_FEATURES) --no-run
@@ -75,11 +98,13 @@ budgets: deps node-deps ui
 	NO_AT_BRIDGE=1 xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
 	  dbus-run-session -- node scripts/measure-budgets.mjs
 
-# Issue #4's budgets: the sync API under load on loopback, SQLite then PostgreSQL (durable
+# Issue #15's memory budget (peak RSS under 200 concurrent sign-ins, artifacts/server-memory.jsonl), then
+# issue #4's budgets: the sync API under load on loopback, SQLite then PostgreSQL (durable
 # commits). Writes artifacts/server-budgets.jsonl; fails when a figure is under its budget.
 server-budgets: deps
-	cargo build --release -p keyhaven-server --example load
+	cargo build --release -p keyhaven-server --bin keyhaven-server --example load --example sign_in_rss
 	mkdir -p artifacts
+	$(CARGO_TARGET_DIR)/release/examples/sign_in_rss | tee artifacts/server-memory.jsonl
 	$(CARGO_TARGET_DIR)/release/examples/load sqlite | tee artifacts/server-budgets.jsonl
 	KEYHAVEN_PG_FSYNC=on scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/examples/load postgres \
 	  | tee -a artifacts/server-budgets.jsonl

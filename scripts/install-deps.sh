@@ -7,7 +7,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-daemon
-  argon2 xclip dbus-bin xdotool imagemagick python3
+  argon2 xclip dbus-bin xdotool imagemagick python3 python3-venv
   postgresql postgresql-client
 )
 

@@ -66,6 +66,7 @@ run() {
     --generation-deterministic \
     --header "Authorization: Bearer $token" \
     --no-color \
+    --workers "${KEYHAVEN_API_WORKERS:-2}" \
     "$@"
 }
 

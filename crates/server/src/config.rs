@@ -251,7 +251,7 @@ impl Default for PasswordConfig {
             parallelism: 1,
             min_length: 10,
             max_concurrent_hashes: 0,
-            max_queued_hashes: 16,
+            max_queued_hashes: 64,
         }
     }
 }
@@ -327,6 +327,18 @@ impl Config {
             None => toml::Table::new(),
         };
         apply_env(&mut table, std::env::vars())?;
+        Self::from_table(table)
+    }
+
+    /// A configuration file's text over the defaults, checked (no environment).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let table = text
+            .parse::<toml::Table>()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Self::from_table(table)
+    }
+
+    fn from_table(table: toml::Table) -> Result<Self, ConfigError> {
         let config: Config = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;

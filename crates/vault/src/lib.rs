@@ -24,6 +24,6 @@ pub mod version;
 
 pub use error::{Result, VaultError};
 pub use store::{
-    KeyMaterial, LastChange, PendingChange, Pull, PullReport, PushPlan, QuarantinedItem, Received,
-    RemoteVersion, SyncLink, Vault, SCHEMA_VERSION,
+    open_blob, KeyMaterial, LastChange, PendingChange, Pull, PullReport, PushPlan, QuarantinedItem,
+    Received, RemoteVersion, SyncLink, Vault, SCHEMA_VERSION,
 };

@@ -69,12 +69,36 @@ pub async fn create(
     let mut row = key_row(&request.key_material);
     row.state = request.state.map(|state| state.0);
     if !vault::create(&state.db, &authed.account_id, &row, state.now()).await? {
+        // The same creation again (a retry after a lost answer) finds its own vault untouched.
+        let existing = vault::get(&state.db, &authed.account_id).await?;
+        if let Some(existing) = existing.filter(|existing| same_new_vault(existing, &row)) {
+            return Ok((StatusCode::CREATED, Json(info(existing)?)));
+        }
         return Err(ApiError::new(
             ErrorCode::VaultExists,
             "This account has a vault already: unlock it with its master password.",
         ));
     }
     Ok((StatusCode::CREATED, Json(info(row)?)))
+}
+
+/// Whether `existing` is the vault `request` creates, still as it was created.
+fn same_new_vault(existing: &VaultRow, request: &VaultRow) -> bool {
+    existing.revision == 0
+        && existing.vault_id == request.vault_id
+        && existing.wrapped_vault_key == request.wrapped_vault_key
+        && existing.salt == request.salt
+        && (
+            existing.kdf_memory_kib,
+            existing.kdf_iterations,
+            existing.kdf_parallelism,
+        ) == (
+            request.kdf_memory_kib,
+            request.kdf_iterations,
+            request.kdf_parallelism,
+        )
+        && existing.key_check == request.key_check
+        && existing.state == request.state
 }
 
 /// The vault's key material, current revision and its sealed state.

@@ -120,7 +120,10 @@ on_both_engines! {
         let created: VaultInfo = server.ok(Method::POST, "/v1/vault", Some(&token), Some(&request), StatusCode::CREATED).await;
         let read: VaultInfo = server.ok(Method::GET, "/v1/vault", Some(&token), None::<()>, StatusCode::OK).await;
         assert_eq!(created, read);
-        assert_eq!((read.key_material, read.revision, read.state), (request.key_material, 0, None));
+        assert_eq!((read.key_material, read.revision, read.state), (request.key_material.clone(), 0, None));
+        // The same creation again (its answer was lost) finds its vault; another one is refused.
+        let retried: VaultInfo = server.ok(Method::POST, "/v1/vault", Some(&token), Some(&request), StatusCode::CREATED).await;
+        assert_eq!(retried, created);
         server.expect_code(Method::POST, "/v1/vault", Some(&token), Some(vault_request()), ErrorCode::VaultExists).await;
     }
 

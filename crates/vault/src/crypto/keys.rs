@@ -58,6 +58,11 @@ impl VaultKey {
         Self { key, cipher }
     }
 
+    /// A vault key of known bytes (known-answer tests, fuzz targets).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self::from_key(Key32::from_bytes(bytes))
+    }
+
     /// Generates a new random vault key.
     pub fn generate() -> Result<Self> {
         Key32::random().map(Self::from_key)

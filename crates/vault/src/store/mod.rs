@@ -79,6 +79,29 @@ impl Opened {
     }
 }
 
+/// Opens a blob as a pull would, from ciphertext to item and to its search entry, without a vault
+/// file; `Err` says what is wrong with it. The fuzz targets drive every parser of a blob
+/// through it.
+pub fn open_blob(
+    vault_key: &VaultKey,
+    vault_id: Uuid,
+    item_id: Uuid,
+    blob: &[u8],
+) -> std::result::Result<(), String> {
+    let opener = ItemOpener {
+        path: Path::new("blob"),
+        vault_id,
+        vault_key,
+    };
+    let opened = opener.try_open(item_id, blob)?;
+    if let Opened::Live { .. } = opened {
+        opener
+            .open_entry(item_id, blob)
+            .map_err(|error| error.to_string())?;
+    }
+    Ok(())
+}
+
 /// Decrypts and parses sealed items of one vault; shareable across threads.
 struct ItemOpener<'a> {
     path: &'a Path,
