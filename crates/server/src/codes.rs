@@ -201,7 +201,7 @@ pub fn pending_view(row: &challenges::ChallengeRow, resend_at: i64, now: i64) ->
     }
 }
 
-/// The account's pending sign-up challenge, when it went to `phone`, as a retry's answer.
+/// The account's pending sign-up challenge (what a retried sign-up answers with).
 pub async fn pending_sign_up(
     state: &AppState,
     account_id: &str,

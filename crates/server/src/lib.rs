@@ -180,6 +180,8 @@ async fn maintain(state: &AppState) -> Result<(), sqlx::Error> {
     let day = 86_400_000;
     let mut tx = state.db.begin().await?;
     store::tokens::prune(&mut tx, now).await?;
+    let grace = clock::ms(state.config.sessions.refresh_grace_seconds);
+    store::tokens::forget_successors(&mut tx, now - grace).await?;
     store::oauth_requests::delete_expired(&mut *tx, now).await?;
     store::oauth_codes::delete_expired(&mut *tx, now).await?;
     store::rate_limits::prune(&mut *tx, now - day).await?;

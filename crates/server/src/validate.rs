@@ -19,25 +19,30 @@ fn is_space(c: char) -> bool {
 /// cannot be one ([`limits::email_pattern`]): over 254 characters, whitespace, control or
 /// invisible characters inside, no local part or no dotted domain.
 pub fn email(input: &str) -> ApiResult<String> {
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidEmail,
+            "Enter an email address like name@example.com.",
+        )
+    };
+    if input.chars().count() > limits::EMAIL_MAX_CHARS {
+        return Err(invalid());
+    }
     let email: String = input
         .trim_matches(is_space)
         .nfc()
         .collect::<String>()
         .to_lowercase();
-    let plausible = input.chars().count() <= limits::EMAIL_MAX_CHARS
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || is_forbidden_char(c))
+    let plausible = !email
+        .chars()
+        .any(|c| c.is_whitespace() || is_forbidden_char(c))
         && matches!(email.split_once('@'), Some((local, domain))
             if !local.is_empty() && domain.contains('.') && !domain.contains('@')
                 && !domain.starts_with('.') && !domain.ends_with('.'));
     if plausible {
         Ok(email)
     } else {
-        Err(ApiError::new(
-            ErrorCode::InvalidEmail,
-            "Enter an email address like name@example.com.",
-        ))
+        Err(invalid())
     }
 }
 

@@ -362,8 +362,9 @@ pub async fn replace_key(
         .await?
         .ok_or_else(no_vault)?;
     if current.vault_id != request.key_material.vault_id.to_string() {
+        // A conflict with what the account holds, not a malformed request.
         return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
+            ErrorCode::VaultExists,
             "The key material names another vault than this account's.",
         ));
     }

@@ -150,6 +150,15 @@ pub async fn delete_for_account(db: &mut AnyConnection, account_id: &str) -> sql
     super::suite_tokens::delete_for_account(&mut *db, account_id).await
 }
 
+/// Forgets the successor pairs of tokens rotated before `before` (past their grace period).
+pub async fn forget_successors(db: &mut AnyConnection, before: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE refresh_tokens SET successor = NULL WHERE successor IS NOT NULL AND rotated_at < $1")
+        .bind(before)
+        .execute(db)
+        .await
+        .map(drop)
+}
+
 /// Forgets expired tokens (rotated refresh tokens are kept until expiry to catch replays).
 pub async fn prune(db: &mut AnyConnection, now: i64) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")

@@ -340,7 +340,7 @@ on_both_engines! {
         assert_eq!((read.key_material, read.revision, read.state), (material.clone(), 2, Some(Bytes(b"state with new key".to_vec()))));
         let mut other_vault = material.clone();
         other_vault.vault_id = Uuid::new_v4();
-        server.expect_code(Method::PUT, "/v1/vault/key", Some(&token), Some(replace(2, &other_vault)), ErrorCode::InvalidRequest).await;
+        server.expect_code(Method::PUT, "/v1/vault/key", Some(&token), Some(replace(2, &other_vault)), ErrorCode::VaultExists).await;
         // From now on the legacy protocol is refused.
         let legacy = PushChanges { base_revision: None, state: None, changes: vec![ItemChange { item_id: Uuid::new_v4(), base_revision: 0, version: None, blob: Some(Bytes(vec![1; 40])) }] };
         server.expect_code(Method::POST, "/v1/vault/items", Some(&token), Some(legacy), ErrorCode::VaultStateRequired).await;
