@@ -6,6 +6,7 @@ use keyhaven_protocol::devices::DeviceInfo;
 use keyhaven_protocol::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, AnyConnection, Transaction};
+use zeroize::Zeroizing;
 
 use crate::clock::{ms, seconds_until};
 use crate::error::{ApiError, ApiResult};
@@ -51,19 +52,52 @@ pub async fn issue(
     phone: &str,
     purpose: Purpose,
 ) -> ApiResult<SmsChallenge> {
+    let mut tx = state.db.begin().await?;
+    let issued = issue_in(state, &mut tx, account_id, phone, purpose).await?;
+    tx.commit().await?;
+    issued.deliver(state).await
+}
+
+/// A challenge recorded in a transaction not committed yet: commit it, then [`Issued::deliver`].
+pub struct Issued {
+    challenge: SmsChallenge,
+    /// The code to send, and where; none when a retry got the challenge already sent.
+    send: Option<(String, Zeroizing<String>)>,
+}
+
+impl Issued {
+    /// Sends the code (after the transaction committed) and answers with the challenge.
+    pub async fn deliver(self, state: &AppState) -> ApiResult<SmsChallenge> {
+        if let Some((phone, code)) = &self.send {
+            deliver(state, phone, code).await?;
+        }
+        Ok(self.challenge)
+    }
+}
+
+/// [`issue`] inside the caller's transaction, so that what the code confirms (a new account)
+/// and its challenge appear together.
+pub async fn issue_in(
+    state: &AppState,
+    tx: &mut AnyConnection,
+    account_id: &str,
+    phone: &str,
+    purpose: Purpose,
+) -> ApiResult<Issued> {
     let now = state.now();
     let id = new_id();
     let code = new_sms_code();
     let payload = serde_json::to_string(&purpose).map_err(ApiError::internal)?;
-    let mut tx = state.db.begin().await?;
-    lock_account(&mut tx, account_id).await?;
+    lock_account(&mut *tx, account_id).await?;
     if let Some(same) =
-        same_request_just_sent(state, &mut tx, account_id, phone, &purpose, &payload, now).await?
+        same_request_just_sent(state, &mut *tx, account_id, phone, &purpose, &payload, now).await?
     {
-        tx.commit().await?;
-        return Ok(same);
+        return Ok(Issued {
+            challenge: same,
+            send: None,
+        });
     }
-    check_send_limits(state, &mut tx, account_id, phone, now).await?;
+    check_send_limits(state, &mut *tx, account_id, phone, now).await?;
     challenges::finish_all(&mut *tx, account_id, purpose.key(), now).await?;
     let row = challenges::ChallengeRow {
         id: id.clone(),
@@ -76,10 +110,11 @@ pub async fn issue(
         expires_at: now + ms(state.config.sms.code_ttl_seconds),
     };
     challenges::insert(&mut *tx, &row, now).await?;
-    sms_sends::record(&mut tx, account_id, phone, now).await?;
-    tx.commit().await?;
-    deliver(state, phone, &code).await?;
-    Ok(challenge_view(state, &id, phone))
+    sms_sends::record(&mut *tx, account_id, phone, now).await?;
+    Ok(Issued {
+        challenge: challenge_view(state, &id, phone),
+        send: Some((phone.to_owned(), code)),
+    })
 }
 
 /// Sends a new code for a pending challenge, once the cooldown is over and within the hourly

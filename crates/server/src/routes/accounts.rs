@@ -61,8 +61,14 @@ pub async fn create(
     }
     let password_hash = state.hasher.hash(request.password.expose()).await?;
     let id = Uuid::new_v4().to_string();
+    let purpose = Purpose::CreateAccount {
+        device: request.device.clone(),
+    };
+    // The account and its challenge appear together: a parallel copy of this request finds
+    // both, or neither.
+    let mut tx = state.db.begin().await?;
     let inserted = accounts::insert(
-        &state.db,
+        &mut *tx,
         NewAccount {
             id: &id,
             email: &email,
@@ -73,16 +79,24 @@ pub async fn create(
         },
     )
     .await;
-    if let Err(error) = inserted {
-        return Err(match error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => email_taken(),
-            other => other.into(),
-        });
+    match inserted {
+        Ok(()) => {}
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            drop(tx);
+            // The same sign-up, sent in parallel, won the insert: it gets that one's challenge.
+            let existing = accounts::by_email(&state.db, &email)
+                .await?
+                .ok_or_else(email_taken)?;
+            return match earlier_sign_up(&state, &existing, &request, &phone, now).await? {
+                EarlierSignUp::Retried(challenge) => Ok((StatusCode::ACCEPTED, Json(challenge))),
+                EarlierSignUp::Replace => Err(email_taken()),
+            };
+        }
+        Err(other) => return Err(other.into()),
     }
-    let purpose = Purpose::CreateAccount {
-        device: request.device.clone(),
-    };
-    match codes::issue(&state, &id, &phone, purpose).await {
+    let issued = codes::issue_in(&state, &mut tx, &id, &phone, purpose).await?;
+    tx.commit().await?;
+    match issued.deliver(&state).await {
         Ok(challenge) => Ok((StatusCode::ACCEPTED, Json(challenge))),
         Err(error) => {
             delete_everything(&state, &id).await?;

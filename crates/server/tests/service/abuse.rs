@@ -129,12 +129,25 @@ on_both_engines! {
 
     async fn a_double_submitted_sign_up_gets_the_same_challenge_and_one_sms(engine: Engine) {
         let server = TestServer::start(engine).await;
+        // Sent in parallel from the start: one account, one challenge, one SMS.
+        let parallel = join_all((0..4).map(|_| {
+            let request = server.http.post(format!("{}/v1/accounts", server.base)).json(&sign_up("bob@example.com", "+447700900456"));
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::ACCEPTED);
+                response.json::<SmsChallenge>().await.unwrap().challenge_id
+            }
+        }))
+        .await;
+        assert!(parallel.iter().all(|id| id == &parallel[0]), "{parallel:?}");
+        assert_eq!(server.outbox().len(), 1);
+
         let first: SmsChallenge = server.ok(Method::POST, "/v1/accounts", None, Some(sign_up("ada@example.com", PHONE)), StatusCode::ACCEPTED).await;
         let retries = fire(&server, "/v1/accounts", vec![sign_up("ada@example.com", PHONE); 3]).await;
         assert_eq!(retries.get("202"), Some(&3), "{retries:?}");
         let again: SmsChallenge = server.ok(Method::POST, "/v1/accounts", None, Some(sign_up("ada@example.com", PHONE)), StatusCode::ACCEPTED).await;
         assert_eq!(again.challenge_id, first.challenge_id);
-        assert_eq!(server.outbox().len(), 1);
+        assert_eq!(server.outbox().len(), 2);
         let code = server.last_code(PHONE);
         assert!(matches!(server.verify(&first, &code).await, keyhaven_protocol::sessions::ChallengeOutcome::SignedIn(_)));
     }
