@@ -28,10 +28,27 @@ pub async fn admit_ip(state: &AppState, ip: IpAddr) -> ApiResult<()> {
     .map_err(too_many_sign_ins)
 }
 
-/// Counts an attempt at the account's password (sign-in, linking, a pending sign-up's retry);
-/// refuses it when the account had too many failures recently. Call [`clear_account`] when
-/// the password was right.
-pub async fn admit_account(state: &AppState, email: &str) -> ApiResult<()> {
+/// Whether `password` is the account's (`stored`: its hash, `None` for an unknown email, which
+/// costs the same work), tried under the account's limit: the attempt is counted first, and a
+/// right password clears the count. Every check of an account password by someone not signed
+/// in (sign-in, linking a provider, a pending sign-up's retry) goes through here.
+pub async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    stored: Option<String>,
+) -> ApiResult<bool> {
+    admit_account(state, email).await?;
+    let matches = state.hasher.verify(password, stored).await?;
+    if matches {
+        rate_limits::clear(&state.db, &account_bucket(email)).await?;
+    }
+    Ok(matches)
+}
+
+/// Counts an attempt at the account's password; refuses it when the account had too many
+/// failures recently.
+async fn admit_account(state: &AppState, email: &str) -> ApiResult<()> {
     let limits = state.config.sign_in;
     let bucket = account_bucket(email);
     hit(
@@ -42,11 +59,6 @@ pub async fn admit_account(state: &AppState, email: &str) -> ApiResult<()> {
     )
     .await?
     .map_err(too_many_sign_ins)
-}
-
-/// Forgets the account's failures after its password was right.
-pub async fn clear_account(state: &AppState, email: &str) -> ApiResult<()> {
-    Ok(rate_limits::clear(&state.db, &account_bucket(email)).await?)
 }
 
 /// Counts a sign-up from this address and for this email; refuses it over either limit.

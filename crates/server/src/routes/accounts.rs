@@ -130,18 +130,16 @@ async fn earlier_sign_up(
     if now > existing.created_at + clock::ms(state.config.sms.code_ttl_seconds) {
         return Ok(EarlierSignUp::Replace);
     }
-    throttle::admit_account(state, &existing.email).await?;
-    let password_ok = state
-        .hasher
-        .verify(
-            request.password.expose(),
-            Some(existing.password_hash.clone()),
-        )
-        .await?;
+    let password_ok = throttle::check_password(
+        state,
+        &existing.email,
+        request.password.expose(),
+        Some(existing.password_hash.clone()),
+    )
+    .await?;
     if !password_ok {
         return Err(email_taken());
     }
-    throttle::clear_account(state, &existing.email).await?;
     let pending = codes::pending_sign_up(state, &existing.id).await?;
     match pending {
         Some(row) if request.replaces_challenge_id.as_deref() == Some(row.id.as_str()) => {

@@ -224,11 +224,13 @@ async fn link_with_password(
             "An account with this email exists. Enter its account password once to link this sign-in method.",
         ));
     };
-    throttle::admit_account(state, &account.email).await?;
-    let matches = state
-        .hasher
-        .verify(password.expose(), Some(account.password_hash.clone()))
-        .await?;
+    let matches = throttle::check_password(
+        state,
+        &account.email,
+        password.expose(),
+        Some(account.password_hash.clone()),
+    )
+    .await?;
     if !matches {
         keep_code(state, code).await?;
         return Err(ApiError::new(
@@ -236,7 +238,6 @@ async fn link_with_password(
             "The account password is not right.",
         ));
     }
-    throttle::clear_account(state, &account.email).await?;
     social_identities::link(
         &state.db,
         &code.provider,

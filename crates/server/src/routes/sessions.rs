@@ -33,17 +33,13 @@ pub async fn sign_in(
         "account password",
     )?;
     let email = validate::email(&request.email).map_err(|_| invalid_credentials())?;
-    throttle::admit_account(&state, &email).await?;
     let account = accounts::by_email(&state.db, &email).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let password_ok = state
-        .hasher
-        .verify(request.password.expose(), stored)
-        .await?;
+    let password_ok =
+        throttle::check_password(&state, &email, request.password.expose(), stored).await?;
     let Some(account) = account.filter(|_| password_ok) else {
         return Err(invalid_credentials());
     };
-    throttle::clear_account(&state, &email).await?;
     finish_sign_in(
         &state,
         &account,
