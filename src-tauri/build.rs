@@ -49,6 +49,9 @@ fn main() {
         "account_details",
         "change_phone",
         "confirm_phone_change",
+        "change_account_password",
+        "set_two_step",
+        "delete_account",
     ]);
     let attributes = tauri_build::Attributes::new()
         .app_manifest(manifest)

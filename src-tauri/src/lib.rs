@@ -4,7 +4,7 @@
 //! and map its error to `{ code, message }` ([`error::CommandError`]). [`specta_builder`] is the
 //! one list of commands: it feeds the invoke handler and the generated TypeScript bindings.
 
-pub mod account;
+pub mod account_state;
 mod auto_lock;
 pub mod clipboard;
 pub mod commands;
@@ -77,6 +77,9 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::account::account_details,
             commands::account::change_phone,
             commands::account::confirm_phone_change,
+            commands::account::change_account_password,
+            commands::account::set_two_step,
+            commands::account::delete_account,
         ])
         .events(tauri_specta::collect_events![
             events::VaultStatusChanged,
@@ -84,6 +87,10 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             events::VaultItemsChanged,
             events::OpenConnect
         ])
+        .constant(
+            "MIN_MASTER_PASSWORD_SCORE",
+            keyhaven_vault::generator::MIN_MASTER_PASSWORD_SCORE,
+        )
 }
 
 /// Writes the TypeScript bindings to `path` (`make bindings` writes the checked-in copy).
@@ -119,7 +126,8 @@ pub fn configure<R: tauri::Runtime>(
     state: state::AppState,
     shell: Shell,
 ) -> tauri::Builder<R> {
-    let account = account::Account::new(state.vault_path());
+    let files = keyhaven_client::account::DataDir::for_vault(state.vault_path());
+    let account = account_state::AccountState::new(files);
     let reminders = reminders::Reminders::new(state.vault_path(), reminders::system_clock());
     builder
         .manage(state)
@@ -153,12 +161,13 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
         });
     let handle = app.handle().clone();
     app.state::<state::AppState>().on_local_change(move || {
-        handle.state::<account::Account>().local_change();
+        handle.state::<account_state::AccountState>().local_change();
     });
     let handle = app.handle().clone();
-    app.state::<account::Account>()
+    app.state::<account_state::AccountState>()
         .on_change(move |items_changed| {
-            let view = commands::account::account_view(&handle.state::<account::Account>());
+            let view =
+                commands::account::account_view(&handle.state::<account_state::AccountState>());
             let _ = events::AccountChanged(view).emit(&handle);
             if items_changed {
                 let _ = events::VaultItemsChanged.emit(&handle);

@@ -66,7 +66,7 @@ impl Reminders {
     /// The schedule kept in `reminders.json` beside `vault_path`.
     pub fn new(vault_path: &Path, clock: Clock) -> Self {
         Self {
-            path: vault_path.with_file_name("reminders.json"),
+            path: keyhaven_client::account::DataDir::for_vault(vault_path).reminders(),
             clock,
             lock: Mutex::new(()),
         }

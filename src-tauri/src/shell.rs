@@ -7,7 +7,7 @@ use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tauri_specta::Event as _;
 
-use crate::account::Account;
+use crate::account_state::AccountState;
 use crate::state::{AppState, VaultStatus};
 
 /// The main window's label (tauri.conf.json).
@@ -200,13 +200,13 @@ pub fn install_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 
 /// *Sync now* from the tray: syncs when signed in, else opens the app (where one signs in).
 fn sync_now<R: Runtime>(app: &AppHandle<R>) {
-    if app.state::<Account>().link().is_none() {
+    if app.state::<AccountState>().link().is_none() {
         show_main_window(app);
         return;
     }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let account = app.state::<Account>();
+        let account = app.state::<AccountState>();
         account.start_syncing(&app.state::<AppState>());
         account.sync_now();
     });

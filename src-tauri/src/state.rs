@@ -68,7 +68,7 @@ impl AppState {
 
     /// Like [`AppState::new`] with another clipboard (tests run without a display).
     pub fn with_clipboard(vault_path: PathBuf, clipboard: Box<dyn ClipboardBackend>) -> Self {
-        let settings_path = vault_path.with_file_name("settings.json");
+        let settings_path = keyhaven_client::account::DataDir::for_vault(&vault_path).settings();
         Self {
             settings: Mutex::new(Settings::load(&settings_path)),
             vault_path,

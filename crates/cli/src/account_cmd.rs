@@ -1,66 +1,41 @@
-//! `keyhaven account …`: thin adapters from arguments to `keyhaven_client`.
+//! `keyhaven account …`: prompts and printing around `keyhaven_client::account`.
 //!
-//! The SMS step spans two runs (`signup`/`login`, then `verify`), so the pending challenge is
-//! kept in a small file beside the vault; the session itself lives in `cli-account.json` (no
-//! secret) and the OS keyring (the refresh token).
+//! The SMS step spans two runs (`signup`/`login`, then `verify`), so the pending step is kept in
+//! a file beside the vault ([`DataDir::pending_sign_in`]); the session itself lives in
+//! `cli-account.json` (no secret) and the OS keyring (the refresh token).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
-use keyhaven_client::connect::{attach_vault, cloud_vault};
-use keyhaven_client::device::this_device;
-use keyhaven_client::merge::{local_vault_needs_merge, merge_into_cloud_vault};
-use keyhaven_client::session::{write_private, Session, SessionStore};
-use keyhaven_client::social::{BrowserSignIn, RedeemDetails, CLI_CLIENT_ID, WAIT_LIMIT};
-use keyhaven_client::suite;
+use keyhaven_client::account::{
+    link_state, AccountFlow, ConnectPlan, ConnectRequest, DataDir, LinkState, LocalVault,
+    NoOpenVault, Outcome, PasswordSignIn, Pending, Program, SignUp, SignedIn, Step, VaultStep,
+};
+use keyhaven_client::session::{write_private, Session};
+use keyhaven_client::social::{RedeemDetails, WAIT_LIMIT};
 use keyhaven_client::sync::{sync_once, SyncReport};
-use keyhaven_client::{default_service_url, ApiClient, ClientError};
-use keyhaven_protocol::accounts::{CreateAccount, SmsChallenge};
-use keyhaven_protocol::error::ErrorCode;
-use keyhaven_protocol::sessions::{ChallengeOutcome, SessionGrant, SignIn, SignInOutcome};
+use keyhaven_client::{default_service_url, ClientError};
+use keyhaven_protocol::accounts::SmsChallenge;
 use keyhaven_vault::crypto::KdfParams;
-use keyhaven_vault::paths::remove_vault_files;
 use keyhaven_vault::Vault;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::args::{AccountCommand, DevicesArgs, LoginArgs, LogoutArgs, SignupArgs, VerifyArgs};
+use crate::args::{
+    AccountCommand, DeleteArgs, DevicesArgs, LoginArgs, LogoutArgs, SignupArgs, TwoStepArgs,
+    VerifyArgs,
+};
 use crate::input::Input;
 use crate::output;
 use crate::UsageError;
 
-/// The program name the CLI's session is filed under in the keyring.
-const PROGRAM: &str = "cli";
-
-/// A sign-up or sign-in waiting for its SMS code.
-#[derive(Debug, Serialize, Deserialize)]
-struct PendingChallenge {
-    service_url: String,
-    email: String,
-    challenge_id: String,
-    phone_hint: String,
-    /// `login --share-with-apps`: publish the suite session once signed in.
-    #[serde(default)]
-    share_with_apps: bool,
-}
-
-/// Where this vault's CLI session and pending challenge live.
-struct Files {
-    vault: PathBuf,
-    store: SessionStore,
-    pending: PathBuf,
-}
-
-impl Files {
-    fn new(vault: PathBuf) -> Self {
-        let dir = vault.parent().map(Path::to_path_buf).unwrap_or_default();
-        Self {
-            store: SessionStore::new(dir.join("cli-account.json"), PROGRAM),
-            pending: dir.join("cli-pending-sign-in.json"),
-            vault,
-        }
-    }
+/// The account steps of the CLI for `vault`, signing in to `service` (else the default).
+fn flow(vault: PathBuf, service: Option<String>) -> AccountFlow {
+    AccountFlow::new(
+        DataDir::for_vault(vault),
+        Program::Cli,
+        service.unwrap_or_else(default_service_url),
+    )
 }
 
 /// Runs one `keyhaven account` command.
@@ -69,36 +44,41 @@ pub fn run(command: AccountCommand, vault: PathBuf, input: &mut Input, json: boo
         .enable_all()
         .build()
         .context("cannot start the network runtime")?;
-    let files = Files::new(vault);
     runtime.block_on(async {
         match command {
-            AccountCommand::Statement(args) => statement(&service_url(args.service), json).await,
-            AccountCommand::Signup(args) => signup(&files, args, input, json).await,
-            AccountCommand::Login(args) => login(&files, args, input, json).await,
-            AccountCommand::Verify(args) => verify(&files, args, input, json).await,
-            AccountCommand::Status => status(&files, json),
-            AccountCommand::Sync => {
-                let session = signed_in(&files)?;
-                connect_and_sync(&files, &session, input, json).await
+            AccountCommand::Statement(args) => statement(&flow(vault, args.service), json).await,
+            AccountCommand::Signup(args) => {
+                let flow = flow(vault, args.service.service.clone());
+                signup(&flow, args, input, json).await
             }
-            AccountCommand::Devices(args) => devices(&files, args, json).await,
-            AccountCommand::Logout(args) => logout(&files, args, input, json).await,
+            AccountCommand::Login(args) => {
+                let flow = flow(vault, args.service.service.clone());
+                login(&flow, args, input, json).await
+            }
+            AccountCommand::Verify(args) => verify(&flow(vault, None), args, input, json).await,
+            AccountCommand::Status => status(&flow(vault, None), json),
+            AccountCommand::Sync => {
+                let flow = flow(vault, None);
+                let session = signed_in(&flow)?;
+                connect_and_sync(&flow, &session, input, json).await
+            }
+            AccountCommand::Devices(args) => devices(&flow(vault, None), args, json).await,
+            AccountCommand::Logout(args) => logout(&flow(vault, None), args, input, json).await,
+            AccountCommand::Password => password(&flow(vault, None), input, json).await,
+            AccountCommand::TwoStep(args) => two_step(&flow(vault, None), args, input, json).await,
+            AccountCommand::Delete(args) => delete(&flow(vault, None), args, input, json).await,
         }
     })
 }
 
-fn service_url(arg: Option<String>) -> String {
-    arg.unwrap_or_else(default_service_url)
-}
-
-fn signed_in(files: &Files) -> Result<Session> {
-    Session::resume(files.store.clone())?.ok_or_else(|| {
+fn signed_in(flow: &AccountFlow) -> Result<Session> {
+    flow.resume()?.ok_or_else(|| {
         UsageError("not signed in; run `keyhaven account login` first".into()).into()
     })
 }
 
-async fn statement(service: &str, json: bool) -> Result<()> {
-    let statement = ApiClient::new(service)?.statement().await?;
+async fn statement(flow: &AccountFlow, json: bool) -> Result<()> {
+    let statement = flow.statement().await?;
     if json {
         output::json(&statement);
     } else {
@@ -108,10 +88,44 @@ async fn statement(service: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-async fn signup(files: &Files, args: SignupArgs, input: &mut Input, json: bool) -> Result<()> {
-    let service = service_url(args.service.service);
-    let api = ApiClient::new(&service)?;
-    let statement = api.statement().await?;
+/// The pending step kept between runs.
+struct PendingFile(PathBuf);
+
+impl PendingFile {
+    fn of(flow: &AccountFlow) -> Self {
+        Self(flow.files().pending_sign_in(Program::Cli))
+    }
+
+    fn load(&self) -> Result<Option<Pending>> {
+        let bytes = match std::fs::read(&self.0) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", self.0.display())),
+        };
+        Ok(Some(
+            serde_json::from_slice(&bytes).context("the pending sign-in file is damaged")?,
+        ))
+    }
+
+    /// Keeps a waiting code for the next run; anything else is not kept.
+    fn save(&self, pending: &Option<Pending>) -> Result<()> {
+        match pending {
+            Some(pending @ Pending::Code(_)) => {
+                write_private(&self.0, &serde_json::to_vec_pretty(pending)?)
+                    .with_context(|| format!("cannot write {}", self.0.display()))
+            }
+            _ => match std::fs::remove_file(&self.0) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("cannot remove {}", self.0.display()))
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+async fn signup(flow: &AccountFlow, args: SignupArgs, input: &mut Input, json: bool) -> Result<()> {
+    let statement = flow.statement().await?;
     match args.accept_statement {
         Some(version) if version == statement.version => {}
         Some(version) => bail!(UsageError(format!(
@@ -129,99 +143,132 @@ async fn signup(files: &Files, args: SignupArgs, input: &mut Input, json: bool) 
         }
     }
     let password = input.new_secret("Account password (not your master password): ")?;
-    let challenge = api
-        .create_account(&CreateAccount {
-            email: args.email.clone(),
-            password: password.as_str().into(),
-            phone: args.phone,
-            accepted_statement_version: statement.version,
-            device: this_device(PROGRAM),
-            replaces_challenge_id: None,
-        })
+    let file = PendingFile::of(flow);
+    let mut pending = None;
+    let step = flow
+        .sign_up(
+            &mut pending,
+            SignUp {
+                email: args.email,
+                password: &password,
+                phone: args.phone,
+                accepted_statement_version: statement.version,
+            },
+        )
         .await?;
-    code_sent(files, &service, &args.email, &challenge, false, json)
+    file.save(&pending)?;
+    show_step(step, json)
 }
 
-async fn login(files: &Files, args: LoginArgs, input: &mut Input, json: bool) -> Result<()> {
-    let service = service_url(args.service.service.clone());
+async fn login(flow: &AccountFlow, args: LoginArgs, input: &mut Input, json: bool) -> Result<()> {
     let Some(email) = args.email.clone() else {
-        return login_in_browser(files, &service, args, input, json).await;
+        return login_in_browser(flow, args, input, json).await;
     };
-    let api = ApiClient::new(&service)?;
     let password = input.secret("Account password: ")?;
-    let outcome = api
-        .sign_in(&SignIn {
-            email: email.clone(),
-            password: password.as_str().into(),
-            device: this_device(PROGRAM),
-            accepted_statement_version: args.accept_statement,
-        })
-        .await
-        .map_err(explain_statement)?;
-    signed_in_or_code_sent(
-        files,
-        api,
-        &service,
-        &email,
-        outcome,
-        args.share_with_apps,
-        input,
-        json,
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn signed_in_or_code_sent(
-    files: &Files,
-    api: ApiClient,
-    service: &str,
-    who: &str,
-    outcome: SignInOutcome,
-    share_with_apps: bool,
-    input: &mut Input,
-    json: bool,
-) -> Result<()> {
+    let mut pending = None;
+    let outcome = flow
+        .sign_in(
+            &mut pending,
+            PasswordSignIn {
+                email,
+                password: &password,
+                accepted_statement_version: args.accept_statement,
+                share_with_apps: args.share_with_apps,
+            },
+        )
+        .await?;
+    PendingFile::of(flow).save(&pending)?;
     match outcome {
-        SignInOutcome::SmsRequired(challenge) => {
-            code_sent(files, service, who, &challenge, share_with_apps, json)
-        }
-        SignInOutcome::SignedIn(grant) => {
-            let session = establish(files, api, service, grant)?;
-            share_if_asked(&session, share_with_apps).await;
-            connect_and_sync(files, &session, input, json).await
-        }
+        Outcome::Step(Step::AcceptStatement { version }) => bail!(UsageError(format!(
+            "a new Web-Portal Statement (version {version}) needs your acceptance: read it with \
+             `keyhaven account statement`, then sign in again with --accept-statement {version}"
+        ))),
+        outcome => finish(flow, outcome, input, json).await,
     }
 }
 
-/// Publishes the suite session when `login --share-with-apps` asked for it; a failure is said
-/// and does not undo the sign-in.
-async fn share_if_asked(session: &Session, share_with_apps: bool) {
-    if !share_with_apps {
-        return;
+/// Goes on from an outcome: prints the step, or, signed in, connects the vault and syncs.
+async fn finish(flow: &AccountFlow, outcome: Outcome, input: &mut Input, json: bool) -> Result<()> {
+    match outcome {
+        Outcome::Step(step) => show_step(step, json),
+        Outcome::SignedIn(signed_in) => {
+            let session = say_signed_in(*signed_in);
+            connect_and_sync(flow, &session, input, json).await
+        }
+        Outcome::PhoneChanged => Err(ClientError::Protocol(
+            "the code confirmed a phone change, not a sign-in".into(),
+        )
+        .into()),
     }
-    match suite::publish(session, PROGRAM).await {
-        Ok(()) => eprintln!(
+}
+
+fn show_step(step: Step, json: bool) -> Result<()> {
+    match step {
+        Step::EnterCode { code_sent } => {
+            code_sent_message(&code_sent, json);
+            Ok(())
+        }
+        other => Err(ClientError::Protocol(format!(
+            "the service asked for another step ({other:?}); start again"
+        ))
+        .into()),
+    }
+}
+
+fn code_sent_message(challenge: &SmsChallenge, json: bool) {
+    if json {
+        output::json(&json!({
+            "status": "sms_required",
+            "phone_hint": challenge.phone_hint,
+            "expires_in_seconds": challenge.expires_in_seconds,
+            "resend_after_seconds": challenge.resend_after_seconds,
+        }));
+    } else {
+        println!(
+            "A security code was sent by SMS to {}. It is valid for {} minutes.\n\
+             Finish with: keyhaven account verify <CODE>   (a new code: keyhaven account verify --resend, after {} s)",
+            challenge.phone_hint,
+            challenge.expires_in_seconds / 60,
+            challenge.resend_after_seconds
+        );
+    }
+}
+
+/// Says who is signed in, the shared-computer warning, and whether sharing with the other apps
+/// worked (a failure does not undo the sign-in).
+fn say_signed_in(signed_in: SignedIn) -> Session {
+    let session = signed_in.session;
+    eprintln!("Signed in to Keyhaven Account as {}.", session.link().email);
+    if session.link().other_os_user_connected {
+        eprintln!(
+            "Warning: another user of this computer is connected to this account too. You would \
+             share every password with them; consider a separate account."
+        );
+    }
+    match signed_in.shared_with_apps {
+        None => {}
+        Some(Ok(())) => eprintln!(
             "The other Keyhaven apps of this computer can now sign in as {} (until `keyhaven account logout`).",
             session.link().email
         ),
-        Err(err) => eprintln!("Warning: could not share this sign-in with the other apps: {err}"),
+        Some(Err(err)) => {
+            eprintln!("Warning: could not share this sign-in with the other apps: {err}")
+        }
     }
+    session
 }
 
 /// `login --with PROVIDER`: the sign-in happens in the browser, which comes back to a loopback
 /// listener; what the service still needs (statement, phone, the password of an account to
 /// link) is asked for here.
 async fn login_in_browser(
-    files: &Files,
-    service: &str,
+    flow: &AccountFlow,
     args: LoginArgs,
     input: &mut Input,
     json: bool,
 ) -> Result<()> {
-    let provider = args.with.unwrap_or_default();
-    let api = ApiClient::new(service)?;
-    let started = BrowserSignIn::start(service, CLI_CLIENT_ID, &provider).await?;
+    let provider = args.with.clone().unwrap_or_default();
+    let started = flow.start_browser_sign_in(&provider).await?;
     let url = started.authorize_url().to_owned();
     eprintln!(
         "To sign in with {provider}, open this link in a browser on this computer:\n\n  {url}\n"
@@ -237,67 +284,66 @@ async fn login_in_browser(
         phone: args.phone,
         password: None,
     };
-    let who = format!("your {provider} sign-in");
-    // Each answer that asks for more is asked once; a second identical answer ends the loop.
+    let mut pending = None;
+    let mut outcome = flow
+        .redeem(
+            &mut pending,
+            &provider,
+            code,
+            details.clone(),
+            args.share_with_apps,
+        )
+        .await?;
+    // Each question is asked once; a second identical answer from the service ends the loop.
     for _ in 0..4 {
-        let err = match code.redeem(&api, PROGRAM, details.clone()).await {
-            Ok(outcome) => {
-                return signed_in_or_code_sent(
-                    files,
-                    api,
-                    service,
-                    &who,
-                    outcome,
-                    args.share_with_apps,
-                    input,
-                    json,
-                )
-                .await
-            }
-            Err(err) => err,
+        let Outcome::Step(step) = &outcome else {
+            break;
         };
-        match (err.code(), &err) {
-            (
-                Some(ErrorCode::SignUpRequired),
-                ClientError::Service {
-                    statement_version, ..
-                },
-            ) if details.phone.is_none() || details.accepted_statement_version.is_none() => {
+        match step {
+            Step::SignUpWithProvider { statement_version }
+                if details.phone.is_none() || details.accepted_statement_version.is_none() =>
+            {
                 eprintln!("No Keyhaven Account uses this {provider} sign-in yet; creating one.");
-                let version = accept_statement(&api, *statement_version, input).await?;
+                let version = accept_statement(flow, *statement_version, input).await?;
                 details.accepted_statement_version = Some(version);
                 if details.phone.is_none() {
                     details.phone =
                         Some(input.line("Mobile number for security codes (+country code): ")?);
                 }
             }
-            (Some(ErrorCode::LinkRequired), _) if details.password.is_none() => {
+            Step::LinkWithPassword if details.password.is_none() => {
                 eprintln!(
                     "A Keyhaven Account with this email already exists. Its account password links {provider} to it (once)."
                 );
                 let password = input.secret("Account password: ")?;
                 details.password = Some(password.as_str().into());
             }
-            (
-                Some(ErrorCode::StatementAcceptanceRequired),
-                ClientError::Service {
-                    statement_version, ..
-                },
-            ) if details.accepted_statement_version != *statement_version => {
-                let version = accept_statement(&api, *statement_version, input).await?;
+            Step::AcceptStatement { version }
+                if details.accepted_statement_version != Some(*version) =>
+            {
+                let version = accept_statement(flow, Some(*version), input).await?;
                 details.accepted_statement_version = Some(version);
             }
-            _ => return Err(err.into()),
+            Step::EnterCode { .. } => break,
+            _ => bail!(ClientError::Protocol(
+                "the service kept asking for the same; start again".into()
+            )),
         }
+        outcome = flow
+            .continue_browser_sign_in(&mut pending, details.clone())
+            .await?;
     }
-    bail!(ClientError::Protocol(
-        "the service kept asking for more; start again".into()
-    ))
+    PendingFile::of(flow).save(&pending)?;
+    finish(flow, outcome, input, json).await
 }
 
-/// Shows the statement and asks for its acceptance (unless `--accept-statement` named it).
-async fn accept_statement(api: &ApiClient, asked: Option<i64>, input: &mut Input) -> Result<i64> {
-    let statement = api.statement().await?;
+/// Shows the statement and asks for its acceptance.
+async fn accept_statement(
+    flow: &AccountFlow,
+    asked: Option<i64>,
+    input: &mut Input,
+) -> Result<i64> {
+    let statement = flow.statement().await?;
     if asked.is_some_and(|v| v != statement.version) {
         bail!(ClientError::Protocol(
             "the statement changed meanwhile; start again".into()
@@ -315,149 +361,89 @@ async fn accept_statement(api: &ApiClient, asked: Option<i64>, input: &mut Input
     Ok(statement.version)
 }
 
-/// A statement-acceptance answer becomes an instruction naming the flag and the version.
-fn explain_statement(err: ClientError) -> anyhow::Error {
-    if let ClientError::Service {
-        statement_version: Some(version),
-        ..
-    } = err
-    {
-        return anyhow::Error::new(err).context(format!(
-            "a new Web-Portal Statement (version {version}) needs your acceptance: read it with \
-             `keyhaven account statement`, then sign in again with --accept-statement {version}"
-        ));
-    }
-    err.into()
-}
-
-fn code_sent(
-    files: &Files,
-    service: &str,
-    email: &str,
-    challenge: &SmsChallenge,
-    share_with_apps: bool,
-    json: bool,
-) -> Result<()> {
-    let pending = PendingChallenge {
-        service_url: service.to_owned(),
-        email: email.to_owned(),
-        challenge_id: challenge.challenge_id.clone(),
-        phone_hint: challenge.phone_hint.clone(),
-        share_with_apps,
-    };
-    write_private(&files.pending, &serde_json::to_vec_pretty(&pending)?)
-        .with_context(|| format!("cannot write {}", files.pending.display()))?;
-    if json {
-        output::json(&json!({
-            "status": "sms_required",
-            "phone_hint": challenge.phone_hint,
-            "expires_in_seconds": challenge.expires_in_seconds,
-            "resend_after_seconds": challenge.resend_after_seconds,
-        }));
-    } else {
-        println!(
-            "A security code was sent by SMS to {}. It is valid for {} minutes.\n\
-             Finish with: keyhaven account verify <CODE>   (a new code: keyhaven account verify --resend, after {} s)",
-            challenge.phone_hint,
-            challenge.expires_in_seconds / 60,
-            challenge.resend_after_seconds
-        );
-    }
-    Ok(())
-}
-
-async fn verify(files: &Files, args: VerifyArgs, input: &mut Input, json: bool) -> Result<()> {
-    let bytes = std::fs::read(&files.pending).map_err(|_| {
-        UsageError(
+async fn verify(flow: &AccountFlow, args: VerifyArgs, input: &mut Input, json: bool) -> Result<()> {
+    let file = PendingFile::of(flow);
+    let mut pending = file.load()?;
+    let Some(Pending::Code(waiting)) = &pending else {
+        bail!(UsageError(
             "no sign-in is waiting for a code; run `keyhaven account login` or `signup`".into(),
-        )
-    })?;
-    let pending: PendingChallenge =
-        serde_json::from_slice(&bytes).context("the pending sign-in file is damaged")?;
-    let api = ApiClient::new(&pending.service_url)?;
+        ));
+    };
     if args.resend {
-        let challenge = api.resend(&pending.challenge_id).await?;
-        return code_sent(
-            files,
-            &pending.service_url,
-            &pending.email,
-            &challenge,
-            pending.share_with_apps,
-            json,
-        );
+        let challenge = flow.resend(&mut pending).await?;
+        file.save(&pending)?;
+        code_sent_message(&challenge, json);
+        return Ok(());
     }
     let code = match args.code {
         Some(code) => code,
-        None => input.line(&format!("Code sent to {}: ", pending.phone_hint))?,
+        None => input.line(&format!("Code sent to {}: ", waiting.challenge.phone_hint))?,
     };
-    let outcome = api.verify(&pending.challenge_id, code.trim()).await?;
-    let ChallengeOutcome::SignedIn(grant) = outcome else {
-        bail!(ClientError::Protocol(
-            "the code confirmed something other than a sign-in".into()
-        ));
-    };
-    let _ = std::fs::remove_file(&files.pending);
-    let session = establish(files, api, &pending.service_url, grant)?;
-    share_if_asked(&session, pending.share_with_apps).await;
-    connect_and_sync(files, &session, input, json).await
-}
-
-fn establish(files: &Files, api: ApiClient, service: &str, grant: SessionGrant) -> Result<Session> {
-    let other_user = grant.other_os_user_connected;
-    let session = Session::establish(api, service, grant, files.store.clone())?;
-    eprintln!("Signed in to Keyhaven Account as {}.", session.link().email);
-    if other_user {
-        eprintln!(
-            "Warning: another user of this computer is connected to this account too. You would \
-             share every password with them; consider a separate account."
-        );
-    }
-    Ok(session)
+    let outcome = flow.verify(&mut pending, &code).await;
+    file.save(&pending)?;
+    finish(flow, outcome?, input, json).await
 }
 
 /// Connects the vault file to the account when it is not yet, then syncs.
 async fn connect_and_sync(
-    files: &Files,
+    flow: &AccountFlow,
     session: &Session,
     input: &mut Input,
     json: bool,
 ) -> Result<()> {
-    let existing = if vault_exists(&files.vault) {
-        let vault = Vault::open(&files.vault)?;
-        let account_id = session.link().account_id.to_string();
-        vault
-            .sync_link()?
-            .is_some_and(|link| link.account_id == account_id)
-            .then_some(vault)
-    } else {
-        None
-    };
-    let vault = if let Some(mut vault) = existing {
-        let master = input.secret("Master password: ")?;
-        vault.unlock(master.as_bytes())?;
-        vault
-    } else {
-        let share = session.link().other_os_user_connected && confirm_sharing(input)?;
-        let cloud = cloud_vault(session).await?;
-        if local_vault_needs_merge(&files.vault, cloud.as_ref())? {
-            return merge_and_sync(files, session, share, input, json).await;
-        }
-        let creating = cloud.is_none();
-        let master = if creating && !vault_exists(&files.vault) {
+    let plan = flow.connect_plan(session).await?;
+    let share = plan.other_os_user_connected && confirm_sharing(input)?;
+    let local_master;
+    let (master, local) = match plan.vault_step {
+        VaultStep::CreateAccountVault => {
             eprintln!(
                 "This is the account's first device: choose the master password that will encrypt \
                  your vault. It never leaves your devices and cannot be recovered."
             );
-            input.new_secret("New master password: ")?
-        } else {
-            input.secret("Master password: ")?
-        };
-        attach_vault(session, &files.vault, &master, KdfParams::default(), share).await?
+            (input.new_secret("New master password: ")?, None)
+        }
+        VaultStep::UploadLocalVault | VaultStep::UnlockAccountVault => {
+            (input.secret("Master password: ")?, None)
+        }
+        VaultStep::MergeLocalVault => {
+            explain_merge(&plan);
+            local_master = input.secret("Master password of this computer's vault: ")?;
+            let account_master = input.secret("Master password of your account's vault: ")?;
+            (
+                account_master,
+                Some(LocalVault::MasterPassword(&local_master)),
+            )
+        }
     };
-    let vault = Mutex::new(vault);
-    let report = sync_once(session, &vault).await?;
+    let connected = flow
+        .connect_vault(
+            session,
+            ConnectRequest {
+                master_password: &master,
+                share_with_other_os_user: share,
+                kdf: KdfParams::default(),
+                local,
+            },
+            || {},
+        )
+        .await?;
+    if let Some(merged) = connected.merged {
+        eprintln!(
+            "{} item(s) added to the account's vault, {} already there.",
+            merged.added, merged.folded
+        );
+    }
+    let report = sync_once(session, &Mutex::new(connected.vault)).await?;
     print_report(&report, json);
     Ok(())
+}
+
+fn explain_merge(_plan: &ConnectPlan) {
+    eprintln!(
+        "Your account already has a vault. The items of this computer's vault are added to it \
+         (items that are exactly the same are kept once); then this computer uses the account's \
+         vault and its master password."
+    );
 }
 
 /// What became of local changes that should reach Keyhaven Account now.
@@ -484,12 +470,11 @@ impl Sending {
 /// Syncs `vault` (unlocked) right away when it is connected to the account this CLI is signed in
 /// to; a failure to reach the service leaves the changes waiting, nothing lost.
 pub fn send_changes(vault: &mut Vault) -> Result<Sending> {
-    let files = Files::new(vault.path().to_path_buf());
-    let (Some(session), Some(link)) = (Session::resume(files.store.clone())?, vault.sync_link()?)
-    else {
+    let flow = flow(vault.path().to_path_buf(), None);
+    let Some(session) = flow.resume()? else {
         return Ok(Sending::NotConnected);
     };
-    if link.account_id != session.link().account_id.to_string() {
+    if link_state(vault, session.link().account_id)? != LinkState::ThisAccount {
         return Ok(Sending::NotConnected);
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -505,45 +490,8 @@ pub fn send_changes(vault: &mut Vault) -> Result<Sending> {
     }
 }
 
-/// This computer's vault is not the account's, which has one: its items go into the account's
-/// vault (both master passwords are asked), then this vault file is the account's.
-async fn merge_and_sync(
-    files: &Files,
-    session: &Session,
-    share_with_other_os_user: bool,
-    input: &mut Input,
-    json: bool,
-) -> Result<()> {
-    eprintln!(
-        "Your account already has a vault. The items of this computer's vault are added to it \
-         (items that are exactly the same are kept once); then this computer uses the account's \
-         vault and its master password."
-    );
-    let mut local = Vault::open(&files.vault)?;
-    let local_master = input.secret("Master password of this computer's vault: ")?;
-    local.unlock(local_master.as_bytes())?;
-    let items = local.items()?;
-    let account_master = input.secret("Master password of your account's vault: ")?;
-    let (vault, merged) = merge_into_cloud_vault(
-        session,
-        &files.vault,
-        &items,
-        &account_master,
-        share_with_other_os_user,
-        move || drop(local),
-    )
-    .await?;
-    eprintln!(
-        "{} item(s) added to the account's vault, {} already there.",
-        merged.added, merged.folded
-    );
-    let report = sync_once(session, &Mutex::new(vault)).await?;
-    print_report(&report, json);
-    Ok(())
-}
-
-/// Another OS user of this computer uses the account: connecting shares every password with
-/// them, so it needs a yes typed at the terminal.
+/// Another OS user of this computer is connected to this account: connecting shares every
+/// password with them, so it needs a yes typed at the terminal.
 fn confirm_sharing(input: &mut Input) -> Result<bool> {
     let agreed = input
         .confirm(
@@ -555,10 +503,6 @@ fn confirm_sharing(input: &mut Input) -> Result<bool> {
         bail!(ClientError::SharedAccountUnconfirmed);
     }
     Ok(true)
-}
-
-fn vault_exists(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }
 
 fn print_report(report: &SyncReport, json: bool) {
@@ -600,17 +544,17 @@ fn print_report(report: &SyncReport, json: bool) {
     }
 }
 
-fn status(files: &Files, json: bool) -> Result<()> {
-    let link = files.store.link()?;
-    let (vault_link, pending) = if vault_exists(&files.vault) {
-        let vault = Vault::open(&files.vault)?;
-        (vault.sync_link()?, Some(vault.pending_count()?))
+fn status(flow: &AccountFlow, json: bool) -> Result<()> {
+    let link = flow.link()?;
+    let (vault_link, pending, connected) = if flow.files().vault_exists() {
+        let vault = flow.files().open_vault()?;
+        let connected = match &link {
+            Some(link) => link_state(&vault, link.account_id)? == LinkState::ThisAccount,
+            None => false,
+        };
+        (vault.sync_link()?, Some(vault.pending_count()?), connected)
     } else {
-        (None, None)
-    };
-    let connected = match (&link, &vault_link) {
-        (Some(link), Some(v)) => v.account_id == link.account_id.to_string(),
-        _ => false,
+        (None, None, false)
     };
     if json {
         output::json(&json!({
@@ -642,12 +586,10 @@ fn status(files: &Files, json: bool) -> Result<()> {
     Ok(())
 }
 
-async fn devices(files: &Files, args: DevicesArgs, json: bool) -> Result<()> {
-    let session = signed_in(files)?;
+async fn devices(flow: &AccountFlow, args: DevicesArgs, json: bool) -> Result<()> {
+    let session = signed_in(flow)?;
     if let Some(device_id) = args.revoke {
-        session
-            .authed(|api, token| async move { api.revoke_device(&token, device_id).await })
-            .await?;
+        flow.revoke_device(&session, device_id).await?;
         if json {
             output::json(&json!({ "revoked": device_id }));
         } else {
@@ -655,9 +597,7 @@ async fn devices(files: &Files, args: DevicesArgs, json: bool) -> Result<()> {
         }
         return Ok(());
     }
-    let list = session
-        .authed(|api, token| async move { api.devices(&token).await })
-        .await?;
+    let list = flow.devices(&session).await?;
     if json {
         output::json(&list);
         return Ok(());
@@ -678,7 +618,7 @@ async fn devices(files: &Files, args: DevicesArgs, json: bool) -> Result<()> {
     Ok(())
 }
 
-async fn logout(files: &Files, args: LogoutArgs, input: &mut Input, json: bool) -> Result<()> {
+async fn logout(flow: &AccountFlow, args: LogoutArgs, input: &mut Input, json: bool) -> Result<()> {
     if args.remove_local_vault
         && !args.yes
         && !input
@@ -686,31 +626,83 @@ async fn logout(files: &Files, args: LogoutArgs, input: &mut Input, json: bool) 
     {
         bail!(UsageError("nothing was changed".into()));
     }
-    if args.remove_local_vault && vault_exists(&files.vault) {
-        let unsynced = Vault::open(&files.vault)?.pending_count()?;
-        if unsynced > 0 {
-            bail!(ClientError::UnsyncedChanges(unsynced));
-        }
-    }
-    if let Some(session) = Session::resume(files.store.clone())? {
-        if let Err(err) = suite::withdraw(&session).await {
-            eprintln!("Warning: withdrawing the sign-in shared with the other apps: {err}");
-        }
-        session.sign_out().await?;
-    }
-    if vault_exists(&files.vault) {
-        if args.remove_local_vault {
-            remove_vault_files(&files.vault)?;
-        } else {
-            Vault::open(&files.vault)?.unlink_account()?;
-        }
-    }
+    let session = flow.resume()?;
+    flow.sign_out(
+        session.as_ref(),
+        !args.remove_local_vault,
+        &NoOpenVault,
+        || {},
+    )
+    .await?;
     if json {
         output::json(&json!({ "signed_out": true, "local_vault_kept": !args.remove_local_vault }));
     } else if args.remove_local_vault {
         println!("Signed out; this computer's copy of the vault is deleted.");
     } else {
         println!("Signed out; the vault stays on this computer as a local vault.");
+    }
+    Ok(())
+}
+
+async fn password(flow: &AccountFlow, input: &mut Input, json: bool) -> Result<()> {
+    let session = signed_in(flow)?;
+    let current = input.secret("Current account password: ")?;
+    let new = input.new_secret("New account password (not your master password): ")?;
+    let changed = flow.change_password(&session, &current, &new).await?;
+    if json {
+        output::json(&changed);
+    } else {
+        println!(
+            "The account password is changed. {} other device(s) were signed out; they sign in \
+             again with the new password. Your master password is unchanged.",
+            changed.other_devices_signed_out
+        );
+    }
+    Ok(())
+}
+
+async fn two_step(
+    flow: &AccountFlow,
+    args: TwoStepArgs,
+    input: &mut Input,
+    json: bool,
+) -> Result<()> {
+    let session = signed_in(flow)?;
+    let enabled = args.state == "on";
+    let password = input.secret("Account password: ")?;
+    flow.set_two_step(&session, &password, enabled).await?;
+    if json {
+        output::json(&json!({ "two_step_enabled": enabled }));
+    } else if enabled {
+        println!("2-step verification is on: every sign-in asks for a code sent by SMS.");
+    } else {
+        println!("2-step verification is off: signing in needs only the account password.");
+    }
+    Ok(())
+}
+
+async fn delete(flow: &AccountFlow, args: DeleteArgs, input: &mut Input, json: bool) -> Result<()> {
+    let session = signed_in(flow)?;
+    let email = session.link().email.clone();
+    let confirmation = match args.confirm {
+        Some(typed) => typed,
+        None => {
+            eprintln!(
+                "This deletes the Keyhaven Account {email}, its devices and its copy of the vault, \
+                 for good. This computer keeps its vault as a local vault."
+            );
+            input.line(&format!("Type {email} to confirm: "))?
+        }
+    };
+    let password = input.secret("Account password: ")?;
+    flow.delete_account(&session, &password, &confirmation, &NoOpenVault)
+        .await?;
+    if json {
+        output::json(&json!({ "deleted": true, "local_vault_kept": flow.files().vault_exists() }));
+    } else {
+        println!(
+            "The account {email} is deleted. The vault stays on this computer as a local vault."
+        );
     }
     Ok(())
 }

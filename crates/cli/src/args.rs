@@ -71,6 +71,27 @@ pub enum AccountCommand {
     Devices(DevicesArgs),
     /// Sign this computer out; the vault stays here as a local vault unless removed
     Logout(LogoutArgs),
+    /// Change the account password (not the master password); the account's other devices
+    /// are signed out
+    Password,
+    /// Turn 2-step verification (an SMS code at every sign-in) on or off
+    TwoStep(TwoStepArgs),
+    /// Delete the Keyhaven Account for good; this computer's vault stays as a local vault
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TwoStepArgs {
+    /// `on` or `off`
+    #[arg(value_parser = ["on", "off"])]
+    pub state: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The account's email, typed to confirm (asked for when left out)
+    #[arg(long, value_name = "EMAIL")]
+    pub confirm: Option<String>,
 }
 
 #[derive(Debug, Args)]

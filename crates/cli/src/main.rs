@@ -37,7 +37,9 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
             | ClientError::SignInRequired
             | ClientError::VaultDiffers
             | ClientError::BrowserSignIn(_) => 8,
-            ClientError::UnsyncedChanges(_) | ClientError::SharedAccountUnconfirmed => 2,
+            ClientError::UnsyncedChanges(_)
+            | ClientError::SharedAccountUnconfirmed
+            | ClientError::ConfirmationMismatch => 2,
             ClientError::Protocol(_) | ClientError::Keyring(_) | ClientError::Storage { .. } => 1,
         };
         return (exit, client_err.code_str());

@@ -39,7 +39,8 @@ pub fn run(
     if let VaultCommand::Init(args) = &command {
         return init(&path, args, &mut input, json);
     }
-    let mut vault = Vault::open(&path)?;
+    // A swap into the account's vault that was interrupted is finished first (as the app does).
+    let mut vault = keyhaven_client::account::DataDir::for_vault(&path).open_vault()?;
     let master_password = input.secret("Master password: ")?;
     vault.unlock(master_password.as_bytes())?;
     match command {

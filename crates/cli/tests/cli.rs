@@ -377,3 +377,25 @@ fn a_writer_killed_at_any_instant_leaves_a_vault_that_opens_with_every_committed
     }
     eprintln!("{committed} of 24 killed writers had committed their item");
 }
+
+#[test]
+fn a_swap_into_the_accounts_vault_interrupted_in_another_program_is_finished_before_any_command() {
+    // The account's vault was complete beside this one and this one had been moved aside when
+    // the program was killed: `vault.sqlite` is missing, `.merging` and `.before-merge` remain.
+    let (dir, path) = new_vault();
+    add_login(&path, "From the account", "pw-1");
+    let merging = dir.path().join("vault.sqlite.merging");
+    let before = dir.path().join("vault.sqlite.before-merge");
+    std::fs::rename(&path, &merging).unwrap();
+    std::fs::write(&before, b"this computer's old vault").unwrap();
+
+    let listed = ok(keyhaven(
+        &path,
+        &["--json", "vault", "list", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    assert!(listed.contains("From the account"), "{listed}");
+    assert!(path.exists());
+    assert!(!merging.exists(), "the account's vault took its place");
+    assert!(!before.exists(), "the old vault is removed");
+}

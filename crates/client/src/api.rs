@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
-use keyhaven_protocol::accounts::{AccountInfo, ChangePhone, CreateAccount, SmsChallenge};
+use keyhaven_protocol::accounts::{
+    AccountInfo, ChangePassword, ChangePhone, CreateAccount, DeleteAccount, SetTwoStep,
+    SmsChallenge,
+};
 use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::error::{Problem, PROBLEM_CONTENT_TYPE};
 use keyhaven_protocol::secret::Secret;
@@ -176,6 +179,47 @@ impl ApiClient {
         self.call(
             Method::POST,
             "/v1/account/phone",
+            Some(access_token),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Replaces the account password; the service signs every other device out.
+    pub async fn change_password(
+        &self,
+        access_token: &Secret,
+        request: &ChangePassword,
+    ) -> Result<()> {
+        self.call(
+            Method::PUT,
+            "/v1/account/password",
+            Some(access_token),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Turns 2-step verification on or off.
+    pub async fn set_two_step(&self, access_token: &Secret, request: &SetTwoStep) -> Result<()> {
+        self.call(
+            Method::PUT,
+            "/v1/account/two-step",
+            Some(access_token),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Deletes the account, its devices and its cloud vault.
+    pub async fn delete_account(
+        &self,
+        access_token: &Secret,
+        request: &DeleteAccount,
+    ) -> Result<()> {
+        self.call(
+            Method::DELETE,
+            "/v1/account",
             Some(access_token),
             Some(request),
         )

@@ -39,6 +39,9 @@ pub enum ClientError {
     /// agreement to share every password.
     #[error("another user of this computer is connected to this Keyhaven Account: you would share every password; confirm that, or use a separate account")]
     SharedAccountUnconfirmed,
+    /// A typed confirmation (the account's email, to delete it) does not match.
+    #[error("type the account's email exactly to confirm")]
+    ConfirmationMismatch,
     /// The local vault is not the account's vault.
     #[error("this computer's vault is not the vault of this Keyhaven Account")]
     VaultDiffers,
@@ -69,6 +72,7 @@ impl ClientError {
             Self::Keyring(_) => "keyring_unavailable",
             Self::Storage { .. } => "storage",
             Self::VaultDiffers => "vault_differs",
+            Self::ConfirmationMismatch => "confirmation_mismatch",
             Self::SharedAccountUnconfirmed => "shared_account_unconfirmed",
             Self::UnsyncedChanges(_) => "unsynced_changes",
             Self::BrowserSignIn(err) => err.code(),

@@ -5,7 +5,8 @@
 //! - [`session`]: a device's session — the link file, the refresh token in the OS keyring, the
 //!   access token in memory.
 //! - [`connect`]: making the local vault the account's vault (first device) or a copy of it.
-//! - [`merge`]: a local vault's items into the account's existing vault (an account made later).
+//! - [`account`]: the account steps every program goes through (sign-in, the SMS code, connect,
+//!   the account's settings, sign-out), with typed outcomes; the programs only present them.
 //! - [`social`]: signing in with Google, Facebook or Apple through the system browser.
 //! - [`suite`]: the suite session other Keyhaven apps of this computer sign in with.
 //! - [`sync`]: one sync (push with compare-and-swap, merge, pull); [`worker`] runs it in the
@@ -13,12 +14,12 @@
 //!
 //! It moves opaque blobs; keys stay in `keyhaven-vault`.
 
+pub mod account;
 mod api;
 pub mod connect;
 pub mod device;
 mod error;
 mod keyring_item;
-pub mod merge;
 pub mod session;
 pub mod social;
 pub mod suite;

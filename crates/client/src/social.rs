@@ -89,7 +89,9 @@ pub struct BrowserSignIn {
 
 /// The one-time code a browser sign-in brought back, with what redeeming it needs. It can be
 /// redeemed again with more details while the service keeps it (`sign_up_required`,
-/// `link_required`).
+/// `link_required`). Serializable, so that a program can keep it between steps; `Debug` shows
+/// no secret.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct SocialCode {
     client_id: String,
     redirect_uri: String,

@@ -69,15 +69,24 @@ pub async fn publish(session: &Session, program: &str) -> Result<()> {
 }
 
 /// Withdraws the suite session `session` published: at the service, and from the keyring when
-/// the one there is this account's.
-pub async fn withdraw(session: &Session) -> Result<()> {
+/// the one there is this account's, published by `program`.
+pub async fn withdraw(session: &Session, program: &str) -> Result<()> {
     let at_service = session
         .authed(|api, token| async move { api.withdraw_suite_token(&token).await })
         .await;
-    if discover()?.is_some_and(|s| s.email == session.link().email) {
+    forget(&session.link().email, Some(program))?;
+    at_service
+}
+
+/// Removes the keyring's suite session when it is `email`'s (and, if named, `published_by`'s).
+pub fn forget(email: &str, published_by: Option<&str>) -> Result<()> {
+    let matches = |s: &SuiteSession| {
+        s.email == email && published_by.is_none_or(|program| s.published_by == program)
+    };
+    if discover()?.is_some_and(|s| matches(&s)) {
         entry()?.remove()?;
     }
-    at_service
+    Ok(())
 }
 
 /// The suite session in the keyring, if there is a readable one.

@@ -16,6 +16,7 @@ use keyhaven_protocol::vault::{
 use keyhaven_vault::version::ItemVersion;
 use keyhaven_vault::{Pull, PullReport, PushPlan, Received, RemoteVersion, Vault, VaultError};
 
+use crate::account::LinkState;
 use crate::connect::{key_material, wire_key_material};
 use crate::error::ClientError;
 use crate::session::Session;
@@ -71,12 +72,11 @@ pub struct SyncReport {
 
 /// Runs one full sync of `vault` with the account of `session`.
 pub async fn sync_once(session: &Session, vault: &impl VaultAccess) -> Result<SyncReport> {
-    let account_id = session.link().account_id.to_string();
-    let linked = vault.with_vault(|v| v.sync_link())?;
-    match linked {
-        Some(link) if link.account_id == account_id => {}
-        Some(_) => return Err(ClientError::Vault(VaultError::LinkedElsewhere)),
-        None => return Err(ClientError::Vault(VaultError::NotLinked)),
+    let account_id = session.link().account_id;
+    match vault.with_vault(|v| crate::account::link_state(v, account_id))? {
+        LinkState::ThisAccount => {}
+        LinkState::OtherAccount => return Err(ClientError::Vault(VaultError::LinkedElsewhere)),
+        LinkState::NotLinked => return Err(ClientError::Vault(VaultError::NotLinked)),
     }
     let device_name = crate::device::this_device_name();
     let mut report = SyncReport::default();

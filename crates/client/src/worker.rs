@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -22,9 +22,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Where syncing stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SyncState {
+    /// Not signed in, or the vault is not connected: nothing leaves this computer.
+    NotConnected,
     /// Everything here is on the service and the other way round, as of `last_synced_at`.
     Synced,
     Syncing,
@@ -42,38 +45,26 @@ pub enum SyncState {
 }
 
 /// The status line's content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncStatus {
     pub state: SyncState,
     /// Milliseconds since the Unix epoch of the last completed sync.
     pub last_synced_at: Option<i64>,
-    /// Code and message of the last failure, for `Failed` and `Offline`.
-    pub error: Option<(String, String)>,
-    /// What the last completed sync did.
-    pub last_report: Option<SyncReportView>,
-}
-
-/// [`SyncReport`] as the UI shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct SyncReportView {
-    pub pushed: u32,
-    pub pulled: u32,
-    pub merged: u32,
+    /// What the last failure was, in words, for `Failed`, `Offline` and `Unverified`.
+    pub error: Option<String>,
+    /// Values the last completed sync kept only in item histories (items flagged for review).
     pub conflicts: u32,
-    pub quarantined: u32,
-    pub key_changed: bool,
 }
 
-impl From<SyncReport> for SyncReportView {
-    fn from(r: SyncReport) -> Self {
-        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+impl SyncStatus {
+    /// The status of a vault that does not sync.
+    pub fn not_connected() -> Self {
         Self {
-            pushed: n(r.pushed),
-            pulled: n(r.pulled),
-            merged: n(r.merged),
-            conflicts: n(r.conflicts),
-            quarantined: n(r.quarantined),
-            key_changed: r.key_changed,
+            state: SyncState::NotConnected,
+            last_synced_at: None,
+            error: None,
+            conflicts: 0,
         }
     }
 }
@@ -109,9 +100,7 @@ impl SyncWorker {
         let changed = Arc::new(Notify::new());
         let status = Arc::new(Mutex::new(SyncStatus {
             state: SyncState::Syncing,
-            last_synced_at: None,
-            error: None,
-            last_report: None,
+            ..SyncStatus::not_connected()
         }));
         let listener: Arc<StatusListener> = Arc::new(Box::new(on_status));
         let sync_loop = runtime.spawn(run_loop(
@@ -179,20 +168,19 @@ async fn run_loop<V: VaultAccess>(
             }
             () = tokio::time::sleep(wait) => {}
         }
-        let set =
-            |state: SyncState, error: Option<(String, String)>, report: Option<&SyncReport>| {
-                let snapshot = {
-                    let mut current = status.lock().unwrap_or_else(PoisonError::into_inner);
-                    current.state = state;
-                    current.error = error;
-                    if let Some(report) = report {
-                        current.last_synced_at = Some(now_ms());
-                        current.last_report = Some((*report).into());
-                    }
-                    current.clone()
-                };
-                listener(&snapshot, report);
+        let set = |state: SyncState, error: Option<String>, report: Option<&SyncReport>| {
+            let snapshot = {
+                let mut current = status.lock().unwrap_or_else(PoisonError::into_inner);
+                current.state = state;
+                current.error = error;
+                if let Some(report) = report {
+                    current.last_synced_at = Some(now_ms());
+                    current.conflicts = u32::try_from(report.conflicts).unwrap_or(u32::MAX);
+                }
+                current.clone()
             };
+            listener(&snapshot, report);
+        };
         set(SyncState::Syncing, None, None);
         match sync_once(&session, vault.as_ref()).await {
             Ok(report) => {
@@ -201,7 +189,7 @@ async fn run_loop<V: VaultAccess>(
                 set(SyncState::Synced, None, Some(&report));
             }
             Err(err) => {
-                let error = Some((err.code_str().to_owned(), err.to_string()));
+                let error = Some(err.to_string());
                 let state = match &err {
                     ClientError::Offline(_) => SyncState::Offline,
                     ClientError::SignInRequired => SyncState::SignInRequired,

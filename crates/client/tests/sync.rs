@@ -366,7 +366,8 @@ async fn a_local_vault_becomes_the_cloud_vault_of_a_new_account_and_another_vaul
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_local_vault_merges_into_the_accounts_vault_folding_exact_duplicates_and_an_interrupted_merge_resumes(
 ) {
-    use keyhaven_client::merge::{merge_into_cloud_vault, merging_path, MergeReport};
+    use keyhaven_client::account::{merge_into_cloud_vault, DataDir, MergeReport};
+    let merging_path = |vault: &std::path::Path| DataDir::for_vault(vault).merging();
     require_keyring();
     let mut service = service().await;
     // The account's vault, made on another device, with two items.

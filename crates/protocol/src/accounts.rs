@@ -28,6 +28,7 @@ pub struct CreateAccount {
 /// An SMS code was sent; confirm it at `/v1/challenges/{challenge_id}/verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SmsChallenge {
     pub challenge_id: String,
     /// The number the code went to, masked: `+…23`.
@@ -41,6 +42,7 @@ pub struct SmsChallenge {
 /// The signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AccountInfo {
     pub email: String,
     pub phone_hint: String,
@@ -83,4 +85,57 @@ pub struct SetTwoStep {
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccount {
     pub password: Secret,
+}
+
+/// The separators people type inside a phone number that the wire form drops: spaces and dashes.
+const PHONE_SEPARATORS: [char; 2] = [' ', '-'];
+
+/// A phone number as the service takes it, E.164 (`+447700900123`), from what was typed with
+/// spaces or dashes; `None` when it is not a number with its country code.
+pub fn normalize_phone(input: &str) -> Option<String> {
+    if input.chars().count() > crate::limits::PHONE_MAX_CHARS {
+        return None;
+    }
+    let compact: String = input
+        .chars()
+        .filter(|c| !PHONE_SEPARATORS.contains(c))
+        .collect();
+    let digits = compact.strip_prefix('+')?;
+    ((8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0'))
+    .then_some(compact)
+}
+
+/// An SMS code as typed or pasted ("123 456", "123-456", " 123456\n"), as the service compares
+/// it: without whitespace and dashes. Anything else stays, and does not match.
+pub fn clean_sms_code(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_lose_their_separators_and_need_a_country_code() {
+        assert_eq!(
+            normalize_phone("+44 7700-900123").as_deref(),
+            Some("+447700900123")
+        );
+        assert_eq!(normalize_phone("07700 900123"), None);
+        assert_eq!(normalize_phone("+0 7700 900123"), None);
+        assert_eq!(normalize_phone("+44 7700 9001x3"), None);
+        assert_eq!(normalize_phone("+1234567"), None);
+    }
+
+    #[test]
+    fn codes_lose_whitespace_and_dashes_only() {
+        assert_eq!(clean_sms_code(" 123 456\n"), "123456");
+        assert_eq!(clean_sms_code("123-456"), "123456");
+        assert_eq!(clean_sms_code("12a456"), "12a456");
+    }
 }

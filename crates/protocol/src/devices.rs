@@ -21,6 +21,7 @@ pub struct DeviceInfo {
 /// A device as listed to its account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Device {
     pub id: Uuid,
     pub name: String,
@@ -36,6 +37,7 @@ pub struct Device {
 /// The account's signed-in devices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeviceList {
     pub devices: Vec<Device>,
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The statement currently in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Statement {
     /// Increases by one with every published revision.
     pub version: i64,

@@ -160,10 +160,11 @@ pub async fn confirm(state: &AppState, challenge_id: &str, code: &str) -> ApiRes
             ErrorCode::SmsCodeExpired,
             "This code has expired. Ask for a new one.",
         ))
-    } else if !state
-        .secret
-        .code_matches(&row.id, code.trim(), &row.code_hash)
-    {
+    } else if !state.secret.code_matches(
+        &row.id,
+        &keyhaven_protocol::accounts::clean_sms_code(code),
+        &row.code_hash,
+    ) {
         let tries_left = u32::try_from(max - row.attempts).unwrap_or(0);
         Some(if tries_left == 0 {
             burned()

@@ -48,20 +48,12 @@ pub fn email(input: &str) -> ApiResult<String> {
 
 /// Accepts E.164 phone numbers: `+` and 8 to 15 digits, spaces and dashes dropped.
 pub fn phone(input: &str) -> ApiResult<String> {
-    let compact: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let digits = compact.strip_prefix('+').unwrap_or("");
-    if input.chars().count() <= limits::PHONE_MAX_CHARS
-        && (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
-    {
-        Ok(compact)
-    } else {
-        Err(ApiError::new(
+    keyhaven_protocol::accounts::normalize_phone(input).ok_or_else(|| {
+        ApiError::new(
             ErrorCode::InvalidPhone,
             "Enter the phone number with its country code, like +44 7700 900123.",
-        ))
-    }
+        )
+    })
 }
 
 /// Refuses a password or token that no client sends: longer than `max` characters, or with a

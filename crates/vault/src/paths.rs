@@ -74,6 +74,12 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     }
 }
 
+/// Whether a vault is at `path`: a non-empty file (an empty one is a creation that never
+/// committed).
+pub fn vault_exists(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
 /// Deletes a vault file with its SQLite journal files; a file that is not there is no error.
 pub fn remove_vault_files(path: &Path) -> Result<()> {
     for suffix in ["", "-wal", "-shm"] {

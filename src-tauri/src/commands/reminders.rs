@@ -2,13 +2,16 @@
 
 use tauri::State;
 
-use crate::account::Account;
+use crate::account_state::AccountState;
 use crate::reminders::Reminders;
 
 /// Whether to show the reminder now (never once this device is signed in).
 #[tauri::command]
 #[specta::specta]
-pub fn connect_reminder_due(account: State<'_, Account>, reminders: State<'_, Reminders>) -> bool {
+pub fn connect_reminder_due(
+    account: State<'_, AccountState>,
+    reminders: State<'_, Reminders>,
+) -> bool {
     reminders.due(account.link().is_some())
 }
 

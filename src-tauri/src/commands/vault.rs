@@ -7,7 +7,7 @@ use specta::Type;
 use tauri::State;
 use zeroize::Zeroizing;
 
-use crate::account::Account;
+use crate::account_state::AccountState;
 use crate::error::CommandError;
 use crate::state::{AppState, VaultStatus};
 
@@ -35,7 +35,7 @@ pub async fn create_vault(
 #[specta::specta]
 pub async fn unlock_vault(
     state: State<'_, AppState>,
-    account: State<'_, Account>,
+    account: State<'_, AccountState>,
     master_password: String,
 ) -> Result<VaultStatus, CommandError> {
     let master_password = Zeroizing::new(master_password);
@@ -51,7 +51,7 @@ pub async fn unlock_vault(
 #[specta::specta]
 pub async fn change_master_password(
     state: State<'_, AppState>,
-    account: State<'_, Account>,
+    account: State<'_, AccountState>,
     current_password: String,
     new_password: String,
 ) -> Result<(), CommandError> {

@@ -81,7 +81,7 @@ describe("AccountSettings", () => {
     await fireEvent.input(await screen.findByLabelText("Code sent to +…99"), { target: { value: "123456" } });
     await fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
     await waitFor(() => expect(screen.getByTestId("account-phone")).toHaveTextContent("+…99"));
-    expect(calls).toContainEqual(["change_phone", { password: "account password 1", phone: "+447700900999" }]);
+    expect(calls).toContainEqual(["change_phone", { password: "account password 1", phone: "+44 7700 900999" }]);
     expect(calls).toContainEqual(["confirm_phone_change", { code: "123456" }]);
     expect(screen.getByTestId("account-notice")).toHaveTextContent("Security codes now go to +…99.");
   });

@@ -1,16 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { ConnectStep } from "./bindings";
+import type { Step } from "./bindings";
 import BrowserSignIn from "./BrowserSignIn.svelte";
 
 const STATEMENT = { version: 3, text: "The statement." };
-const SIGNED_IN: ConnectStep = {
+const SIGNED_IN: Step = {
   step: "connect_vault",
   email: "grace@example.com",
-  account_has_vault: false,
-  local_vault_exists: false,
-  merge_local_vault: false,
+  vault_step: "create_account_vault",
   other_os_user_connected: false,
 };
 const problem = (code: string, extra: Record<string, unknown> = {}) => ({
@@ -37,14 +35,14 @@ describe("BrowserSignIn", () => {
       calls.push([cmd, args]);
       if (cmd === "sign_in_providers") return ["google"];
       if (cmd === "start_browser_sign_in") return "http://127.0.0.1:8787/oauth/authorize?x=1";
-      if (cmd === "finish_browser_sign_in") throw problem("sign_up_required", { statement_version: 3 });
+      if (cmd === "finish_browser_sign_in") return { step: "sign_up_with_provider", statement_version: 3 };
       if (cmd === "get_statement") return STATEMENT;
       if (cmd === "continue_browser_sign_in")
         return { step: "enter_code", code_sent: { phone_hint: "+…56", expires_in_seconds: 600, resend_after_seconds: 60 } };
       throw new Error(`unexpected command ${cmd}`);
     });
-    const steps: ConnectStep[] = [];
-    render(BrowserSignIn, { onStep: (s: ConnectStep) => steps.push(s) });
+    const steps: Step[] = [];
+    render(BrowserSignIn, { onStep: (s: Step) => steps.push(s) });
     await fireEvent.click(await screen.findByRole("button", { name: "Continue with Google" }));
     expect(await screen.findByText(/No Keyhaven Account uses this Google sign-in yet/)).toBeInTheDocument();
     const create = screen.getByRole("button", { name: "Create account" });
@@ -53,7 +51,7 @@ describe("BrowserSignIn", () => {
     await fireEvent.click(await screen.findByLabelText(/I have read and accept the Web-Portal Statement \(version 3\)/));
     await fireEvent.click(create);
     await waitFor(() =>
-      expect(calls).toContainEqual(["continue_browser_sign_in", { acceptedStatementVersion: 3, phone: "+447700900456", password: null }]),
+      expect(calls).toContainEqual(["continue_browser_sign_in", { acceptedStatementVersion: 3, phone: "+44 7700 900456", password: null }]),
     );
     expect(steps[0]?.step).toBe("enter_code");
   });
@@ -63,7 +61,7 @@ describe("BrowserSignIn", () => {
     mockIPC((cmd, args) => {
       if (cmd === "sign_in_providers") return ["apple"];
       if (cmd === "start_browser_sign_in") return "http://127.0.0.1:8787/oauth/authorize?x=1";
-      if (cmd === "finish_browser_sign_in") throw problem("link_required");
+      if (cmd === "finish_browser_sign_in") return { step: "link_with_password" };
       if (cmd === "continue_browser_sign_in") {
         tries += 1;
         if ((args as { password: string }).password !== "right password") throw problem("invalid_credentials");
@@ -71,8 +69,8 @@ describe("BrowserSignIn", () => {
       }
       throw new Error(`unexpected command ${cmd}`);
     });
-    const steps: ConnectStep[] = [];
-    render(BrowserSignIn, { onStep: (s: ConnectStep) => steps.push(s) });
+    const steps: Step[] = [];
+    render(BrowserSignIn, { onStep: (s: Step) => steps.push(s) });
     await fireEvent.click(await screen.findByRole("button", { name: "Continue with Apple" }));
     expect(await screen.findByText(/Enter its account password once to add Apple/)).toBeInTheDocument();
     const password = screen.getByLabelText("Account password");

@@ -1,4 +1,4 @@
-import { commands, events, type AccountView, type SyncView } from "./bindings";
+import { commands, events, type AccountView, type SyncStatus } from "./bindings";
 
 /** The account and sync status, kept current from Rust's `account-changed` events. Listens
  * first and asks second, and drops the answer if an event came meanwhile (it is newer), so
@@ -45,7 +45,7 @@ export function lastChangeLine(change: { at: number; device_name: string }, now 
 }
 
 /** The status line: what a person needs to know about syncing right now (short: it sits in the header). */
-export function syncLine(sync: SyncView, now = Date.now()): string {
+export function syncLine(sync: SyncStatus, now = Date.now()): string {
   const when = sync.last_synced_at !== null ? syncedWhen(sync.last_synced_at, now) : null;
   switch (sync.state) {
     case "not_connected":
@@ -68,7 +68,7 @@ export function syncLine(sync: SyncView, now = Date.now()): string {
 }
 
 /** The longer story behind the status line, for its tooltip. */
-export function syncDetail(sync: SyncView, now = Date.now()): string {
+export function syncDetail(sync: SyncStatus, now = Date.now()): string {
   const when = sync.last_synced_at !== null ? `Last synced ${syncedWhen(sync.last_synced_at, now)}.` : "Not synced yet.";
   return sync.error ? `${when} ${sync.error}` : when;
 }

@@ -262,7 +262,7 @@ async accountStatus() : Promise<AccountView> {
 /**
  * The Web-Portal Statement a new account accepts.
  */
-async getStatement() : Promise<Result<StatementView, CommandError>> {
+async getStatement() : Promise<Result<Statement, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_statement") };
 } catch (e) {
@@ -271,9 +271,9 @@ async getStatement() : Promise<Result<StatementView, CommandError>> {
 }
 },
 /**
- * Starts creating an account; a code goes to `phone`.
+ * Starts creating an account; a code goes to `phone` (as typed).
  */
-async signUp(email: string, password: string, phone: string, acceptedStatementVersion: number) : Promise<Result<ConnectStep, CommandError>> {
+async signUp(email: string, password: string, phone: string, acceptedStatementVersion: number) : Promise<Result<Step, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("sign_up", { email, password, phone, acceptedStatementVersion }) };
 } catch (e) {
@@ -284,7 +284,7 @@ async signUp(email: string, password: string, phone: string, acceptedStatementVe
 /**
  * Signs in with email and account password (and the newer statement version, once accepted).
  */
-async signIn(email: string, password: string, acceptedStatementVersion: number | null) : Promise<Result<ConnectStep, CommandError>> {
+async signIn(email: string, password: string, acceptedStatementVersion: number | null) : Promise<Result<Step, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("sign_in", { email, password, acceptedStatementVersion }) };
 } catch (e) {
@@ -293,9 +293,9 @@ async signIn(email: string, password: string, acceptedStatementVersion: number |
 }
 },
 /**
- * Confirms the SMS code; this device is then signed in.
+ * Confirms the SMS code (as typed); this device is then signed in.
  */
-async verifyCode(code: string) : Promise<Result<ConnectStep, CommandError>> {
+async verifyCode(code: string) : Promise<Result<Step, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("verify_code", { code }) };
 } catch (e) {
@@ -306,7 +306,7 @@ async verifyCode(code: string) : Promise<Result<ConnectStep, CommandError>> {
 /**
  * Sends a new SMS code (allowed once the cooldown has passed).
  */
-async resendCode() : Promise<Result<CodeSent, CommandError>> {
+async resendCode() : Promise<Result<SmsChallenge, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("resend_code") };
 } catch (e) {
@@ -345,7 +345,7 @@ async suiteOffer() : Promise<Result<SuiteOffer | null, CommandError>> {
 /**
  * Signs in with the suite session (the other app stays signed in), then the vault step.
  */
-async continueWithSuite(acceptedStatementVersion: number | null) : Promise<Result<ConnectStep, CommandError>> {
+async continueWithSuite(acceptedStatementVersion: number | null) : Promise<Result<Step, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("continue_with_suite", { acceptedStatementVersion }) };
 } catch (e) {
@@ -379,7 +379,7 @@ async startBrowserSignIn(provider: string) : Promise<Result<string, CommandError
 /**
  * Waits for the browser sign-in to come back, then signs in (or asks for what is missing).
  */
-async finishBrowserSignIn() : Promise<Result<ConnectStep, CommandError>> {
+async finishBrowserSignIn() : Promise<Result<Step, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("finish_browser_sign_in") };
 } catch (e) {
@@ -391,7 +391,7 @@ async finishBrowserSignIn() : Promise<Result<ConnectStep, CommandError>> {
  * Goes on with a browser sign-in the service asked more of: the accepted statement version and
  * a mobile number (new account), or the existing account's password (link).
  */
-async continueBrowserSignIn(acceptedStatementVersion: number | null, phone: string | null, password: string | null) : Promise<Result<ConnectStep, CommandError>> {
+async continueBrowserSignIn(acceptedStatementVersion: number | null, phone: string | null, password: string | null) : Promise<Result<Step, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("continue_browser_sign_in", { acceptedStatementVersion, phone, password }) };
 } catch (e) {
@@ -406,10 +406,9 @@ async cancelBrowserSignIn() : Promise<void> {
     await TAURI_INVOKE("cancel_browser_sign_in");
 },
 /**
- * Connects this computer's vault to the account with the master password (new for the
- * account's first device, else the account's), opens it and starts syncing. When another OS
- * user of this computer uses the account, `share_with_other_os_user` must carry the person's
- * explicit agreement.
+ * Connects this computer's vault to the account with the master password the connect step
+ * asked for, opens it and starts syncing. When another OS user of this computer uses the
+ * account, `share_with_other_os_user` must carry the person's explicit agreement.
  */
 async connectVault(masterPassword: string, shareWithOtherOsUser: boolean) : Promise<Result<null, CommandError>> {
     try {
@@ -428,7 +427,7 @@ async syncNow() : Promise<void> {
 /**
  * The account's devices.
  */
-async listDevices() : Promise<Result<DeviceView[], CommandError>> {
+async listDevices() : Promise<Result<Device[], CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_devices") };
 } catch (e) {
@@ -461,7 +460,7 @@ async signOut(keepLocalCopy: boolean) : Promise<Result<AccountView, CommandError
 /**
  * The signed-in account's details (masked phone number, 2-step verification).
  */
-async accountDetails() : Promise<Result<AccountDetails, CommandError>> {
+async accountDetails() : Promise<Result<AccountInfo, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("account_details") };
 } catch (e) {
@@ -472,7 +471,7 @@ async accountDetails() : Promise<Result<AccountDetails, CommandError>> {
 /**
  * Starts changing the phone number security codes go to; the account password confirms it.
  */
-async changePhone(password: string, phone: string) : Promise<Result<CodeSent, CommandError>> {
+async changePhone(password: string, phone: string) : Promise<Result<SmsChallenge, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("change_phone", { password, phone }) };
 } catch (e) {
@@ -481,11 +480,46 @@ async changePhone(password: string, phone: string) : Promise<Result<CodeSent, Co
 }
 },
 /**
- * Confirms the phone change with the code sent to the new number.
+ * Confirms the phone change with the code (as typed) sent to the new number.
  */
 async confirmPhoneChange(code: string) : Promise<Result<null, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("confirm_phone_change", { code }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Replaces the account password (the current one confirms it); the account's other devices
+ * are signed out. The master password and the vault are not touched.
+ */
+async changeAccountPassword(currentPassword: string, newPassword: string) : Promise<Result<PasswordChanged, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("change_account_password", { currentPassword, newPassword }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Turns 2-step verification on or off; the account password confirms it.
+ */
+async setTwoStep(password: string, enabled: boolean) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_two_step", { password, enabled }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Deletes the account for good: the account password and the account's email, typed, confirm
+ * it. This computer's vault stays as a local vault.
+ */
+async deleteAccount(password: string, confirmation: string) : Promise<Result<AccountView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_account", { password, confirmation }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -510,7 +544,7 @@ vaultStatusChanged: "vault-status-changed"
 
 /** user-defined constants **/
 
-
+export const MIN_MASTER_PASSWORD_SCORE = 3 as const;
 
 /** user-defined types **/
 
@@ -519,13 +553,13 @@ vaultStatusChanged: "vault-status-changed"
  */
 export type AccountChanged = AccountView
 /**
- * The signed-in account's details for Settings.
+ * The signed-in account.
  */
-export type AccountDetails = { 
+export type AccountInfo = { email: string; phone_hint: string; two_step_enabled: boolean; accepted_statement_version: number; 
 /**
- * The number security codes go to, masked (`+…23`).
+ * Unix milliseconds.
  */
-phone_hint: string; two_step_enabled: boolean }
+created_at: number }
 /**
  * Who this device is signed in as, and how syncing goes.
  */
@@ -533,7 +567,7 @@ export type AccountView = { signed_in: boolean; email: string | null; service_ur
 /**
  * Another OS user of this computer is connected to the same account (they share the vault).
  */
-other_os_user_connected: boolean; sync: SyncView }
+other_os_user_connected: boolean; sync: SyncStatus }
 /**
  * The product and its version.
  */
@@ -542,14 +576,6 @@ export type AppInfo = { product_name: string; version: string }
  * A payment card.
  */
 export type Card = { cardholder_name: string; number: string; expiry_month: number | null; expiry_year: number | null; security_code: string; brand: string; notes: string }
-/**
- * An SMS code on its way.
- */
-export type CodeSent = { 
-/**
- * The number it went to, masked (`+…23`).
- */
-phone_hint: string; expires_in_seconds: number; resend_after_seconds: number }
 /**
  * `{ code, message }`, serialized to the web view; Keyhaven Account errors add the numbers
  * the UI explains them with.
@@ -568,17 +594,22 @@ tries_left: number | null;
  */
 statement_version: number | null }
 /**
- * The next step after a sign-in, sign-up or code.
+ * What connecting this computer to the signed-in account will do.
  */
-export type ConnectStep = 
+export type ConnectPlan = { 
 /**
- * Enter the SMS code.
+ * Who is signed in.
  */
-{ step: "enter_code"; code_sent: CodeSent } | 
+email: string; 
 /**
- * Signed in: set the master password for the account's new vault, or unlock its existing one.
+ * Which master password is asked, and what it does.
  */
-{ step: "connect_vault"; email: string; account_has_vault: boolean; local_vault_exists: boolean; merge_local_vault: boolean; other_os_user_connected: boolean }
+vault_step: VaultStep; 
+/**
+ * Another OS user of this computer uses the account: connecting shares every password with
+ * them, so it needs their explicit agreement.
+ */
+other_os_user_connected: boolean }
 /**
  * What the UI tells the person after a copy.
  */
@@ -600,17 +631,21 @@ export type CopyField = { field: "username" } | { field: "password" } | { field:
  */
 export type CustomField = { name: string; value: string; hidden: boolean }
 /**
- * One of the account's devices.
+ * A device as listed to its account.
  */
-export type DeviceView = { id: string; name: string; platform: string; 
+export type Device = { id: string; name: string; platform: string; 
 /**
  * Unix milliseconds.
  */
 created_at: number; 
 /**
- * Unix milliseconds.
+ * Unix milliseconds of the last sign-in or token refresh.
  */
-last_seen_at: number; current: boolean }
+last_seen_at: number; 
+/**
+ * True for the device making the request.
+ */
+current: boolean }
 /**
  * A field value that lost to another device's change of the same field, kept for review.
  */
@@ -706,6 +741,14 @@ export type Login = { username: string; password: string; urls: string[]; notes:
  */
 export type OpenConnect = null
 /**
+ * What changing the account password did.
+ */
+export type PasswordChanged = { 
+/**
+ * The account's other devices that were signed out (they sign in with the new password).
+ */
+other_devices_signed_out: number }
+/**
  * A password a login used before, with when it was replaced.
  */
 export type PasswordHistoryEntry = { password: string; 
@@ -766,9 +809,62 @@ clipboard_clear_seconds: number;
  */
 close_to_tray: boolean; theme: Theme }
 /**
- * The Web-Portal Statement in force.
+ * An SMS code was sent; confirm it at `/v1/challenges/{challenge_id}/verify`.
  */
-export type StatementView = { version: number; text: string }
+export type SmsChallenge = { challenge_id: string; 
+/**
+ * The number the code went to, masked: `+…23`.
+ */
+phone_hint: string; 
+/**
+ * Seconds until the code expires.
+ */
+expires_in_seconds: number; 
+/**
+ * Seconds until a new code may be requested.
+ */
+resend_after_seconds: number }
+/**
+ * The statement currently in force.
+ */
+export type Statement = { 
+/**
+ * Increases by one with every published revision.
+ */
+version: number; 
+/**
+ * The full text shown to the person before they accept.
+ */
+text: string; 
+/**
+ * When this version was published, Unix milliseconds.
+ */
+published_at: number }
+/**
+ * The next step of signing in or up, for the program to show.
+ */
+export type Step = 
+/**
+ * Enter the SMS code sent to the masked number.
+ */
+{ step: "enter_code"; code_sent: SmsChallenge } | 
+/**
+ * The Web-Portal Statement in force (this version) needs the person's acceptance first.
+ */
+{ step: "accept_statement"; version: number } | 
+/**
+ * A browser sign-in that no account uses yet: a mobile number and the statement create one.
+ */
+{ step: "sign_up_with_provider"; statement_version: number | null } | 
+/**
+ * A browser sign-in whose email is an account's with a password: that password links the
+ * provider to it, once.
+ */
+{ step: "link_with_password" } | 
+/**
+ * Signed in: the master-password step that puts the account's vault on this computer.
+ */
+({ step: "connect_vault" } & ConnectPlan)
 /**
  * How hard a password is to guess, from zxcvbn.
  */
@@ -794,28 +890,52 @@ email_hint: string;
  */
 published_by: string }
 /**
- * Where syncing stands, for the status line.
+ * Where syncing stands.
  */
-export type SyncStateView = 
+export type SyncState = 
 /**
  * Not signed in, or the vault is not connected: nothing leaves this computer.
  */
-"not_connected" | "synced" | "syncing" | "offline" | "sign_in_required" | "locked" | "failed" | 
+"not_connected" | 
 /**
- * What Keyhaven Account returned did not match what the account's devices wrote: nothing
- * here changed, nothing is sent until it does.
+ * Everything here is on the service and the other way round, as of `last_synced_at`.
  */
-"unverified"
+"synced" | "syncing" | 
 /**
- * The sync status line's content.
+ * The service cannot be reached; changes wait here.
  */
-export type SyncView = { state: SyncStateView; 
+"offline" | 
 /**
- * Unix milliseconds of the last completed sync.
+ * The session ended; nothing syncs until the person signs in again.
  */
-last_synced_at: number | null; error: string | null; 
+"sign_in_required" | 
 /**
- * Values the last sync kept only in item histories (items flagged for review).
+ * The vault is locked; syncing resumes on unlock.
+ */
+"locked" | 
+/**
+ * What the service returned did not match what the account's devices wrote (DESIGN §5a):
+ * nothing here changed and nothing is pushed until it does (`error` says what failed).
+ */
+"unverified" | 
+/**
+ * The last sync failed for another reason (`error` says which).
+ */
+"failed"
+/**
+ * The status line's content.
+ */
+export type SyncStatus = { state: SyncState; 
+/**
+ * Milliseconds since the Unix epoch of the last completed sync.
+ */
+last_synced_at: number | null; 
+/**
+ * What the last failure was, in words, for `Failed`, `Offline` and `Unverified`.
+ */
+error: string | null; 
+/**
+ * Values the last completed sync kept only in item histories (items flagged for review).
  */
 conflicts: number }
 /**
@@ -843,6 +963,27 @@ export type VaultStatus = { exists: boolean; unlocked: boolean }
  * The vault was created, unlocked or locked — by this window, another, the tray or auto-lock.
  */
 export type VaultStatusChanged = VaultStatus
+/**
+ * The master-password step of connecting.
+ */
+export type VaultStep = 
+/**
+ * The account's first device, no vault here: a new master password creates the vault.
+ */
+"create_account_vault" | 
+/**
+ * The account has no vault yet: this computer's becomes it (its master password).
+ */
+"upload_local_vault" | 
+/**
+ * The account's vault comes here, or is here already: its master password unlocks it.
+ */
+"unlock_account_vault" | 
+/**
+ * This computer has another vault: its items go into the account's (the account vault's
+ * master password; this computer's vault must be open, or its master password given).
+ */
+"merge_local_vault"
 
 /** tauri-specta globals **/
 

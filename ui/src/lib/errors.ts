@@ -15,6 +15,9 @@ type Words = string | ((error: CommandError) => string);
 const wait = (error: CommandError, what: string) =>
   error.retry_after_seconds ? `${what} in ${waitText(error.retry_after_seconds)}.` : `${what} in a little while.`;
 
+/** Said when a sign-in step asks for the newer Web-Portal Statement first. */
+export const STATEMENT_NEEDED = "A new version of the Web-Portal Statement needs your acceptance before you sign in.";
+
 /** Words for the error codes the UI can meet; the Rust message is the fallback. */
 const MESSAGES: Record<string, Words> = {
   wrong_master_password: "That master password is not right. Check Caps Lock and try again.",
@@ -34,7 +37,7 @@ const MESSAGES: Record<string, Words> = {
   invalid_phone: "Enter the mobile number in international form, starting with + and the country code (e.g. +44 7700 900123).",
   weak_password: (e) => e.message,
   statement_not_accepted: "Please read the Web-Portal Statement and tick the box to accept it.",
-  statement_acceptance_required: "A new version of the Web-Portal Statement needs your acceptance before you sign in.",
+  statement_acceptance_required: STATEMENT_NEEDED,
   sms_code_invalid: (e) =>
     e.tries_left === 1
       ? "That code is not right. You have 1 try left before the code stops working."

@@ -40,7 +40,7 @@ describe("Connect", () => {
     const calls = mock((cmd) => {
       if (cmd === "sign_in") return { step: "enter_code", code_sent: CODE_SENT };
       if (cmd === "verify_code")
-        return { step: "connect_vault", email: "ada@example.com", account_has_vault: true, local_vault_exists: false, merge_local_vault: false, other_os_user_connected: false };
+        return { step: "connect_vault", email: "ada@example.com", vault_step: "unlock_account_vault", other_os_user_connected: false };
       if (cmd === "connect_vault") return null;
       throw new Error(`unexpected command ${cmd}`);
     });
@@ -80,7 +80,7 @@ describe("Connect", () => {
     await screen.findByRole("heading", { name: "Enter the security code" });
     expect(calls).toContainEqual([
       "sign_up",
-      { email: "ada@example.com", password: "account password 1", phone: "+447700900123", acceptedStatementVersion: 3 },
+      { email: "ada@example.com", password: "account password 1", phone: "+44 7700 900123", acceptedStatementVersion: 3 },
     ]);
 
     await fireEvent.paste(screen.getByLabelText("Digit 1 of 6"), { clipboardData: { getData: () => "000000" } });
@@ -107,7 +107,7 @@ describe("Connect", () => {
 
   it("shows a newer statement when signing in needs it, and signs in again once it is accepted", async () => {
     const calls = mock((cmd, args) => {
-      if (cmd === "sign_in" && args.acceptedStatementVersion !== 3) throw error("statement_acceptance_required", { statement_version: 3 });
+      if (cmd === "sign_in" && args.acceptedStatementVersion !== 3) return { step: "accept_statement", version: 3 };
       if (cmd === "sign_in") return { step: "enter_code", code_sent: CODE_SENT };
       throw new Error(`unexpected command ${cmd}`);
     });
@@ -125,7 +125,7 @@ describe("Connect", () => {
   it("asks the account's first device for a new master password, twice, and warns about a shared computer", async () => {
     mock((cmd) => {
       if (cmd === "sign_in")
-        return { step: "connect_vault", email: "ada@example.com", account_has_vault: false, local_vault_exists: false, merge_local_vault: false, other_os_user_connected: true };
+        return { step: "connect_vault", email: "ada@example.com", vault_step: "create_account_vault", other_os_user_connected: true };
       if (cmd === "connect_vault") return null;
       throw new Error(`unexpected command ${cmd}`);
     });
@@ -150,7 +150,7 @@ describe("Connect", () => {
     mock((cmd) => {
       calls.push(cmd);
       if (cmd === "sign_in")
-        return { step: "connect_vault", email: "ada@example.com", account_has_vault: true, local_vault_exists: false, merge_local_vault: false, other_os_user_connected: true };
+        return { step: "connect_vault", email: "ada@example.com", vault_step: "unlock_account_vault", other_os_user_connected: true };
       if (cmd === "sign_out") return NOT_CONNECTED;
       if (cmd === "cancel_sign_in") return null;
       throw new Error(`unexpected command ${cmd}`);

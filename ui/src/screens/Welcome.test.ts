@@ -19,9 +19,7 @@ const OFFER = { email_hint: "a***@example.com", published_by: "cli" };
 const STEP = {
   step: "connect_vault",
   email: "ada@example.com",
-  account_has_vault: true,
-  local_vault_exists: false,
-  merge_local_vault: false,
+  vault_step: "unlock_account_vault",
   other_os_user_connected: false,
 };
 
@@ -83,8 +81,7 @@ describe("Welcome", () => {
       if (cmd === "continue_with_suite") {
         const version = (args as { acceptedStatementVersion: number | null }).acceptedStatementVersion;
         versions.push(version);
-        if (version !== 4)
-          throw { code: "statement_acceptance_required", message: "new", retry_after_seconds: null, tries_left: null, statement_version: 4 };
+        if (version !== 4) return { step: "accept_statement", version: 4 };
         return STEP;
       }
       throw new Error(`unexpected command ${cmd}`);

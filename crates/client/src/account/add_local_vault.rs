@@ -1,4 +1,5 @@
-//! Creating an account later, when the account already has a vault: the items of this
+//! Adding this computer's vault to the account's (an account made later, when the account
+//! already has a vault): the items of this
 //! computer's local vault go into the account's vault, re-encrypted under its key. Exact
 //! duplicates (same kind, title, fields, folder, tags) are folded; everything else is kept with
 //! its id, times and history.
@@ -12,6 +13,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use super::DataDir;
 
 use keyhaven_protocol::vault::VaultInfo;
 use keyhaven_vault::item::Item;
@@ -40,49 +43,11 @@ pub fn local_vault_needs_merge(path: &Path, cloud: Option<&VaultInfo>) -> Result
     let Some(cloud) = cloud else {
         return Ok(false);
     };
-    if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+    if !keyhaven_vault::paths::vault_exists(path) {
         return Ok(false);
     }
     let local = Vault::open(path)?;
     Ok(local.sync_link()?.is_none() && local.id() != cloud.key_material.vault_id)
-}
-
-/// Where the account's vault is built before it replaces the local one.
-pub fn merging_path(vault_path: &Path) -> PathBuf {
-    let mut name = vault_path.file_name().unwrap_or_default().to_os_string();
-    name.push(".merging");
-    vault_path.with_file_name(name)
-}
-
-/// Completes a merge that was interrupted while the account's vault (complete by then) was
-/// taking the local vault's place: puts it in place, and removes the local vault's old file.
-/// Returns whether there was anything to finish.
-pub fn finish_interrupted_merge(vault_path: &Path) -> std::io::Result<bool> {
-    let merging = merging_path(vault_path);
-    let before = before_merge_path(vault_path);
-    if !before.exists() {
-        return Ok(false);
-    }
-    if !vault_path.exists() && merging.exists() {
-        std::fs::rename(&merging, vault_path)?;
-    }
-    if vault_path.exists() && !merging.exists() {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut file = before.as_os_str().to_owned();
-            file.push(suffix);
-            match std::fs::remove_file(PathBuf::from(file)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-    }
-    Ok(true)
-}
-
-fn before_merge_path(vault_path: &Path) -> PathBuf {
-    let mut name = vault_path.file_name().unwrap_or_default().to_os_string();
-    name.push(".before-merge");
-    vault_path.with_file_name(name)
 }
 
 /// Merges `local_items` (the unlocked local vault's) into the account's vault, unlocked with
@@ -102,7 +67,8 @@ pub async fn merge_into_cloud_vault(
     let info = cloud_vault(session)
         .await?
         .ok_or_else(|| ClientError::Protocol("the account has no vault to merge into".into()))?;
-    let merging = merging_path(path);
+    let files = DataDir::for_vault(path);
+    let merging = files.merging();
     let resumed = match Vault::open(&merging) {
         Ok(vault) if vault.id() == info.key_material.vault_id => true,
         Ok(other) => {
@@ -144,7 +110,7 @@ pub async fn merge_into_cloud_vault(
     }
     drop(vault);
     close_local();
-    let before = before_merge_path(path);
+    let before = files.before_merge();
     let storage = |e: std::io::Error| ClientError::Storage {
         path: path.display().to_string(),
         reason: e.to_string(),
