@@ -8,9 +8,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 use tempfile::TempDir;
 
-#[path = "../../client/tests/common/mod.rs"]
-mod common;
-use common::{last_code, service, Service, PASSWORD, PHONE};
+use keyhaven_testkit::service::{last_code, service, Service, PASSWORD, PHONE};
 
 const MASTER: &str = "correct horse battery staple";
 

@@ -24,8 +24,7 @@ use keyhaven_vault::item::{ItemContent, ItemDraft, Login};
 use keyhaven_vault::Vault;
 use serde_json::json;
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use keyhaven_testkit::service as common;
 
 const ITEMS: usize = 10_000;
 const FIRST_SYNC_ROUNDS: usize = 3;

@@ -14,8 +14,7 @@ use keyhaven_vault::item::{ItemContent, ItemDraft, SecureNote};
 use keyhaven_vault::Vault;
 use tempfile::TempDir;
 
-mod common;
-use common::{last_code, service, Service, PASSWORD};
+use keyhaven_testkit::service::{last_code, service, Service, PASSWORD};
 
 const MASTER: &str = "correct horse battery staple";
 const EMAIL: &str = "grace@example.com";
@@ -386,7 +385,7 @@ async fn the_account_password_changes_signing_the_others_out_two_step_turns_off_
     let again = keyhaven_protocol::sessions::SignIn {
         email: EMAIL.into(),
         password: "a new account password 1".into(),
-        device: common::device("again"),
+        device: keyhaven_testkit::service::device("again"),
         accepted_statement_version: None,
     };
     let gone = service.client.sign_in(&again).await.unwrap_err();

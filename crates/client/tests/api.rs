@@ -9,8 +9,7 @@ use keyhaven_protocol::sessions::SignIn;
 use keyhaven_protocol::vault::{ChangeResult, ItemChange, PushChanges};
 use uuid::Uuid;
 
-mod common;
-use common::{account, device, service, PASSWORD};
+use keyhaven_testkit::service::{account, device, service, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn account_session_and_vault_calls_round_trip() {

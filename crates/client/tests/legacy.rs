@@ -16,8 +16,7 @@ use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::item::{Item, ItemContent};
 use tempfile::TempDir;
 
-mod common;
-use common::{account, service, sign_in, Service};
+use keyhaven_testkit::service::{account, service, sign_in, Service};
 
 const MASTER: &str = "correct horse battery staple";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/legacy");

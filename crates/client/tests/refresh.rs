@@ -6,8 +6,7 @@ use keyhaven_client::session::{Session, SessionStore};
 use keyhaven_client::{ApiClient, ClientError};
 use tempfile::TempDir;
 
-mod common;
-use common::{account, service};
+use keyhaven_testkit::service::{account, service};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_whose_answer_was_lost_leaves_the_device_signed_in() {

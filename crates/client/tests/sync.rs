@@ -13,8 +13,7 @@ use keyhaven_vault::item::{ItemContent, ItemDraft, Login, SecureNote};
 use keyhaven_vault::Vault;
 use tempfile::TempDir;
 
-mod common;
-use common::{account, service, sign_in, Service};
+use keyhaven_testkit::service::{account, service, sign_in, Service};
 
 const MASTER: &str = "correct horse battery staple";
 const FAST: KdfParams = KdfParams::MINIMUM;

@@ -18,9 +18,8 @@ use keyhaven_vault::Vault;
 use tempfile::TempDir;
 use uuid::Uuid;
 
-mod common;
-use common::{account, service, sign_in, Service};
 use keyhaven_testkit::lying_service::Proxy;
+use keyhaven_testkit::service::{account, service, sign_in, Service};
 
 const MASTER: &str = "correct horse battery staple";
 const FAST: KdfParams = KdfParams::MINIMUM;

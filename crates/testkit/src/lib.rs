@@ -1,11 +1,12 @@
 //! Fixtures that the tests and benchmarks of every Keyhaven crate share (`publish = false`).
 //!
-//! It is not product code: nothing here ships. Start with [`vault_rows`] and
-//! [`lying_service::Proxy`].
+//! It is not product code: nothing here ships. Start with [`service::service`] (the real
+//! service in-process), [`vault_rows`] and [`lying_service::Proxy`].
 
 use std::path::Path;
 
 pub mod lying_service;
+pub mod service;
 
 use keyhaven_protocol::bytes::Bytes;
 use keyhaven_protocol::vault::{CreateVault, KdfParams, KeyMaterial};

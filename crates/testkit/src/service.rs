@@ -1,6 +1,5 @@
 //! The real service in-process on loopback (SQLite, fast password hashing) and the steps every
-//! client test starts with.
-#![allow(dead_code)]
+//! client, CLI and benchmark test starts with: an account, a further device, the last SMS code.
 
 use keyhaven_client::ApiClient;
 use keyhaven_protocol::accounts::CreateAccount;
