@@ -87,6 +87,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             events::VaultItemsChanged,
             events::OpenConnect
         ])
+        .typ::<shell::Boot>()
         .constant(
             "MIN_MASTER_PASSWORD_SCORE",
             keyhaven_vault::generator::MIN_MASTER_PASSWORD_SCORE,

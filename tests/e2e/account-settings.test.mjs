@@ -102,7 +102,7 @@ step("2-step verification turns off (a sign-in then needs no code) and on again"
   await app.screenshot("settings-two-step-off");
   await press(app, "Turn off");
   await app.waitForText("[data-testid=two-step-state]", /^Off$/);
-  await app.waitForText("[data-testid=security-notice]", /2-step verification is off/);
+  await app.waitForText("[data-testid=account-notice]", /2-step verification is off/);
 
   // The CLI signs in again with the password alone: no code is sent.
   const sent = service.codesSent();
@@ -130,7 +130,7 @@ step("a new account password signs the other device out, and the app says so", a
   await app.type(`${form} [data-e2e=pw-2]`, NEW_ACCOUNT_PASSWORD);
   await app.screenshot("settings-change-account-password");
   await press(app, "Change account password");
-  await app.waitForText("[data-testid=security-notice]", /other devices? (was|were) signed out/);
+  await app.waitForText("[data-testid=account-notice]", /other devices? (was|were) signed out/);
   await app.screenshot("settings-account-password-changed");
 
   const devices = cliFails(["account", "devices"]);

@@ -573,6 +573,11 @@ other_os_user_connected: boolean; sync: SyncStatus }
  */
 export type AppInfo = { product_name: string; version: string }
 /**
+ * What the page gets before it loads: enough to draw the first screen without a command round
+ * trip. Nothing secret is in it.
+ */
+export type Boot = { status: VaultStatus; theme: Theme; app: AppInfo }
+/**
  * A payment card.
  */
 export type Card = { cardholder_name: string; number: string; expiry_month: number | null; expiry_year: number | null; security_code: string; brand: string; notes: string }

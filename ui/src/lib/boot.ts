@@ -1,7 +1,6 @@
-import type { AppInfo, Theme, VaultStatus } from "./bindings";
+import type { Boot } from "./bindings";
 
-/** What Rust hands the page before it loads (shell.rs `boot_script`): enough to draw the first screen. */
-export type Boot = { status: VaultStatus; theme: Theme; app: AppInfo };
+export type { Boot };
 
 /** The boot data, or null when the page was opened without it (tests, the dev server). */
 export function bootData(): Boot | null {

@@ -16,7 +16,7 @@ use crate::sms::mask_phone;
 use crate::state::AppState;
 use crate::store::accounts::{self, AccountRow, NewAccount};
 use crate::store::{challenges, devices, statements, tokens, vault};
-use crate::{clock, grants, throttle, validate};
+use crate::{clock, device_sessions, throttle, validate};
 
 /// Creates an account (inactive until the SMS code to its phone is confirmed). The same
 /// sign-up sent again while its code is valid answers with the same challenge and sends no
@@ -193,7 +193,7 @@ pub async fn change_password(
     let mut tx = state.db.begin().await?;
     accounts::set_password_hash(&mut *tx, &account.id, &hash).await?;
     for device_id in devices::others(&mut *tx, &account.id, &authed.device_id).await? {
-        grants::revoke(&state, &mut tx, &account.id, &device_id).await?;
+        device_sessions::revoke(&state, &mut tx, &account.id, &device_id).await?;
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

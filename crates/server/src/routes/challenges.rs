@@ -6,9 +6,9 @@ use keyhaven_protocol::error::{ErrorCode, Problem};
 use keyhaven_protocol::sessions::{ChallengeOutcome, VerifyCode};
 
 use crate::codes::{self, Purpose};
+use crate::device_sessions;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
-use crate::grants;
 use crate::state::AppState;
 use crate::store::accounts;
 
@@ -30,11 +30,11 @@ pub async fn verify(
     let outcome = match &confirmed.purpose {
         Purpose::CreateAccount { device } => {
             accounts::activate(&mut *tx, &account.id, state.now()).await?;
-            let grant = grants::sign_in_device(&state, &mut tx, &account, device).await?;
+            let grant = device_sessions::sign_in_device(&state, &mut tx, &account, device).await?;
             ChallengeOutcome::SignedIn(grant)
         }
         Purpose::SignIn { device } => {
-            let grant = grants::sign_in_device(&state, &mut tx, &account, device).await?;
+            let grant = device_sessions::sign_in_device(&state, &mut tx, &account, device).await?;
             ChallengeOutcome::SignedIn(grant)
         }
         Purpose::ChangePhone { phone } => {

@@ -6,9 +6,9 @@ use keyhaven_protocol::devices::{Device, DeviceList};
 use keyhaven_protocol::error::{ErrorCode, Problem};
 use uuid::Uuid;
 
+use crate::device_sessions;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, Json, Path};
-use crate::grants;
 use crate::state::AppState;
 use crate::store::devices;
 
@@ -44,7 +44,8 @@ pub async fn revoke(
 ) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin().await?;
     let revoked =
-        grants::revoke(&state, &mut tx, &authed.account_id, &device_id.to_string()).await?;
+        device_sessions::revoke(&state, &mut tx, &authed.account_id, &device_id.to_string())
+            .await?;
     if !revoked {
         return Err(ApiError::new(
             ErrorCode::NotFound,

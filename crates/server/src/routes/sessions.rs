@@ -12,7 +12,7 @@ use crate::extract::{Authed, ClientIp, Json};
 use crate::state::AppState;
 use crate::store::accounts::AccountRow;
 use crate::store::{accounts, statements};
-use crate::{grants, throttle, validate};
+use crate::{device_sessions, throttle, validate};
 
 /// Signs in with email and account password: a session at once, or (2-step verification) an
 /// SMS challenge. Unknown email and wrong password answer alike, in about the same time.
@@ -77,7 +77,7 @@ pub async fn finish_sign_in(
         ));
     }
     let mut tx = state.db.begin().await?;
-    let grant = grants::sign_in_device(state, &mut tx, account, device).await?;
+    let grant = device_sessions::sign_in_device(state, &mut tx, account, device).await?;
     tx.commit().await?;
     Ok((StatusCode::OK, Json(SignInOutcome::SignedIn(grant))))
 }
@@ -121,7 +121,7 @@ pub async fn refresh(
     Json(request): Json<Refresh>,
 ) -> ApiResult<Json<TokenPair>> {
     Ok(Json(
-        grants::refresh(&state, request.refresh_token.expose()).await?,
+        device_sessions::refresh(&state, request.refresh_token.expose()).await?,
     ))
 }
 
@@ -130,7 +130,7 @@ pub async fn refresh(
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn sign_out(State(state): State<AppState>, authed: Authed) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin().await?;
-    grants::revoke(&state, &mut tx, &authed.account_id, &authed.device_id).await?;
+    device_sessions::revoke(&state, &mut tx, &authed.account_id, &authed.device_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,7 +18,7 @@ use crate::secrets::{new_token, token_hash};
 use crate::state::AppState;
 use crate::store::suite_tokens::{self, SuiteTokenRow};
 use crate::store::{accounts, devices};
-use crate::{grants, throttle, validate};
+use crate::{device_sessions, throttle, validate};
 
 /// Publishes a suite token for this device (replacing its earlier one).
 #[utoipa::path(post, path = "/v1/sessions/suite-token", operation_id = "publish_suite_token", tag = "sessions", security(("bearer" = [])),
@@ -111,7 +111,7 @@ pub async fn sign_in(
         .ok_or_else(invalid)?;
     check_active_and_statement(&state, &account, request.accepted_statement_version).await?;
     let mut tx = state.db.begin().await?;
-    let grant = grants::sign_in_device(&state, &mut tx, &account, &request.device).await?;
+    let grant = device_sessions::sign_in_device(&state, &mut tx, &account, &request.device).await?;
     tx.commit().await?;
     Ok(Json(grant))
 }
