@@ -24,6 +24,25 @@ use tauri_specta::Event;
 /// Where the generated TypeScript bindings live, relative to the repository root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
+/// Rules the UI shows but Rust decides, exported as one constant (tauri-specta writes several in
+/// no fixed order).
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+pub struct Rules {
+    /// The lowest zxcvbn score a new master password may have.
+    pub min_master_password_score: u8,
+    /// What stands in for a secret in a masked item.
+    pub mask: &'static str,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            min_master_password_score: keyhaven_vault::generator::MIN_MASTER_PASSWORD_SCORE,
+            mask: keyhaven_vault::masked::MASK,
+        }
+    }
+}
+
 /// Every command the UI can call, with their types for the TypeScript bindings.
 pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
@@ -88,10 +107,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             events::OpenConnect
         ])
         .typ::<shell::Boot>()
-        .constant(
-            "MIN_MASTER_PASSWORD_SCORE",
-            keyhaven_vault::generator::MIN_MASTER_PASSWORD_SCORE,
-        )
+        .constant("RULES", Rules::default())
 }
 
 /// Writes the TypeScript bindings to `path` (`make bindings` writes the checked-in copy).

@@ -1,6 +1,7 @@
 //! Printing results: aligned human text by default, JSON with --json.
 
 use keyhaven_vault::item::{Item, ItemContent, ItemKind};
+use keyhaven_vault::masked::MaskedItem;
 use keyhaven_vault::search::ItemSummary;
 use serde::Serialize;
 
@@ -66,51 +67,45 @@ pub fn summaries(items: &[&ItemSummary]) {
     }
 }
 
-fn secret(value: &str, show: bool) -> String {
-    match (value.is_empty(), show) {
-        (true, _) => String::new(),
-        (false, true) => value.to_string(),
-        (false, false) => "••••••••  (use --show)".to_string(),
-    }
-}
-
 /// One item's fields as "label: value" lines, secrets masked unless `show`.
 pub fn item(item: &Item, show: bool) {
+    let masked;
+    let item = if show {
+        item
+    } else {
+        masked = MaskedItem::new(item.clone());
+        masked.shown()
+    };
     let mut rows: Vec<(&str, String)> =
         vec![("id", item.id.to_string()), ("title", item.title.clone())];
     match &item.content {
         ItemContent::Login(l) => {
             rows.push(("type", "login".into()));
             rows.push(("username", l.username.clone()));
-            rows.push(("password", secret(&l.password, show)));
+            rows.push(("password", l.password.clone()));
             for url in &l.urls {
                 rows.push(("url", url.clone()));
             }
             if let Some(totp) = &l.totp_secret {
-                rows.push(("totp secret", secret(totp, show)));
+                rows.push(("totp secret", totp.clone()));
             }
             for field in &l.custom_fields {
-                let value = if field.hidden {
-                    secret(&field.value, show)
-                } else {
-                    field.value.clone()
-                };
-                rows.push(("field", format!("{} = {value}", field.name)));
+                rows.push(("field", format!("{} = {}", field.name, field.value)));
             }
             rows.push(("notes", l.notes.clone()));
         }
         ItemContent::SecureNote(n) => {
             rows.push(("type", "note".into()));
-            rows.push(("notes", secret(&n.notes, show)));
+            rows.push(("notes", n.notes.clone()));
         }
         ItemContent::Card(c) => {
             rows.push(("type", "card".into()));
             rows.push(("cardholder", c.cardholder_name.clone()));
-            rows.push(("number", secret(&c.number, show)));
+            rows.push(("number", c.number.clone()));
             if let (Some(m), Some(y)) = (c.expiry_month, c.expiry_year) {
                 rows.push(("expiry", format!("{m:02}/{y}")));
             }
-            rows.push(("security code", secret(&c.security_code, show)));
+            rows.push(("security code", c.security_code.clone()));
             rows.push(("notes", c.notes.clone()));
         }
         ItemContent::Identity(i) => {
@@ -158,5 +153,8 @@ pub fn item(item: &Item, show: bool) {
     }
     for (label, value) in rows.into_iter().filter(|(_, v)| !v.is_empty()) {
         println!("{label:>14}: {value}");
+    }
+    if !show {
+        println!("{:>14}  (secrets hidden: --show prints them)", "");
     }
 }

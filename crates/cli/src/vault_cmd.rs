@@ -304,7 +304,7 @@ fn add(vault: &mut Vault, args: AddArgs, input: &mut Input, json: bool) -> Resul
 fn get(vault: &Vault, args: GetArgs, json: bool) -> Result<()> {
     let item = vault.get(vault.resolve(&args.item)?)?;
     if let Some(field) = &args.field {
-        let value = field_value(&item, field)
+        let value = keyhaven_vault::fields::by_name(&item, field)
             .ok_or_else(|| usage(format!("\"{}\" has no field \"{field}\"", item.title)))?;
         println!("{}", value.as_str());
         return Ok(());
@@ -315,34 +315,6 @@ fn get(vault: &Vault, args: GetArgs, json: bool) -> Result<()> {
         output::item(&item, args.show);
     }
     Ok(())
-}
-
-/// A field by name: a top-level or content field, or a custom field's value.
-fn field_value(item: &Item, field: &str) -> Option<Zeroizing<String>> {
-    let value = serde_json::to_value(item).ok()?;
-    let found = value
-        .get("content")
-        .and_then(|c| c.get(field))
-        .or_else(|| value.get(field));
-    let text = match found {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Array(values)) => values
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        Some(serde_json::Value::Null) | None => match &item.content {
-            ItemContent::Login(login) => login
-                .custom_fields
-                .iter()
-                .find(|f| f.name == field)?
-                .value
-                .clone(),
-            _ => return None,
-        },
-        Some(other) => other.to_string(),
-    };
-    Some(Zeroizing::new(text))
 }
 
 fn edit(vault: &mut Vault, args: EditArgs, input: &mut Input, json: bool) -> Result<()> {

@@ -11,8 +11,10 @@
 
 pub mod crypto;
 mod error;
+pub mod fields;
 pub mod generator;
 pub mod item;
+pub mod masked;
 pub mod merge;
 pub mod merge_item;
 pub mod paths;

@@ -6,9 +6,9 @@ use tauri::State;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::commands::fields::{text_of, Field};
 use crate::error::CommandError;
 use crate::state::AppState;
+use keyhaven_vault::fields::{text_of, Field};
 
 /// Which of an item's fields to copy.
 #[derive(Debug, Clone, Copy, Deserialize, Type)]

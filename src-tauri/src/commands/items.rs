@@ -1,10 +1,10 @@
 //! Items of the unlocked vault: read one, add, edit, delete.
 
 use keyhaven_vault::item::{Item, ItemDraft};
+use keyhaven_vault::masked::MaskedItem;
 use tauri::State;
 use uuid::Uuid;
 
-use crate::commands::reveal::masked;
 use crate::error::CommandError;
 use crate::links::browsable_url;
 use crate::state::AppState;
@@ -12,8 +12,8 @@ use crate::state::AppState;
 /// Adds an item and returns it (secrets masked, for the detail view) with its id and times.
 #[tauri::command]
 #[specta::specta]
-pub fn add_item(state: State<'_, AppState>, draft: ItemDraft) -> Result<Item, CommandError> {
-    Ok(masked(state.change(|vault| vault.add(draft))?))
+pub fn add_item(state: State<'_, AppState>, draft: ItemDraft) -> Result<MaskedItem, CommandError> {
+    Ok(MaskedItem::new(state.change(|vault| vault.add(draft))?))
 }
 
 /// Replaces an item's fields; a replaced password goes into its history. `base` is the item as
@@ -26,8 +26,8 @@ pub fn update_item(
     id: Uuid,
     draft: ItemDraft,
     base: Option<Item>,
-) -> Result<Item, CommandError> {
-    Ok(masked(state.change(|vault| match &base {
+) -> Result<MaskedItem, CommandError> {
+    Ok(MaskedItem::new(state.change(|vault| match &base {
         Some(base) => vault.update_from(id, draft, base),
         None => vault.update(id, draft),
     })?))
@@ -43,8 +43,13 @@ pub fn delete_item(state: State<'_, AppState>, id: Uuid) -> Result<(), CommandEr
 /// Clears the item's "changed on two devices" flag once the person has reviewed it; returns it masked.
 #[tauri::command]
 #[specta::specta]
-pub fn mark_item_reviewed(state: State<'_, AppState>, id: Uuid) -> Result<Item, CommandError> {
-    Ok(masked(state.change(|vault| vault.mark_reviewed(id))?))
+pub fn mark_item_reviewed(
+    state: State<'_, AppState>,
+    id: Uuid,
+) -> Result<MaskedItem, CommandError> {
+    Ok(MaskedItem::new(
+        state.change(|vault| vault.mark_reviewed(id))?,
+    ))
 }
 
 /// Opens one of a login's URLs (by position) in the default browser; only http(s) addresses.

@@ -3,7 +3,6 @@
 pub mod account;
 pub mod app;
 pub mod clipboard;
-mod fields;
 pub mod generator;
 pub mod items;
 pub mod reminders;

@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { Item } from "./bindings";
+import type { MaskedItem } from "./bindings";
 import ItemDetail from "./ItemDetail.svelte";
 
-const LOGIN: Item = {
+const LOGIN: MaskedItem = {
   id: "11111111-1111-4111-8111-111111111111",
   title: "GitHub",
   content: {
@@ -23,6 +23,7 @@ const LOGIN: Item = {
   updated_at: 2,
   password_history: [{ password: "••••••••••", replaced_at: 2 }],
   field_history: [],
+  hidden_history: [],
   needs_review: false,
 };
 
@@ -107,22 +108,23 @@ describe("ItemDetail", () => {
 
   it("explains a sync conflict, shows replaced values (secrets on request) and clears the flag", async () => {
     const calls: unknown[] = [];
-    const reviewed: Item[] = [];
+    const reviewed: MaskedItem[] = [];
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
       if (cmd === "reveal_item_field") return "pin-from-this-device";
       if (cmd === "mark_item_reviewed") return { ...conflicted, needs_review: false };
       throw new Error(`unexpected command ${cmd}`);
     });
-    const conflicted: Item = {
+    const conflicted: MaskedItem = {
       ...LOGIN,
       needs_review: true,
       field_history: [
         { field: "content.username", value: "ada.laptop", replaced_at: 3 },
         { field: "content.custom_fields", value: "••••••••••", replaced_at: 3 },
       ],
+      hidden_history: [1],
     };
-    render(ItemDetail, { item: conflicted, onEdit: () => {}, onDeleted: () => {}, onChanged: (i: Item) => reviewed.push(i) });
+    render(ItemDetail, { item: conflicted, onEdit: () => {}, onDeleted: () => {}, onChanged: (i: MaskedItem) => reviewed.push(i) });
     expect(screen.getByText("Changed on two devices at once")).toBeInTheDocument();
     expect(screen.getByText("ada.laptop")).toBeInTheDocument();
     expect(screen.queryByText("pin-from-this-device")).not.toBeInTheDocument();

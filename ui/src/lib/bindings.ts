@@ -110,7 +110,7 @@ async listFolders() : Promise<Result<string[], CommandError>> {
 /**
  * One item for its detail view, secrets masked.
  */
-async getItem(id: string) : Promise<Result<Item, CommandError>> {
+async getItem(id: string) : Promise<Result<MaskedItem, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_item", { id }) };
 } catch (e) {
@@ -143,7 +143,7 @@ async revealItemField(id: string, field: SecretField) : Promise<Result<string, C
 /**
  * Adds an item and returns it (secrets masked, for the detail view) with its id and times.
  */
-async addItem(draft: ItemDraft) : Promise<Result<Item, CommandError>> {
+async addItem(draft: ItemDraft) : Promise<Result<MaskedItem, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("add_item", { draft }) };
 } catch (e) {
@@ -156,7 +156,7 @@ async addItem(draft: ItemDraft) : Promise<Result<Item, CommandError>> {
  * the edit form loaded it: when a sync changed the item since, the edit is merged into that
  * change instead of replacing it. Returns the item masked.
  */
-async updateItem(id: string, draft: ItemDraft, base: Item | null) : Promise<Result<Item, CommandError>> {
+async updateItem(id: string, draft: ItemDraft, base: Item | null) : Promise<Result<MaskedItem, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("update_item", { id, draft, base }) };
 } catch (e) {
@@ -178,7 +178,7 @@ async deleteItem(id: string) : Promise<Result<null, CommandError>> {
 /**
  * Clears the item's "changed on two devices" flag once the person has reviewed it; returns it masked.
  */
-async markItemReviewed(id: string) : Promise<Result<Item, CommandError>> {
+async markItemReviewed(id: string) : Promise<Result<MaskedItem, CommandError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("mark_item_reviewed", { id }) };
 } catch (e) {
@@ -544,7 +544,7 @@ vaultStatusChanged: "vault-status-changed"
 
 /** user-defined constants **/
 
-export const MIN_MASTER_PASSWORD_SCORE = 3 as const;
+export const RULES = {"mask":"••••••••••","min_master_password_score":3} as const;
 
 /** user-defined types **/
 
@@ -740,6 +740,30 @@ at: number; device_name: string }
  * A website or app login.
  */
 export type Login = { username: string; password: string; urls: string[]; notes: string; totp_secret: string | null; custom_fields: CustomField[] }
+/**
+ * An item with its secrets masked (and fields a newer Keyhaven wrote left out).
+ */
+export type MaskedItem = ({ id: string; title: string; content: ItemContent; favourite?: boolean; folder?: string | null; tags?: string[]; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+created_at: number; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+updated_at: number; password_history?: PasswordHistoryEntry[]; 
+/**
+ * Values another device's change replaced while both devices edited the same field.
+ */
+field_history?: FieldHistoryEntry[]; 
+/**
+ * Set when a sync kept one of this item's values only in its history, until the person looks.
+ */
+needs_review?: boolean }) & { 
+/**
+ * Positions in `field_history` whose values are secrets, masked; the view offers Show.
+ */
+hidden_history: number[] }
 /**
  * The tray's *Connect to Keyhaven Account…*: the main window opens the connect screen (or the
  * account settings when already signed in).

@@ -683,6 +683,11 @@ impl Vault {
     /// changed meanwhile (a sync brought another device's edit), the edit is merged into the
     /// current version field by field instead of replacing it, as a sync conflict would be.
     pub fn update_from(&mut self, id: Uuid, draft: ItemDraft, base: &Item) -> Result<Item> {
+        if crate::masked::is_masked(base) {
+            return Err(VaultError::InvalidItem(
+                "a masked item cannot be saved: open the item for editing first".into(),
+            ));
+        }
         draft.validate()?;
         let current = self.get(id)?;
         if current.updated_at == base.updated_at || base.id != id {

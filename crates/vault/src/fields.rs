@@ -1,6 +1,9 @@
-//! One place that knows where each field lives in an item, for copying and for revealing.
+//! One place that knows where each field lives in an item: for copying and revealing in the
+//! app ([`text_of`]), and for `keyhaven vault get --field NAME` ([`by_name`]).
 
-use keyhaven_vault::item::{Item, ItemContent};
+use zeroize::Zeroizing;
+
+use crate::item::{Item, ItemContent};
 
 /// Any single text field of an item that a command can hand out.
 #[derive(Debug, Clone, Copy)]
@@ -34,4 +37,34 @@ pub fn text_of(item: &Item, field: Field) -> Option<&str> {
         _ => return None,
     };
     Some(text.as_str())
+}
+
+/// A field by the name a script gives it: a content field (`password`, `username`, `number`…),
+/// a top-level field (`title`, `folder`, `tags`…), else a login's custom field of that name.
+/// Lists are one value per line.
+pub fn by_name(item: &Item, name: &str) -> Option<Zeroizing<String>> {
+    let value = serde_json::to_value(item).ok()?;
+    let found = value
+        .get("content")
+        .and_then(|c| c.get(name))
+        .or_else(|| value.get(name));
+    let text = match found {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(values)) => values
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Some(serde_json::Value::Null) | None => match &item.content {
+            ItemContent::Login(login) => login
+                .custom_fields
+                .iter()
+                .find(|f| f.name == name)?
+                .value
+                .clone(),
+            _ => return None,
+        },
+        Some(other) => other.to_string(),
+    };
+    Some(Zeroizing::new(text))
 }
