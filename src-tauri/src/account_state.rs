@@ -9,8 +9,10 @@ use keyhaven_client::account::{
     AccountFlow, ConnectRequest, DataDir, LinkState, LocalVault, Outcome, PasswordChanged,
     PasswordSignIn, Pending, Program, SignUp, Step,
 };
+use keyhaven_client::browser_sign_in::{
+    BrowserSignIn, BrowserSignInError, RedeemDetails, WAIT_LIMIT,
+};
 use keyhaven_client::session::{AccountLink, Session};
-use keyhaven_client::social::{BrowserSignIn, BrowserSignInError, RedeemDetails, WAIT_LIMIT};
 use keyhaven_client::suite::SuiteSession;
 use keyhaven_client::sync::VaultAccess;
 use keyhaven_client::worker::{SyncStatus, SyncWorker};

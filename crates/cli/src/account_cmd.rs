@@ -9,11 +9,11 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use keyhaven_client::account::{
-    link_state, AccountFlow, ConnectPlan, ConnectRequest, DataDir, LinkState, LocalVault,
-    NoOpenVault, Outcome, PasswordSignIn, Pending, Program, SignUp, SignedIn, Step, VaultStep,
+    link_state, AccountFlow, ConnectRequest, DataDir, LinkState, LocalVault, NoOpenVault, Outcome,
+    PasswordSignIn, Pending, Program, SignUp, SignedIn, Step, VaultStep,
 };
+use keyhaven_client::browser_sign_in::{RedeemDetails, WAIT_LIMIT};
 use keyhaven_client::session::{write_private, Session};
-use keyhaven_client::social::{RedeemDetails, WAIT_LIMIT};
 use keyhaven_client::sync::{sync_once, SyncReport};
 use keyhaven_client::{default_service_url, ClientError};
 use keyhaven_protocol::accounts::SmsChallenge;
@@ -406,7 +406,7 @@ async fn connect_and_sync(
             (input.secret("Master password: ")?, None)
         }
         VaultStep::MergeLocalVault => {
-            explain_merge(&plan);
+            explain_merge();
             local_master = input.secret("Master password of this computer's vault: ")?;
             let account_master = input.secret("Master password of your account's vault: ")?;
             (
@@ -438,7 +438,7 @@ async fn connect_and_sync(
     Ok(())
 }
 
-fn explain_merge(_plan: &ConnectPlan) {
+fn explain_merge() {
     eprintln!(
         "Your account already has a vault. The items of this computer's vault are added to it \
          (items that are exactly the same are kept once); then this computer uses the account's \

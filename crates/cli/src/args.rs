@@ -120,7 +120,7 @@ pub struct LoginArgs {
     #[arg(long, required_unless_present = "with", conflicts_with = "with")]
     pub email: Option<String>,
     /// Sign in with this provider in the browser instead of an account password
-    #[arg(long, value_name = "PROVIDER", value_parser = keyhaven_client::social::PROVIDERS)]
+    #[arg(long, value_name = "PROVIDER", value_parser = keyhaven_client::browser_sign_in::PROVIDERS)]
     pub with: Option<String>,
     /// With --with: only print the sign-in link (open it in any browser on this computer)
     #[arg(long, requires = "with")]

@@ -98,7 +98,7 @@ impl ApiClient {
             .await
     }
 
-    /// Redeems a social sign-in's one-time code (see [`crate::social`]): signs in, or says what
+    /// Redeems a social sign-in's one-time code (see [`crate::browser_sign_in`]): signs in, or says what
     /// the person still has to give (statement and phone to sign up, password to link).
     pub async fn redeem_social_code(&self, request: &RedeemSocialCode) -> Result<SignInOutcome> {
         self.call(Method::POST, "/v1/oauth/token", None, Some(request))

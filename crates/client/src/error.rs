@@ -47,7 +47,7 @@ pub enum ClientError {
     VaultDiffers,
     /// A sign-in in the browser (Google, Facebook, Apple) ended without a code.
     #[error(transparent)]
-    BrowserSignIn(#[from] crate::social::BrowserSignInError),
+    BrowserSignIn(#[from] crate::browser_sign_in::BrowserSignInError),
     /// The local vault refused (wrong master password, locked, damaged file…).
     #[error(transparent)]
     Vault(#[from] VaultError),

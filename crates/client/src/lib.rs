@@ -7,7 +7,7 @@
 //! - [`connect`]: making the local vault the account's vault (first device) or a copy of it.
 //! - [`account`]: the account steps every program goes through (sign-in, the SMS code, connect,
 //!   the account's settings, sign-out), with typed outcomes; the programs only present them.
-//! - [`social`]: signing in with Google, Facebook or Apple through the system browser.
+//! - [`browser_sign_in`]: signing in with Google, Facebook or Apple through the system browser.
 //! - [`suite`]: the suite session other Keyhaven apps of this computer sign in with.
 //! - [`sync`]: one sync (push with compare-and-swap, merge, pull); [`worker`] runs it in the
 //!   background of an app.
@@ -16,12 +16,12 @@
 
 pub mod account;
 mod api;
+pub mod browser_sign_in;
 pub mod connect;
 pub mod device;
 mod error;
 mod keyring_item;
 pub mod session;
-pub mod social;
 pub mod suite;
 pub mod sync;
 pub mod worker;

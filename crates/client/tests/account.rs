@@ -178,6 +178,33 @@ async fn sign_up_connect_then_a_second_computer_signs_in_with_its_code_and_unloc
         .map(|s| s.title.clone())
         .collect();
     assert_eq!(titles, ["Recovery codes"]);
+
+    // Signing in again on the same computer replaces its device: none is left behind.
+    service.clock.advance(std::time::Duration::from_secs(61));
+    let mut pending = None;
+    second
+        .flow
+        .sign_in(
+            &mut pending,
+            PasswordSignIn {
+                email: EMAIL.into(),
+                password: PASSWORD,
+                accepted_statement_version: None,
+                share_with_apps: false,
+            },
+        )
+        .await
+        .unwrap();
+    let again = signed_in(
+        second
+            .flow
+            .verify(&mut pending, &last_code(&service))
+            .await
+            .unwrap(),
+    );
+    assert_ne!(again.link().device_id, session_2.link().device_id);
+    let devices = first.flow.devices(&session).await.unwrap().devices;
+    assert_eq!(devices.len(), 2, "{devices:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use keyhaven_client::social::{BrowserSignIn, BrowserSignInError, DESKTOP_CLIENT_ID};
+use keyhaven_client::browser_sign_in::{BrowserSignIn, BrowserSignInError, DESKTOP_CLIENT_ID};
 use keyhaven_client::ClientError;
 
 async fn started() -> (BrowserSignIn, HashMap<String, String>) {

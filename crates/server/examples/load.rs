@@ -266,13 +266,11 @@ async fn account(
         .error_for_status()?
         .json()
         .await?;
-    let outbox = std::fs::read_to_string(outbox)?;
-    let code = outbox
-        .lines()
+    let code = keyhaven_testkit::service::outbox(outbox)
+        .into_iter()
         .rev()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|line| line["to"] == phone)
-        .and_then(|line| line["code"].as_str().map(str::to_owned))
+        .find(|(to, _)| to == phone)
+        .map(|(_, code)| code)
         .context("no code in the outbox")?;
     let outcome: ChallengeOutcome = http
         .post(format!(

@@ -5,10 +5,46 @@ use keyhaven_client::ApiClient;
 use keyhaven_protocol::accounts::CreateAccount;
 use keyhaven_protocol::devices::DeviceInfo;
 use keyhaven_protocol::sessions::{ChallengeOutcome, SessionGrant};
-use keyhaven_server::config::{Config, PasswordConfig};
+use keyhaven_server::config::{Config, PasswordConfig, SignUpLimits};
 
+/// The account password of the test accounts.
 pub const PASSWORD: &str = "account password 123";
+/// The phone number of the test accounts (its hint is `+…23`).
 pub const PHONE: &str = "+447700900123";
+
+/// The service's settings for tests: cheap password hashing, and sign-up limits high enough for
+/// many accounts from 127.0.0.1 (the limits have tests of their own).
+pub fn fast_config() -> Config {
+    Config {
+        passwords: PasswordConfig {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+            min_length: 10,
+            max_concurrent_hashes: 0,
+            // Tests that fire many requests at once meet the limits under test, not the queue.
+            max_queued_hashes: 512,
+        },
+        sign_up: SignUpLimits {
+            per_ip_attempts: 1000,
+            per_email_attempts: 1000,
+            ..Default::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// Every SMS in the outbox file at `path`, oldest first: (to, code).
+pub fn outbox(path: &std::path::Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).expect("outbox line is JSON");
+            let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
+            (field("to"), field("code"))
+        })
+        .collect()
+}
 
 /// The service on its own runtime, so a test can kill it (every connection drops, as when a
 /// server dies) and start it again on the same port and data.
@@ -28,23 +64,7 @@ pub async fn service() -> Service {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         data_dir: dir.path().join("data"),
-        passwords: PasswordConfig {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-            min_length: 10,
-            max_concurrent_hashes: 0,
-            // Cheap hashes: tests that fire many requests at once meet the limits under test,
-            // not the hashing queue.
-            max_queued_hashes: 512,
-        },
-        // Many accounts from 127.0.0.1 in one test; the sign-up limits have tests of their own.
-        sign_up: keyhaven_server::config::SignUpLimits {
-            per_ip_attempts: 1000,
-            per_email_attempts: 1000,
-            ..Default::default()
-        },
-        ..Config::default()
+        ..fast_config()
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -120,10 +140,12 @@ impl Drop for Service {
     }
 }
 
+/// The code of the last SMS the service sent.
 pub fn last_code(service: &Service) -> String {
-    let text = std::fs::read_to_string(&service.outbox).unwrap();
-    let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-    line["code"].as_str().unwrap().to_owned()
+    outbox(&service.outbox)
+        .pop()
+        .map(|(_, code)| code)
+        .expect("a code was sent")
 }
 
 pub fn device(name: &str) -> DeviceInfo {

@@ -3,7 +3,7 @@
 //! `keyhaven-client`'s account steps; the types are the client's and the protocol's.
 
 use keyhaven_client::account::{mask_email, PasswordChanged, PasswordSignIn, SignUp, Step};
-use keyhaven_client::social::RedeemDetails;
+use keyhaven_client::browser_sign_in::RedeemDetails;
 use keyhaven_client::worker::SyncStatus;
 use keyhaven_protocol::accounts::{AccountInfo, SmsChallenge};
 use keyhaven_protocol::devices::Device;

@@ -8,10 +8,10 @@ use keyhaven_protocol::statement::Statement;
 use super::pending::{CodePurpose, Pending, PendingBrowser, PendingCode};
 use super::steps::{Outcome, SignedIn, Step};
 use super::{DataDir, Program};
+use crate::browser_sign_in::{BrowserCode, BrowserSignIn, RedeemDetails, PROVIDERS};
 use crate::device::this_device;
 use crate::error::ClientError;
 use crate::session::{AccountLink, Session, SessionStore};
-use crate::social::{BrowserSignIn, RedeemDetails, SocialCode, PROVIDERS};
 use crate::suite::{self, SuiteSession};
 use crate::ApiClient;
 
@@ -192,7 +192,7 @@ impl AccountFlow {
         &self,
         pending: &mut Option<Pending>,
         provider: &str,
-        code: SocialCode,
+        code: BrowserCode,
         details: RedeemDetails,
         share_with_apps: bool,
     ) -> Result<Outcome> {
@@ -330,7 +330,7 @@ impl AccountFlow {
         let outcome = match (confirmed, waiting.purpose) {
             (ChallengeOutcome::SignedIn(grant), CodePurpose::SignIn | CodePurpose::SignUp) => {
                 *pending = None;
-                let session = self.establish(api, &waiting.service_url, grant)?;
+                let session = self.establish(api, &waiting.service_url, grant).await?;
                 let shared_with_apps = self.share(&session, waiting.share_with_apps).await;
                 Outcome::SignedIn(Box::new(SignedIn {
                     session,
@@ -413,7 +413,7 @@ impl AccountFlow {
             ))),
             SignInOutcome::SignedIn(grant) => {
                 *pending = None;
-                let session = self.establish(api, service_url, grant)?;
+                let session = self.establish(api, service_url, grant).await?;
                 let shared_with_apps = self.share(&session, share_with_apps).await;
                 Ok(Outcome::SignedIn(Box::new(SignedIn {
                     session,
@@ -423,12 +423,24 @@ impl AccountFlow {
         }
     }
 
-    fn establish(
+    /// Keeps the new session. A session this program had before is signed out at the service
+    /// first, so that signing in again does not leave a device behind on the account.
+    async fn establish(
         &self,
         api: ApiClient,
         service_url: &str,
         grant: keyhaven_protocol::sessions::SessionGrant,
     ) -> Result<Session> {
+        if let Ok(Some(previous)) = self.resume() {
+            if previous.link().device_id != grant.device_id {
+                if let Err(err) = previous.sign_out().await {
+                    tracing::warn!(
+                        code = err.code_str(),
+                        "the previous session was not signed out"
+                    );
+                }
+            }
+        }
         Session::establish(api, service_url, grant, self.store.clone())
     }
 

@@ -24,7 +24,7 @@ pub use settings::{mask_email, PasswordChanged};
 pub use steps::{ConnectPlan, Outcome, SignedIn, Step, VaultStep};
 pub use vault_step::{link_state, ConnectRequest, Connected, LinkState, LocalVault, NoOpenVault};
 
-use crate::social::{CLI_CLIENT_ID, DESKTOP_CLIENT_ID};
+use crate::browser_sign_in::{CLI_CLIENT_ID, DESKTOP_CLIENT_ID};
 
 /// Which Keyhaven program is signed in: each has its own session, device and client id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use keyhaven_protocol::accounts::SmsChallenge;
 use serde::{Deserialize, Serialize};
 
-use crate::social::SocialCode;
+use crate::browser_sign_in::BrowserCode;
 
 /// The step in progress.
 #[derive(Debug, Serialize, Deserialize)]
@@ -44,7 +44,7 @@ pub enum CodePurpose {
 pub struct PendingBrowser {
     pub service_url: String,
     pub provider: String,
-    pub code: SocialCode,
+    pub code: BrowserCode,
     #[serde(default)]
     pub share_with_apps: bool,
 }

@@ -15,7 +15,7 @@ use keyhaven_protocol::sessions::{
 };
 use keyhaven_protocol::statement::Statement;
 use keyhaven_server::clock::Clock;
-use keyhaven_server::config::{Config, PasswordConfig};
+use keyhaven_server::config::Config;
 use keyhaven_server::sms::SmsProvider;
 use keyhaven_server::state::AppState;
 use reqwest::{Method, StatusCode};
@@ -47,8 +47,7 @@ macro_rules! on_both_engines {
     };
 }
 
-pub const PASSWORD: &str = "account password 123";
-pub const PHONE: &str = "+447700900123";
+pub use keyhaven_testkit::service::{PASSWORD, PHONE};
 
 /// A running service and everything a test needs to talk to it.
 pub struct TestServer {
@@ -64,24 +63,8 @@ pub struct TestServer {
 /// Settings for a test server: fast password hashing, and whatever the test changes.
 pub fn test_config() -> Config {
     Config {
-        passwords: PasswordConfig {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-            min_length: 10,
-            max_concurrent_hashes: 0,
-            // Cheap hashes: tests that fire many requests at once meet the limits under test,
-            // not the hashing queue.
-            max_queued_hashes: 512,
-        },
-        // Many accounts from 127.0.0.1 in one test; the sign-up limits have tests of their own.
-        sign_up: keyhaven_server::config::SignUpLimits {
-            per_ip_attempts: 1000,
-            per_email_attempts: 1000,
-            ..Default::default()
-        },
         database_max_connections: 16,
-        ..Config::default()
+        ..keyhaven_testkit::service::fast_config()
     }
 }
 
@@ -135,17 +118,7 @@ impl TestServer {
 
     /// Every line of the SMS outbox: (to, code).
     pub fn outbox(&self) -> Vec<(String, String)> {
-        let text = std::fs::read_to_string(self.outbox_path()).unwrap_or_default();
-        text.lines()
-            .map(|line| {
-                let value: serde_json::Value =
-                    serde_json::from_str(line).expect("outbox line is JSON");
-                (
-                    value["to"].as_str().unwrap().to_owned(),
-                    value["code"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
+        keyhaven_testkit::service::outbox(&self.outbox_path())
     }
 
     /// The latest code sent to `phone`.

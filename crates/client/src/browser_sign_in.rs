@@ -2,7 +2,7 @@
 //! listens on `http://127.0.0.1:<free port>/callback`, sends the system browser to the service's
 //! `/oauth/authorize` with PKCE S256 and a random `state`, and waits for the one callback that
 //! brings the service's one-time code back. The code and the PKCE verifier are then redeemed at
-//! `POST /v1/oauth/token` ([`SocialCode::redeem`]). No login page is ever embedded.
+//! `POST /v1/oauth/token` ([`BrowserCode::redeem`]). No login page is ever embedded.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -92,7 +92,7 @@ pub struct BrowserSignIn {
 /// `link_required`). Serializable, so that a program can keep it between steps; `Debug` shows
 /// no secret.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct SocialCode {
+pub struct BrowserCode {
     client_id: String,
     redirect_uri: String,
     code: Secret,
@@ -155,7 +155,7 @@ impl BrowserSignIn {
     /// Waits up to `limit` for the browser's callback. The first request to the callback path
     /// decides: a code with this sign-in's `state` succeeds, anything else ends the attempt.
     /// The browser is shown a page saying which, and the listener closes.
-    pub async fn wait(self, limit: Duration) -> Result<SocialCode> {
+    pub async fn wait(self, limit: Duration) -> Result<BrowserCode> {
         let (outcome_tx, outcome_rx) = oneshot::channel();
         let callback = Arc::new(Callback {
             expected_state: self.state.secret().clone(),
@@ -182,7 +182,7 @@ impl BrowserSignIn {
             Ok(Err(_)) => return Err(BrowserSignInError::Stopped.into()),
             Err(_) => return Err(BrowserSignInError::TimedOut(limit.as_secs() / 60).into()),
         };
-        Ok(SocialCode {
+        Ok(BrowserCode {
             client_id: self.client_id,
             redirect_uri: self.redirect_uri,
             code: Secret::from(code.as_str()),
@@ -191,7 +191,7 @@ impl BrowserSignIn {
     }
 }
 
-impl SocialCode {
+impl BrowserCode {
     /// Redeems the code for this device's session (or learns what is still needed).
     pub async fn redeem(
         &self,
