@@ -128,7 +128,7 @@ step("a new account password signs the other device out, and the app says so", a
   await app.type(`${form} [data-e2e=pw-0]`, ACCOUNT_PASSWORD);
   await app.type(`${form} [data-e2e=pw-1]`, NEW_ACCOUNT_PASSWORD);
   await app.type(`${form} [data-e2e=pw-2]`, NEW_ACCOUNT_PASSWORD);
-  await app.screenshot("settings-change-account-password");
+  await app.screenshotsEverywhere("settings-change-account-password");
   await press(app, "Change account password");
   await app.waitForText("[data-testid=account-notice]", /other devices? (was|were) signed out/);
   await app.screenshot("settings-account-password-changed");
@@ -155,7 +155,7 @@ step("deleting the account needs its email typed and its password; the vault sta
     "a wrong email keeps the button disabled",
   );
   await app.fill(`${form} input[type=text]`, EMAIL);
-  await app.screenshot("settings-delete-account");
+  await app.screenshotsEverywhere("settings-delete-account");
   await press(app, "Delete the account");
   await app.waitForText("[data-testid=account-notice]", /Your Keyhaven Account is deleted/, 20_000);
   await app.screenshot("settings-account-deleted");

@@ -474,3 +474,103 @@ async fn vault_passwd_on_a_connected_computer_reaches_the_others_and_a_new_one_j
     );
     assert_eq!(c.titles_with(&service, NEW), ["GitHub"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_password_two_step_and_deleting_the_account_from_the_command_line() {
+    assert!(
+        std::env::var_os("KEYHAVEN_TEST_KEYRING").is_some(),
+        "this test needs a Secret Service: run it through scripts/with-keyring.sh"
+    );
+    let service = service().await;
+    let (a, b) = (Computer::new(), Computer::new());
+    let statement = a.json(&service, &["account", "statement"], "");
+    let version = statement["version"].as_i64().unwrap().to_string();
+    a.json(
+        &service,
+        &[
+            "account",
+            "signup",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            PHONE,
+            "--accept-statement",
+            &version,
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    a.json(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{MASTER}\n"),
+    );
+    a.json(
+        &service,
+        &["vault", "add", "--title", "Stays", "--username", "ada"],
+        &format!("{MASTER}\nsecret-1\n"),
+    );
+    b.login(&service);
+    b.json(
+        &service,
+        &["account", "verify", &last_code(&service)],
+        &format!("{MASTER}\n"),
+    );
+
+    // A new account password: B is signed out, A stays in.
+    const NEW: &str = "a brand new account password";
+    let (exit, code, _) = a.fails(
+        &service,
+        &["account", "password"],
+        &format!("not the password\n{NEW}\n"),
+    );
+    assert_eq!((exit, code.as_str()), (8, "invalid_credentials"));
+    let changed = a.json(
+        &service,
+        &["account", "password"],
+        &format!("{PASSWORD}\n{NEW}\n"),
+    );
+    assert_eq!(changed["other_devices_signed_out"], 1);
+    let (exit, code, _) = b.fails(&service, &["account", "devices"], "");
+    assert_eq!((exit, code.as_str()), (8, "sign_in_required"));
+
+    // 2-step off: B signs in with the new password alone (no code is sent).
+    let off = a.json(
+        &service,
+        &["account", "two-step", "off"],
+        &format!("{NEW}\n"),
+    );
+    assert_eq!(off["two_step_enabled"], false);
+    service.clock.advance(std::time::Duration::from_secs(61));
+    let codes_before = keyhaven_testkit::service::outbox(&service.outbox).len();
+    let synced = b.json(
+        &service,
+        &["account", "login", "--email", "ada@example.com"],
+        &format!("{NEW}\n{MASTER}\n"),
+    );
+    assert_eq!(synced["status"], "synced");
+    assert_eq!(
+        keyhaven_testkit::service::outbox(&service.outbox).len(),
+        codes_before
+    );
+
+    // Deleting needs the email typed: a wrong one changes nothing, the right one deletes, and
+    // the vault stays as a local vault with its items.
+    let (exit, code, _) = a.fails(
+        &service,
+        &["account", "delete", "--confirm", "someone@else.example"],
+        &format!("{NEW}\n"),
+    );
+    assert_eq!((exit, code.as_str()), (2, "confirmation_mismatch"));
+    let deleted = a.json(
+        &service,
+        &["account", "delete", "--confirm", "ada@example.com"],
+        &format!("{NEW}\n"),
+    );
+    assert_eq!(deleted["local_vault_kept"], true);
+    let status = a.json(&service, &["account", "status"], "");
+    assert_eq!(status["signed_in"], false);
+    assert_eq!(status["vault_connected"], false);
+    assert_eq!(a.titles(&service), ["Stays"]);
+    let (exit, code, _) = b.fails(&service, &["account", "devices"], "");
+    assert_eq!((exit, code.as_str()), (8, "sign_in_required"));
+}
