@@ -122,7 +122,7 @@ fn classify(err: ClaimsVerificationError) -> IdTokenError {
 mod tests {
     use super::*;
     use crate::social::test_support::{
-        jwks, key, provider_key, token, Claims, CLIENT, ISSUER, NONCE, NOW_MS,
+        jwks, key, provider_key, raw_token, token, Claims, CLIENT, ISSUER, NONCE, NOW_MS,
     };
 
     fn check(token: &str) -> Result<VerifiedIdentity, IdTokenError> {
@@ -150,6 +150,28 @@ mod tests {
                 email_verified: true,
             }
         );
+    }
+
+    #[test]
+    fn apples_string_booleans_are_read_as_booleans() {
+        for (sent, verified) in [("true", true), ("false", false)] {
+            let claims = serde_json::json!({
+                "iss": ISSUER,
+                "aud": CLIENT,
+                "sub": "001234.apple",
+                "nonce": NONCE,
+                "iat": (NOW_MS - 10_000) / 1000,
+                "exp": (NOW_MS + 3_600_000) / 1000,
+                "email": "ada@privaterelay.appleid.com",
+                "email_verified": sent,
+                "is_private_email": "true",
+                "auth_time": (NOW_MS - 10_000) / 1000,
+                "nonce_supported": true,
+            });
+            let identity = check(&raw_token(&claims, &provider_key())).unwrap();
+            assert_eq!(identity.email_verified, verified, "{sent}");
+            assert_eq!(identity.subject, "001234.apple");
+        }
     }
 
     #[test]

@@ -42,6 +42,23 @@ pub struct Endpoints {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    /// How the token endpoint takes the client's secret; absent means `client_secret_basic`
+    /// (OpenID Connect Discovery §3).
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+impl Endpoints {
+    /// Whether a client secret goes in the form body (`client_secret_post`) rather than in HTTP
+    /// Basic: only when the provider lists post and not Basic.
+    fn secret_in_body(&self) -> bool {
+        let listed = |method: &str| {
+            self.token_endpoint_auth_methods_supported
+                .iter()
+                .any(|m| m == method)
+        };
+        listed("client_secret_post") && !listed("client_secret_basic")
+    }
 }
 
 struct Cached {
@@ -92,8 +109,10 @@ impl Provider {
         let mut refetched = false;
         loop {
             let cached = self.fresh(&mut cache, refetched).await?;
+            // The issuer as the provider names itself (discovery matched it to the configured
+            // one, a trailing "/" aside): ID tokens carry exactly that.
             let expect = Expectations {
-                issuer: &self.config.issuer,
+                issuer: &cached.endpoints.issuer,
                 client_id: &self.config.client_id,
                 jwks: &cached.keys,
                 nonce,
@@ -107,7 +126,8 @@ impl Provider {
     }
 
     /// Exchanges the authorization code the provider sent back for its ID token (PKCE verifier
-    /// included; the client authenticates with HTTP Basic when it has a secret).
+    /// included). A client secret goes as discovery says: HTTP Basic, or in the body when the
+    /// provider takes only that.
     pub async fn exchange_code(
         &self,
         code: &str,
@@ -126,12 +146,16 @@ impl Provider {
         if let Some(key) = &self.config.client_secret_key {
             // Apple reads the client's credentials from the body (client_secret_post).
             signed_secret = key
-                .mint(&self.config.client_id, &self.config.issuer)
+                .mint(&self.config.client_id, &endpoints.issuer)
                 .map_err(|e| ProviderError::Refused(e.to_string()))?;
             form.push(("client_id", &self.config.client_id));
             form.push(("client_secret", &signed_secret));
         } else {
             match &self.config.client_secret {
+                Some(secret) if endpoints.secret_in_body() => {
+                    form.push(("client_id", &self.config.client_id));
+                    form.push(("client_secret", secret));
+                }
                 Some(secret) => {
                     request = request.basic_auth(
                         form_urlencode(&self.config.client_id),
@@ -279,6 +303,11 @@ mod tests {
     }
 
     async fn test_provider(issuer_override: Option<&str>) -> TestProvider {
+        test_provider_with(issuer_override, json!({})).await
+    }
+
+    /// Like [`test_provider`], with `extra` fields in the discovery document.
+    async fn test_provider_with(issuer_override: Option<&str>, extra: Value) -> TestProvider {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
         let keys = Arc::new(StdMutex::new(json!({
@@ -288,12 +317,15 @@ mod tests {
         let token_requests = Arc::new(StdMutex::new(Vec::new()));
         let posted = token_requests.clone();
         let named_issuer = issuer_override.unwrap_or(&issuer).to_owned();
-        let discovery = json!({
+        let mut discovery = json!({
             "issuer": named_issuer,
             "authorization_endpoint": format!("{issuer}/authorize"),
             "token_endpoint": format!("{issuer}/token"),
             "jwks_uri": format!("{issuer}/jwks"),
         });
+        if let (Some(document), Some(extra)) = (discovery.as_object_mut(), extra.as_object()) {
+            document.extend(extra.clone());
+        }
         type Shared = (Arc<StdMutex<Value>>, Arc<StdMutex<u32>>);
         let app = Router::new()
             .route(
@@ -369,6 +401,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_issuer_configured_with_a_trailing_slash_still_accepts_its_tokens() {
+        let stub = test_provider(None).await;
+        let google = provider(&format!("{}/", stub.issuer));
+        let issuer: &'static str = Box::leak(stub.issuer.clone().into_boxed_str());
+        let id_token = token(claims_for(issuer), &provider_key());
+        let identity = google.verify_id_token(&id_token, NONCE, NOW_MS).await;
+        assert_eq!(identity.map(|i| i.subject), Ok("248289761001".to_owned()));
+        // Only the provider's own spelling passes: a token naming the configured one is refused.
+        let configured: &'static str = Box::leak(format!("{}/", stub.issuer).into_boxed_str());
+        let other = token(claims_for(configured), &provider_key());
+        assert_eq!(
+            google.verify_id_token(&other, NONCE, NOW_MS).await,
+            Err(ProviderError::IdToken(IdTokenError::WrongIssuer))
+        );
+    }
+
+    #[tokio::test]
     async fn rotated_keys_are_fetched_once_more_and_unknown_ones_still_refused() {
         let stub = test_provider(None).await;
         let google = provider(&stub.issuer);
@@ -417,6 +466,36 @@ mod tests {
             matches!(refused, Err(ProviderError::Unreachable(_))),
             "{refused:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_client_secret_goes_the_way_discovery_says() {
+        for (methods, in_body) in [
+            (json!(["client_secret_post"]), true),
+            (json!(["client_secret_basic", "client_secret_post"]), false),
+            (json!(null), false),
+        ] {
+            let extra = if methods.is_null() {
+                json!({})
+            } else {
+                json!({ "token_endpoint_auth_methods_supported": methods })
+            };
+            let stub = test_provider_with(None, extra).await;
+            let google = provider(&stub.issuer);
+            let refused = google
+                .exchange_code("code", "https://k.test/cb", "verifier")
+                .await;
+            assert_eq!(refused, Err(ProviderError::Refused("invalid_grant".into())));
+            let body = stub.token_requests.lock().unwrap()[0].clone();
+            let form: std::collections::HashMap<String, String> =
+                serde_urlencoded::from_str(&body).unwrap();
+            assert_eq!(
+                form.get("client_secret").map(String::as_str),
+                in_body.then_some("s3cret"),
+                "{methods}"
+            );
+            assert_eq!(form.contains_key("client_id"), in_body, "{methods}");
+        }
     }
 
     #[tokio::test]
