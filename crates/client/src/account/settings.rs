@@ -151,7 +151,13 @@ impl AccountFlow {
                 async move { api.delete_account(&token, request).await }
             })
             .await?;
-        suite::forget(email, None)?;
+        // The account is gone: a suite session naming it can sign nobody in any more.
+        if let Err(err) = suite::forget(email, None) {
+            tracing::warn!(
+                code = err.code_str(),
+                "a suite session of the deleted account stays"
+            );
+        }
         self.store().forget()?;
         self.keep_as_local_vault(session, open)
     }
