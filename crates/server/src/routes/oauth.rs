@@ -83,10 +83,18 @@ pub async fn authorize(
         Ok(endpoints) => endpoints,
         Err(error) => {
             tracing::warn!(provider = name, %error, "sign-in provider unavailable");
-            return Ok(back(
-                "temporarily_unavailable",
-                "the sign-in provider cannot be reached",
-            ));
+            // The words say what happened: down (try later) or set up wrong (tell the operator).
+            return Ok(match error {
+                crate::social::provider::ProviderError::Unreachable(_) => back(
+                    "temporarily_unavailable",
+                    "the sign-in provider cannot be reached",
+                ),
+                _ => back(
+                    "server_error",
+                    "the sign-in provider is not set up correctly on this service; its \
+                     administrator can see why in the service's log",
+                ),
+            });
         }
     };
 

@@ -441,6 +441,46 @@ async fn an_unreachable_provider_is_reported_to_the_app() {
     );
 }
 
+#[tokio::test]
+async fn a_provider_whose_discovery_names_another_issuer_is_reported_as_misconfigured() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let discovery = json!({
+        "issuer": "https://somewhere-else.example",
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+    });
+    let app = Router::new().route(
+        "/.well-known/openid-configuration",
+        get(move || {
+            let discovery = discovery.clone();
+            async move { Json(discovery) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = test_config();
+    config.social.providers.insert(
+        "google".into(),
+        ProviderConfig {
+            issuer,
+            client_id: "google-client".into(),
+            client_secret: None,
+            client_secret_key: None,
+            response_mode: ResponseMode::Query,
+        },
+    );
+    let server = TestServer::start_with(Engine::Sqlite, config, None).await;
+    let (status, location) = authorize(&server, &good("google")).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let answer = params(&location.unwrap());
+    assert_eq!(answer["error"], "server_error");
+    assert!(
+        answer["error_description"].contains("not set up correctly"),
+        "{answer:?}"
+    );
+}
+
 /// RFC 7636 appendix B: the verifier of [`CHALLENGE`].
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
