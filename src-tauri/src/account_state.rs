@@ -177,9 +177,6 @@ impl AccountState {
     /// The suite session another Keyhaven app of this computer published, when it can sign this
     /// app in.
     pub async fn suite_offer(&self) -> Option<SuiteSession> {
-        if self.link().is_some() {
-            return None;
-        }
         self.flow.suite_offer().await
     }
 

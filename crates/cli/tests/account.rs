@@ -100,6 +100,33 @@ impl Computer {
         )
     }
 
+    /// Creates ada's account (the statement in force accepted), confirms its code and creates its
+    /// vault with [`MASTER`].
+    fn sign_up(&self, service: &Service) {
+        let statement = self.json(service, &["account", "statement"], "");
+        let version = statement["version"].as_i64().unwrap().to_string();
+        let sent = self.json(
+            service,
+            &[
+                "account",
+                "signup",
+                "--email",
+                "ada@example.com",
+                "--phone",
+                PHONE,
+                "--accept-statement",
+                &version,
+            ],
+            &format!("{PASSWORD}\n"),
+        );
+        assert_eq!(sent["status"], "sms_required");
+        self.json(
+            service,
+            &["account", "verify", &last_code(service)],
+            &format!("{MASTER}\n"),
+        );
+    }
+
     /// Signs in to ada's account (past the SMS cooldown of the previous code); the code is sent.
     fn login(&self, service: &Service) -> Value {
         service.clock.advance(std::time::Duration::from_secs(61));
@@ -396,27 +423,7 @@ async fn vault_passwd_on_a_connected_computer_reaches_the_others_and_a_new_one_j
     const NEW: &str = "an entirely new and long master password";
     let service = service().await;
     let (a, b, c) = (Computer::new(), Computer::new(), Computer::new());
-    let statement = a.json(&service, &["account", "statement"], "");
-    let version = statement["version"].as_i64().unwrap().to_string();
-    a.json(
-        &service,
-        &[
-            "account",
-            "signup",
-            "--email",
-            "ada@example.com",
-            "--phone",
-            PHONE,
-            "--accept-statement",
-            &version,
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    a.json(
-        &service,
-        &["account", "verify", &last_code(&service)],
-        &format!("{MASTER}\n"),
-    );
+    a.sign_up(&service);
     a.json(
         &service,
         &["vault", "add", "--title", "GitHub", "--username", "ada"],
@@ -483,27 +490,7 @@ async fn the_account_password_two_step_and_deleting_the_account_from_the_command
     );
     let service = service().await;
     let (a, b) = (Computer::new(), Computer::new());
-    let statement = a.json(&service, &["account", "statement"], "");
-    let version = statement["version"].as_i64().unwrap().to_string();
-    a.json(
-        &service,
-        &[
-            "account",
-            "signup",
-            "--email",
-            "ada@example.com",
-            "--phone",
-            PHONE,
-            "--accept-statement",
-            &version,
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    a.json(
-        &service,
-        &["account", "verify", &last_code(&service)],
-        &format!("{MASTER}\n"),
-    );
+    a.sign_up(&service);
     a.json(
         &service,
         &["vault", "add", "--title", "Stays", "--username", "ada"],

@@ -58,6 +58,36 @@ impl Computer {
     }
 }
 
+impl Computer {
+    /// Signs in as [`EMAIL`] with `password`: what the service answered.
+    async fn password_sign_in(&self, pending: &mut Option<Pending>, password: &str) -> Outcome {
+        self.flow
+            .sign_in(
+                pending,
+                PasswordSignIn {
+                    email: EMAIL.into(),
+                    password,
+                    accepted_statement_version: None,
+                    share_with_apps: false,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Signs in as [`EMAIL`] with the account password and the SMS code from the outbox.
+    async fn sign_in_with_code(&self, service: &Service) -> Session {
+        let mut pending = None;
+        self.password_sign_in(&mut pending, PASSWORD).await;
+        signed_in(
+            self.flow
+                .verify(&mut pending, &last_code(service))
+                .await
+                .unwrap(),
+        )
+    }
+}
+
 fn signed_in(outcome: Outcome) -> Session {
     match outcome {
         Outcome::SignedIn(signed_in) => signed_in.session,
@@ -133,19 +163,7 @@ async fn sign_up_connect_then_a_second_computer_signs_in_with_its_code_and_unloc
     service.clock.advance(std::time::Duration::from_secs(61));
     let second = Computer::new(&service, Program::Cli);
     let mut pending = None;
-    let outcome = second
-        .flow
-        .sign_in(
-            &mut pending,
-            PasswordSignIn {
-                email: EMAIL.into(),
-                password: PASSWORD,
-                accepted_statement_version: None,
-                share_with_apps: false,
-            },
-        )
-        .await
-        .unwrap();
+    let outcome = second.password_sign_in(&mut pending, PASSWORD).await;
     assert!(
         matches!(outcome, Outcome::Step(Step::EnterCode { .. })),
         "{outcome:?}"
@@ -181,27 +199,7 @@ async fn sign_up_connect_then_a_second_computer_signs_in_with_its_code_and_unloc
 
     // Signing in again on the same computer replaces its device: none is left behind.
     service.clock.advance(std::time::Duration::from_secs(61));
-    let mut pending = None;
-    second
-        .flow
-        .sign_in(
-            &mut pending,
-            PasswordSignIn {
-                email: EMAIL.into(),
-                password: PASSWORD,
-                accepted_statement_version: None,
-                share_with_apps: false,
-            },
-        )
-        .await
-        .unwrap();
-    let again = signed_in(
-        second
-            .flow
-            .verify(&mut pending, &last_code(&service))
-            .await
-            .unwrap(),
-    );
+    let again = second.sign_in_with_code(&service).await;
     assert_ne!(again.link().device_id, session_2.link().device_id);
     let devices = first.flow.devices(&session).await.unwrap().devices;
     assert_eq!(devices.len(), 2, "{devices:?}");
@@ -242,27 +240,7 @@ async fn a_local_vault_is_uploaded_or_merged_as_the_plan_says_and_sign_out_keeps
     .unwrap();
     other.add(note("Second note")).unwrap();
     drop(other);
-    let mut pending = None;
-    second
-        .flow
-        .sign_in(
-            &mut pending,
-            PasswordSignIn {
-                email: EMAIL.into(),
-                password: PASSWORD,
-                accepted_statement_version: None,
-                share_with_apps: false,
-            },
-        )
-        .await
-        .unwrap();
-    let session_2 = signed_in(
-        second
-            .flow
-            .verify(&mut pending, &last_code(&service))
-            .await
-            .unwrap(),
-    );
+    let session_2 = second.sign_in_with_code(&service).await;
     let plan = second.flow.connect_plan(&session_2).await.unwrap();
     assert_eq!(plan.vault_step, VaultStep::MergeLocalVault);
     let mut merged = second
@@ -317,27 +295,7 @@ async fn the_account_password_changes_signing_the_others_out_two_step_turns_off_
     drop(vault);
     service.clock.advance(std::time::Duration::from_secs(61));
     let second = Computer::new(&service, Program::Cli);
-    let mut pending = None;
-    second
-        .flow
-        .sign_in(
-            &mut pending,
-            PasswordSignIn {
-                email: EMAIL.into(),
-                password: PASSWORD,
-                accepted_statement_version: None,
-                share_with_apps: false,
-            },
-        )
-        .await
-        .unwrap();
-    let session_2 = signed_in(
-        second
-            .flow
-            .verify(&mut pending, &last_code(&service))
-            .await
-            .unwrap(),
-    );
+    let session_2 = second.sign_in_with_code(&service).await;
 
     // A wrong current password changes nothing.
     let wrong = first
@@ -368,18 +326,8 @@ async fn the_account_password_changes_signing_the_others_out_two_step_turns_off_
     assert!(!first.flow.info(&session).await.unwrap().two_step_enabled);
     let mut pending = None;
     let outcome = second
-        .flow
-        .sign_in(
-            &mut pending,
-            PasswordSignIn {
-                email: EMAIL.into(),
-                password: "a new account password 1",
-                accepted_statement_version: None,
-                share_with_apps: false,
-            },
-        )
-        .await
-        .unwrap();
+        .password_sign_in(&mut pending, "a new account password 1")
+        .await;
     let _session_2 = signed_in(outcome);
 
     // Deleting needs the email typed and the password; then the vault stays as a local vault.

@@ -302,6 +302,14 @@ mod tests {
         token_requests: Arc<StdMutex<Vec<String>>>,
     }
 
+    impl TestProvider {
+        /// The form of the first request to the token endpoint.
+        fn first_token_form(&self) -> std::collections::HashMap<String, String> {
+            let body = self.token_requests.lock().unwrap()[0].clone();
+            serde_urlencoded::from_str(&body).unwrap()
+        }
+    }
+
     async fn test_provider(issuer_override: Option<&str>) -> TestProvider {
         test_provider_with(issuer_override, json!({})).await
     }
@@ -486,9 +494,7 @@ mod tests {
                 .exchange_code("code", "https://k.test/cb", "verifier")
                 .await;
             assert_eq!(refused, Err(ProviderError::Refused("invalid_grant".into())));
-            let body = stub.token_requests.lock().unwrap()[0].clone();
-            let form: std::collections::HashMap<String, String> =
-                serde_urlencoded::from_str(&body).unwrap();
+            let form = stub.first_token_form();
             assert_eq!(
                 form.get("client_secret").map(String::as_str),
                 in_body.then_some("s3cret"),
@@ -523,9 +529,7 @@ mod tests {
             .exchange_code("code", "https://k.test/cb", "verifier")
             .await;
         assert_eq!(refused, Err(ProviderError::Refused("invalid_grant".into())));
-        let body = stub.token_requests.lock().unwrap()[0].clone();
-        let form: std::collections::HashMap<String, String> =
-            serde_urlencoded::from_str(&body).unwrap();
+        let form = stub.first_token_form();
         assert_eq!(form["client_id"], "app.keyhaven.signin");
         let jwt: Vec<&str> = form["client_secret"].split('.').collect();
         use base64::Engine as _;
