@@ -7,12 +7,13 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 const ENV_PREFIX: &str = "KEYHAVEN_SERVER_";
 
-/// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+/// The whole configuration. It serializes only so that environment values take the types of
+/// the defaults; secrets and provider settings are left out.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on.
@@ -25,12 +26,14 @@ pub struct Config {
     pub database_max_connections: u32,
     /// HMAC key for SMS codes, 64 hex digits; empty means read or create `<data_dir>/server-secret`.
     /// Set the same value on every node when several share one PostgreSQL database.
+    #[serde(skip_serializing)]
     pub server_secret: String,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Serve HTTPS with this certificate chain and key (PEM); otherwise plain HTTP.
+    #[serde(skip_serializing)]
     pub tls: Option<TlsConfig>,
     /// The Web-Portal Statement published when the database has none.
     pub statement_file: Option<PathBuf>,
@@ -44,7 +47,7 @@ pub struct Config {
 
 /// Social sign-in: the OpenID providers ("google", "apple", "facebook"…) by the name the app
 /// uses, and the native apps that may start it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SocialConfig {
     /// The service's address as browsers reach it (providers redirect to
@@ -54,6 +57,7 @@ pub struct SocialConfig {
     pub clients: Vec<String>,
     /// How long an app's sign-in may wait for the provider's answer.
     pub request_ttl_seconds: u64,
+    #[serde(skip_serializing)]
     pub providers: std::collections::BTreeMap<String, ProviderConfig>,
 }
 
@@ -116,7 +120,7 @@ pub struct TlsConfig {
 }
 
 /// Argon2id cost of account password hashes (the server's own, unrelated to the vault's).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordConfig {
     pub memory_kib: u32,
@@ -131,7 +135,7 @@ pub struct PasswordConfig {
 }
 
 /// Token lifetimes.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionConfig {
     pub access_token_seconds: u64,
@@ -141,7 +145,7 @@ pub struct SessionConfig {
 }
 
 /// Sign-in throttling, kept in the database so that every node sees the same counts.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignInLimits {
     /// Sign-in attempts per client address within `per_ip_window_seconds`.
@@ -153,7 +157,7 @@ pub struct SignInLimits {
 }
 
 /// Sign-up limits (every attempt counts), beside the hourly SMS limit per phone number.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignUpLimits {
     /// Sign-ups per client address within `per_ip_window_seconds`.
@@ -176,7 +180,7 @@ impl Default for SignUpLimits {
 }
 
 /// SMS security codes and the provider that delivers them.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmsConfig {
     pub provider: SmsProviderKind,
@@ -187,11 +191,12 @@ pub struct SmsConfig {
     pub resend_cooldown_seconds: u64,
     /// Codes per hour, counted per account and per phone number separately.
     pub max_per_hour: u32,
+    #[serde(skip_serializing)]
     pub twilio: Option<TwilioConfig>,
 }
 
 /// Which SMS provider sends codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SmsProviderKind {
     /// Appends to a file and logs a masked line: self-hosting and tests.
@@ -394,11 +399,14 @@ pub fn decode_secret(hex_text: &str) -> Option<[u8; 32]> {
     bytes.try_into().ok()
 }
 
-/// Folds `KEYHAVEN_SERVER_A__B=value` into `table.a.b`; numbers and booleans keep their type.
+/// Folds `KEYHAVEN_SERVER_A__B=value` into `table.a.b`. A value takes the type of the key it
+/// sets (a number for `sms.max_per_hour`, a string for a client id that looks like a number).
 fn apply_env(
     table: &mut toml::Table,
     vars: impl Iterator<Item = (String, String)>,
 ) -> Result<(), ConfigError> {
+    let defaults = toml::Table::try_from(Config::default())
+        .map_err(|e| ConfigError::Invalid(format!("the defaults do not serialize: {e}")))?;
     for (name, value) in vars {
         let Some(key) = name.strip_prefix(ENV_PREFIX) else {
             continue;
@@ -407,6 +415,7 @@ fn apply_env(
             continue;
         }
         let path: Vec<String> = key.split("__").map(str::to_ascii_lowercase).collect();
+        let typed = env_value(&name, &value, default_at(&defaults, &path))?;
         let mut node = &mut *table;
         for part in &path[..path.len() - 1] {
             let entry = node
@@ -417,19 +426,44 @@ fn apply_env(
                 .ok_or_else(|| ConfigError::Invalid(format!("{name}: {part} is not a section")))?;
         }
         let leaf = path.last().cloned().unwrap_or_default();
-        node.insert(leaf, env_value(&value));
+        node.insert(leaf, typed);
     }
     Ok(())
 }
 
-fn env_value(text: &str) -> toml::Value {
-    if let Ok(number) = text.parse::<i64>() {
-        toml::Value::Integer(number)
-    } else if let Ok(flag) = text.parse::<bool>() {
-        toml::Value::Boolean(flag)
-    } else {
-        toml::Value::String(text.to_owned())
+/// The default value at a dotted path, which tells the type the key holds.
+fn default_at<'a>(defaults: &'a toml::Table, path: &[String]) -> Option<&'a toml::Value> {
+    let (last, sections) = path.split_last()?;
+    let mut node = defaults;
+    for part in sections {
+        node = node.get(part)?.as_table()?;
     }
+    node.get(last)
+}
+
+/// An environment value as the type of the key's default; keys without one (provider and
+/// Twilio settings, paths) are strings, whatever they look like.
+fn env_value(
+    name: &str,
+    text: &str,
+    default: Option<&toml::Value>,
+) -> Result<toml::Value, ConfigError> {
+    let refuse =
+        |expected: &str| ConfigError::Invalid(format!("{name} must be {expected}, not \"{text}\""));
+    Ok(match default {
+        Some(toml::Value::Integer(_)) => {
+            toml::Value::Integer(text.trim().parse().map_err(|_| refuse("a whole number"))?)
+        }
+        Some(toml::Value::Float(_)) => {
+            toml::Value::Float(text.trim().parse().map_err(|_| refuse("a number"))?)
+        }
+        Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match text.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(refuse("true or false")),
+        }),
+        _ => toml::Value::String(text.to_owned()),
+    })
 }
 
 #[cfg(test)]
@@ -504,5 +538,57 @@ mod tests {
             ResponseMode::FormPost
         );
         assert!(!format!("{config:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn environment_values_that_look_like_numbers_stay_strings_where_strings_are_expected() {
+        let config = from(
+            "[social.providers.facebook]\nissuer = \"https://www.facebook.com\"\n",
+            &[
+                (
+                    "KEYHAVEN_SERVER_SOCIAL__PROVIDERS__FACEBOOK__CLIENT_ID",
+                    "1234567890123456",
+                ),
+                (
+                    "KEYHAVEN_SERVER_SOCIAL__PROVIDERS__FACEBOOK__CLIENT_SECRET",
+                    "0123456789",
+                ),
+                (
+                    "KEYHAVEN_SERVER_SMS__TWILIO__BASE_URL",
+                    "http://127.0.0.1:9",
+                ),
+                ("KEYHAVEN_SERVER_SMS__TWILIO__ACCOUNT_SID", "007"),
+                ("KEYHAVEN_SERVER_SMS__TWILIO__AUTH_TOKEN", "true"),
+                ("KEYHAVEN_SERVER_SMS__TWILIO__SERVICE_SID", "42"),
+                ("KEYHAVEN_SERVER_SERVER_SECRET", &"0".repeat(64)),
+                ("KEYHAVEN_SERVER_DATA_DIR", "1234"),
+                ("KEYHAVEN_SERVER_DATABASE_MAX_CONNECTIONS", "1"),
+            ],
+        )
+        .unwrap();
+        let facebook = &config.social.providers["facebook"];
+        assert_eq!(facebook.client_id, "1234567890123456");
+        assert_eq!(facebook.client_secret.as_deref(), Some("0123456789"));
+        let twilio = config.sms.twilio.as_ref().unwrap();
+        assert_eq!(
+            (twilio.account_sid.as_str(), twilio.auth_token.as_str()),
+            ("007", "true")
+        );
+        assert_eq!(config.server_secret, "0".repeat(64));
+        assert_eq!(config.data_dir, PathBuf::from("1234"));
+        assert_eq!(config.database_max_connections, 1);
+    }
+
+    #[test]
+    fn an_environment_value_of_the_wrong_type_names_the_variable() {
+        let error = from("", &[("KEYHAVEN_SERVER_SMS__MAX_PER_HOUR", "five")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("KEYHAVEN_SERVER_SMS__MAX_PER_HOUR must be a whole number"),
+            "{error}"
+        );
+        let error = from("", &[("KEYHAVEN_SERVER_TRUST_FORWARDED_FOR", "maybe")]).unwrap_err();
+        assert!(error.to_string().contains("true or false"), "{error}");
     }
 }
