@@ -222,7 +222,14 @@ fn code_sent_message(challenge: &SmsChallenge, json: bool) {
             "phone_hint": challenge.phone_hint,
             "expires_in_seconds": challenge.expires_in_seconds,
             "resend_after_seconds": challenge.resend_after_seconds,
+            "sent": challenge.sent,
         }));
+    } else if !challenge.sent {
+        println!(
+            "{} got a security code a moment ago, for another sign-in. Ask for yours in {} s with:\n  \
+             keyhaven account verify --resend\nthen finish with: keyhaven account verify <CODE>",
+            challenge.phone_hint, challenge.resend_after_seconds
+        );
     } else {
         println!(
             "A security code was sent by SMS to {}. It is valid for {} minutes.\n\

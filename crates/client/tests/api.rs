@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use keyhaven_client::{ApiClient, ClientError};
 use keyhaven_protocol::bytes::Bytes;
 use keyhaven_protocol::error::ErrorCode;
-use keyhaven_protocol::sessions::SignIn;
+use keyhaven_protocol::sessions::{SignIn, SignInOutcome};
 use keyhaven_protocol::vault::{ChangeResult, ItemChange, PushChanges};
 use uuid::Uuid;
 
@@ -90,8 +90,18 @@ async fn service_errors_arrive_with_their_code_and_details() {
         device: device("desktop"),
         accepted_statement_version: None,
     };
-    let error = service.client.sign_in(&sign_in).await.unwrap_err();
-    // The sign-up code went out a moment ago: the 60 s cooldown applies to the sign-in code too.
+    // The sign-up code went out a moment ago: the sign-in goes to its code step, and its code
+    // may be asked for once the 60 s cooldown is over.
+    let outcome = service.client.sign_in(&sign_in).await.unwrap();
+    let SignInOutcome::SmsRequired(challenge) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(!challenge.sent);
+    let error = service
+        .client
+        .resend(&challenge.challenge_id)
+        .await
+        .unwrap_err();
     let ClientError::Service {
         code,
         retry_after_seconds,

@@ -37,6 +37,14 @@ pub struct SmsChallenge {
     pub expires_in_seconds: u64,
     /// Seconds until a new code may be requested.
     pub resend_after_seconds: u64,
+    /// False when no code went out yet: this number got one a moment ago (another sign-in),
+    /// so this challenge's code is sent on request once `resend_after_seconds` are over.
+    #[serde(default = "code_was_sent")]
+    pub sent: bool,
+}
+
+fn code_was_sent() -> bool {
+    true
 }
 
 /// The signed-in account.

@@ -97,19 +97,31 @@ pub async fn issue_in(
             send: None,
         });
     }
-    check_send_limits(state, &mut *tx, account_id, phone, now).await?;
+    check_hourly_limits(state, &mut *tx, account_id, phone, now).await?;
+    // Within the cooldown of a code sent for something else (another computer's sign-in), the
+    // challenge waits for the person to ask for its code rather than failing the whole step.
+    let cooling_until = cooldown_end(state, &mut *tx, account_id, phone, now).await?;
     challenges::finish_all(&mut *tx, account_id, purpose.key(), now).await?;
     let row = challenges::ChallengeRow {
         id: id.clone(),
         account_id: account_id.to_owned(),
         purpose: purpose.key().to_owned(),
         phone: phone.to_owned(),
-        code_hash: state.secret.code_hash(&id, &code),
+        code_hash: match cooling_until {
+            Some(_) => challenges::NO_CODE_YET.to_owned(),
+            None => state.secret.code_hash(&id, &code),
+        },
         attempts: 0,
         payload,
         expires_at: now + ms(state.config.sms.code_ttl_seconds),
     };
     challenges::insert(&mut *tx, &row, now).await?;
+    if let Some(resend_at) = cooling_until {
+        return Ok(Issued {
+            challenge: pending_view(&row, resend_at, now),
+            send: None,
+        });
+    }
     sms_sends::record(&mut *tx, account_id, phone, now).await?;
     Ok(Issued {
         challenge: challenge_view(state, &id, phone),
@@ -130,7 +142,16 @@ pub async fn resend(state: &AppState, challenge_id: &str) -> ApiResult<SmsChalle
     let code = new_sms_code();
     let mut tx = state.db.begin().await?;
     lock_account(&mut tx, &row.account_id).await?;
-    check_send_limits(state, &mut tx, &row.account_id, &row.phone, now).await?;
+    if let Some(allowed_at) = cooldown_end(state, &mut tx, &row.account_id, &row.phone, now).await?
+    {
+        let wait = seconds_until(now, allowed_at);
+        return Err(ApiError::retry_after(
+            ErrorCode::SmsResendTooSoon,
+            format!("A code was sent a moment ago. You can ask for a new one in {wait} s."),
+            wait,
+        ));
+    }
+    check_hourly_limits(state, &mut tx, &row.account_id, &row.phone, now).await?;
     let expires_at = now + ms(state.config.sms.code_ttl_seconds);
     let code_hash = state.secret.code_hash(&row.id, &code);
     challenges::replace_code(&mut *tx, &row.id, &code_hash, expires_at).await?;
@@ -234,6 +255,7 @@ pub fn pending_view(row: &challenges::ChallengeRow, resend_at: i64, now: i64) ->
         } else {
             seconds_until(now, resend_at)
         },
+        sent: row.code_hash != challenges::NO_CODE_YET,
     }
 }
 
@@ -261,7 +283,21 @@ async fn lock_account(tx: &mut AnyConnection, account_id: &str) -> ApiResult<()>
     }
 }
 
-async fn check_send_limits(
+/// When the cooldown after the last code to this account or number ends, if it has not.
+async fn cooldown_end(
+    state: &AppState,
+    tx: &mut AnyConnection,
+    account_id: &str,
+    phone: &str,
+    now: i64,
+) -> ApiResult<Option<i64>> {
+    let last = sms_sends::last_send(&mut *tx, account_id, phone).await?;
+    Ok(last
+        .map(|last| last + ms(state.config.sms.resend_cooldown_seconds))
+        .filter(|&allowed_at| now < allowed_at))
+}
+
+async fn check_hourly_limits(
     state: &AppState,
     tx: &mut AnyConnection,
     account_id: &str,
@@ -269,17 +305,6 @@ async fn check_send_limits(
     now: i64,
 ) -> ApiResult<()> {
     let sms = &state.config.sms;
-    if let Some(last) = sms_sends::last_send(&mut *tx, account_id, phone).await? {
-        let allowed_at = last + ms(sms.resend_cooldown_seconds);
-        if now < allowed_at {
-            let wait = seconds_until(now, allowed_at);
-            return Err(ApiError::retry_after(
-                ErrorCode::SmsResendTooSoon,
-                format!("A code was sent a moment ago. You can ask for a new one in {wait} s."),
-                wait,
-            ));
-        }
-    }
     for by_phone in [false, true] {
         let key = if by_phone { phone } else { account_id };
         let (count, oldest) = sms_sends::in_last_hour(&mut *tx, by_phone, key, now).await?;
@@ -314,6 +339,7 @@ fn challenge_view(state: &AppState, id: &str, phone: &str) -> SmsChallenge {
         phone_hint: mask_phone(phone),
         expires_in_seconds: state.config.sms.code_ttl_seconds,
         resend_after_seconds: state.config.sms.resend_cooldown_seconds,
+        sent: true,
     }
 }
 

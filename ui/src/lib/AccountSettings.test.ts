@@ -65,7 +65,7 @@ describe("AccountSettings", () => {
       if (cmd === "vault_integrity") return NOTHING_TO_REPORT;
       if (cmd === "list_devices") return DEVICES;
       if (cmd === "account_details") return { phone_hint: hint, two_step_enabled: true };
-      if (cmd === "change_phone") return { phone_hint: "+…99", expires_in_seconds: 600, resend_after_seconds: 60 };
+      if (cmd === "change_phone") return { phone_hint: "+…99", expires_in_seconds: 600, resend_after_seconds: 60, sent: true };
       if (cmd === "confirm_phone_change") {
         hint = "+…99";
         return null;

@@ -38,7 +38,7 @@ describe("BrowserSignIn", () => {
       if (cmd === "finish_browser_sign_in") return { step: "sign_up_with_provider", statement_version: 3 };
       if (cmd === "get_statement") return STATEMENT;
       if (cmd === "continue_browser_sign_in")
-        return { step: "enter_code", code_sent: { phone_hint: "+…56", expires_in_seconds: 600, resend_after_seconds: 60 } };
+        return { step: "enter_code", code_sent: { phone_hint: "+…56", expires_in_seconds: 600, resend_after_seconds: 60, sent: true } };
       throw new Error(`unexpected command ${cmd}`);
     });
     const steps: Step[] = [];

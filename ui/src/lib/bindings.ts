@@ -852,7 +852,12 @@ expires_in_seconds: number;
 /**
  * Seconds until a new code may be requested.
  */
-resend_after_seconds: number }
+resend_after_seconds: number; 
+/**
+ * False when no code went out yet: this number got one a moment ago (another sign-in),
+ * so this challenge's code is sent on request once `resend_after_seconds` are over.
+ */
+sent?: boolean }
 /**
  * The statement currently in force.
  */

@@ -4,7 +4,7 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 import Connect from "./Connect.svelte";
 import { NOT_CONNECTED } from "../test-fixtures";
 
-const CODE_SENT = { phone_hint: "+…23", expires_in_seconds: 600, resend_after_seconds: 60 };
+const CODE_SENT = { phone_hint: "+…23", expires_in_seconds: 600, resend_after_seconds: 60, sent: true };
 const STATEMENT = { version: 3, text: "We keep only ciphertext. You accept these terms." };
 const STRONG = { score: 4, guesses_log10: 20, crack_time: "centuries", warning: null, suggestions: [] };
 
@@ -103,6 +103,20 @@ describe("Connect", () => {
     await screen.findByRole("heading", { name: "Enter the security code" });
     await fireEvent.click(screen.getByRole("button", { name: "Send a new code" }));
     expect(await screen.findByRole("status")).toHaveTextContent("A new code is on its way to +…23.");
+  });
+
+  it("waits for its code when the number got one a moment ago, and asks for it by itself", async () => {
+    const calls = mock((cmd) => {
+      if (cmd === "sign_in") return { step: "enter_code", code_sent: { ...CODE_SENT, resend_after_seconds: 1, sent: false } };
+      if (cmd === "resend_code") return CODE_SENT;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Connect, { onConnected: () => {}, onBack: () => {} });
+    await signIn();
+    expect(await screen.findByTestId("code-held")).toHaveTextContent("+…23 got a code a moment ago, for another sign-in.");
+    await waitFor(() => expect(screen.getByRole("status")).toHaveTextContent("Your code is on its way to +…23."));
+    expect(calls.filter(([cmd]) => cmd === "resend_code")).toHaveLength(1);
+    expect(screen.getByText(/We sent a 6-digit code by SMS to/)).toBeInTheDocument();
   });
 
   it("shows a newer statement when signing in needs it, and signs in again once it is accepted", async () => {

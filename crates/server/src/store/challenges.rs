@@ -2,6 +2,9 @@
 
 use sqlx::{Any, Executor, FromRow};
 
+/// The `code_hash` of a challenge whose code has not been sent yet (it matches no code).
+pub const NO_CODE_YET: &str = "";
+
 /// A challenge as stored; `payload` is the purpose's JSON (device, new phone).
 #[derive(Debug, Clone, FromRow)]
 pub struct ChallengeRow {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use keyhaven_protocol::accounts::SmsChallenge;
 use keyhaven_protocol::error::ErrorCode;
-use keyhaven_protocol::sessions::{ChallengeOutcome, VerifyCode};
+use keyhaven_protocol::sessions::{ChallengeOutcome, SignInOutcome, VerifyCode};
 use reqwest::{Method, StatusCode};
 
 use crate::common::*;
@@ -139,6 +139,42 @@ on_both_engines! {
         assert_eq!(count, 0, "a refused creation leaves no account behind");
         let other = keyhaven_protocol::accounts::CreateAccount { phone: "+447700900456".into(), ..request };
         let _: SmsChallenge = server.ok(Method::POST, "/v1/accounts", None, Some(other), StatusCode::ACCEPTED).await;
+    }
+
+    async fn a_sign_in_within_the_cooldown_goes_to_the_code_step_and_sends_its_code_when_asked(engine: Engine) {
+        let server = TestServer::start(engine).await;
+        server.account("ada@example.com", PHONE, &device("laptop", "m", "ada")).await;
+        server.clock.advance(Duration::from_secs(15));
+        let sent = server.outbox().len();
+        // A second computer signs in 15 s after the first one's code went out.
+        let sign_in = keyhaven_protocol::sessions::SignIn {
+            email: "ada@example.com".into(),
+            password: PASSWORD.into(),
+            device: device("desktop", "m2", "ada"),
+            accepted_statement_version: None,
+        };
+        let outcome: SignInOutcome = server
+            .ok(Method::POST, "/v1/sessions", None, Some(&sign_in), StatusCode::ACCEPTED)
+            .await;
+        let SignInOutcome::SmsRequired(challenge) = outcome else { panic!("{outcome:?}") };
+        assert!(!challenge.sent, "no code yet: {challenge:?}");
+        assert_eq!(challenge.resend_after_seconds, 45);
+        assert_eq!(server.outbox().len(), sent, "the cooldown still holds");
+        // A retry is the same step; asking early is refused with the wait.
+        let again: SignInOutcome = server
+            .ok(Method::POST, "/v1/sessions", None, Some(&sign_in), StatusCode::ACCEPTED)
+            .await;
+        let SignInOutcome::SmsRequired(same) = again else { panic!("{again:?}") };
+        assert_eq!((same.challenge_id.as_str(), same.sent), (challenge.challenge_id.as_str(), false));
+        server.expect_code(Method::POST, &resend_path(&challenge), None, None::<()>, ErrorCode::SmsResendTooSoon).await;
+        // The first computer's code does not open this challenge.
+        server.expect_code(Method::POST, &verify_path(&challenge), None,
+            Some(VerifyCode { code: server.last_code(PHONE).as_str().into() }), ErrorCode::SmsCodeInvalid).await;
+        server.clock.advance(Duration::from_secs(45));
+        let fresh: SmsChallenge = server.ok(Method::POST, &resend_path(&challenge), None, None::<()>, StatusCode::OK).await;
+        assert!(fresh.sent);
+        assert_eq!(server.outbox().len(), sent + 1);
+        assert!(matches!(server.verify(&challenge, &server.last_code(PHONE)).await, ChallengeOutcome::SignedIn(_)));
     }
 }
 
