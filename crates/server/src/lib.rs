@@ -92,6 +92,13 @@ pub async fn start(
         Some(sms) => sms,
         None => sms::from_config(&config)?,
     };
+    for (name, provider) in &config.social.providers {
+        let issuer = social::issuer_key(&provider.issuer);
+        let resolved = store::social_identities::resolve_legacy(&db, name, &issuer).await?;
+        if resolved > 0 {
+            tracing::info!(provider = %name, %issuer, resolved, "identities linked before issuers were recorded now name theirs");
+        }
+    }
     let state = AppState::new(db, config, sms, clock, secret);
     spawn_maintenance(state.clone());
     Ok(state)

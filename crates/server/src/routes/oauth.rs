@@ -169,11 +169,11 @@ async fn callback(
     let now = state.now();
     let request = match params.state.as_deref() {
         Some(id) if crate::validate::is_service_id(id) => {
-            oauth_requests::take(&state.db, id, now).await?
+            oauth_requests::take(&state.db, id, &name, now).await?
         }
         _ => None,
     };
-    let Some(request) = request.filter(|r| r.provider == name) else {
+    let Some(request) = request else {
         return Err(ApiError::new(
             ErrorCode::InvalidRequest,
             "This sign-in has expired or was already used. Start again from Keyhaven.",
@@ -227,6 +227,7 @@ async fn callback(
             redirect_uri: request.redirect_uri.clone(),
             code_challenge: request.code_challenge.clone(),
             provider: name.clone(),
+            issuer: identity.issuer,
             subject: identity.subject,
             email: identity.email,
             email_verified: i64::from(identity.email_verified),

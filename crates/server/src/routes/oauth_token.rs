@@ -62,7 +62,7 @@ pub async fn token(
         return Err(invalid_grant());
     }
     let Some(account_id) =
-        social_identities::account_for(&state.db, &code.provider, &code.subject).await?
+        social_identities::account_for(&state.db, &code.issuer, &code.subject).await?
     else {
         return sign_up(&state, code, &request).await;
     };
@@ -192,7 +192,7 @@ async fn sign_up(
         ),
         other => other.into(),
     })?;
-    social_identities::link(&state.db, &code.provider, &code.subject, &id, now).await?;
+    social_identities::link(&state.db, &identity_of(&code, now), &id).await?;
     let purpose = Purpose::CreateAccount {
         device: request.device.clone(),
     };
@@ -238,13 +238,16 @@ async fn link_with_password(
             "The account password is not right.",
         ));
     }
-    social_identities::link(
-        &state.db,
-        &code.provider,
-        &code.subject,
-        &account.id,
-        state.now(),
-    )
-    .await?;
+    social_identities::link(&state.db, &identity_of(&code, state.now()), &account.id).await?;
     sign_in_keeping_code(state, &account, code, request).await
+}
+
+/// The identity a redeemed code vouches for, as it is linked at `now`.
+fn identity_of(code: &OAuthCodeRow, now: i64) -> social_identities::IdentityRow {
+    social_identities::IdentityRow {
+        issuer: code.issuer.clone(),
+        subject: code.subject.clone(),
+        provider: code.provider.clone(),
+        created_at: now,
+    }
 }

@@ -19,7 +19,9 @@ const ISSUED_IN_FUTURE: &str = "issued in the future";
 /// Who the provider says signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedIdentity {
-    /// The provider's stable id of the person (`sub`); with the issuer, the account link.
+    /// Who issued the token, as [`super::issuer_key`] writes it.
+    pub issuer: String,
+    /// The issuer's stable id of the person (`sub`); with the issuer, the account link.
     pub subject: String,
     pub email: Option<String>,
     /// Whether the provider vouches for the email (only then may it be matched to an account).
@@ -92,6 +94,7 @@ pub fn verify(token: &str, expect: &Expectations<'_>) -> Result<VerifiedIdentity
     let nonce = Nonce::new(expect.nonce.to_owned());
     let claims = token.claims(&verifier, &nonce).map_err(classify)?;
     Ok(VerifiedIdentity {
+        issuer: super::issuer_key(claims.issuer().as_str()),
         subject: claims.subject().as_str().to_owned(),
         email: claims.email().map(|e| e.as_str().to_owned()),
         email_verified: claims.email_verified().unwrap_or(false),
@@ -145,6 +148,7 @@ mod tests {
         assert_eq!(
             identity,
             VerifiedIdentity {
+                issuer: ISSUER.into(),
                 subject: "248289761001".into(),
                 email: Some("ada@example.com".into()),
                 email_verified: true,

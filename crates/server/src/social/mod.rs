@@ -10,3 +10,9 @@ pub mod provider;
 
 #[cfg(test)]
 mod test_support;
+
+/// An issuer as identities are keyed by it: without a trailing "/", so that
+/// `https://appleid.apple.com/` and `https://appleid.apple.com` are one issuer.
+pub fn issuer_key(issuer: &str) -> String {
+    issuer.trim_end_matches('/').to_owned()
+}

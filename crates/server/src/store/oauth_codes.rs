@@ -9,8 +9,11 @@ pub struct OAuthCodeRow {
     pub client_id: String,
     pub redirect_uri: String,
     pub code_challenge: String,
+    /// The configured provider name the person came through.
     pub provider: String,
-    /// The provider's id of the person.
+    /// The issuer that vouched for the person ([`crate::social::issuer_key`]).
+    pub issuer: String,
+    /// The issuer's id of the person.
     pub subject: String,
     pub email: Option<String>,
     /// 1 when the provider vouches for the email.
@@ -25,13 +28,15 @@ pub async fn insert<'c>(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO oauth_codes (code_hash, client_id, redirect_uri, code_challenge, provider, \
-         subject, email, email_verified, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         issuer, subject, email, email_verified, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&row.code_hash)
     .bind(&row.client_id)
     .bind(&row.redirect_uri)
     .bind(&row.code_challenge)
     .bind(&row.provider)
+    .bind(&row.issuer)
     .bind(&row.subject)
     .bind(&row.email)
     .bind(row.email_verified)
@@ -49,8 +54,8 @@ pub async fn take<'c>(
 ) -> sqlx::Result<Option<OAuthCodeRow>> {
     sqlx::query_as(
         "DELETE FROM oauth_codes WHERE code_hash = $1 AND expires_at > $2 \
-         RETURNING code_hash, client_id, redirect_uri, code_challenge, provider, subject, email, \
-         email_verified, expires_at",
+         RETURNING code_hash, client_id, redirect_uri, code_challenge, provider, issuer, subject, \
+         email, email_verified, expires_at",
     )
     .bind(code_hash)
     .bind(now)

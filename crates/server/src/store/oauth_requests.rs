@@ -47,18 +47,21 @@ pub async fn insert<'c>(
     .map(drop)
 }
 
-/// Removes and returns the request `id` if it has not expired: each answer is used once.
+/// Removes and returns the request `id` made for `provider` if it has not expired: each answer
+/// is used once, and an answer arriving at another provider's callback leaves it alone.
 pub async fn take<'c>(
     db: impl Executor<'c, Database = Any>,
     id: &str,
+    provider: &str,
     now: i64,
 ) -> sqlx::Result<Option<OAuthRequestRow>> {
     sqlx::query_as(
-        "DELETE FROM oauth_requests WHERE id = $1 AND expires_at > $2 \
+        "DELETE FROM oauth_requests WHERE id = $1 AND provider = $2 AND expires_at > $3 \
          RETURNING id, provider, client_id, redirect_uri, app_state, code_challenge, nonce, \
          provider_verifier, expires_at",
     )
     .bind(id)
+    .bind(provider)
     .bind(now)
     .fetch_optional(db)
     .await

@@ -236,13 +236,13 @@ on_both_engines! {
         assert_ne!(sent["code_challenge"], CHALLENGE, "nor the app's PKCE challenge");
         assert!(sent["state"].len() >= 43 && sent["nonce"].len() >= 43);
 
-        let stored = keyhaven_server::store::oauth_requests::take(&server.state.db, &sent["state"], server.clock.now_ms())
+        let stored = keyhaven_server::store::oauth_requests::take(&server.state.db, &sent["state"], "google", server.clock.now_ms())
             .await
             .unwrap()
             .expect("the request is recorded under the provider state");
         assert_eq!((stored.app_state.as_str(), stored.redirect_uri.as_str(), stored.code_challenge.as_str()), ("app-state-123", REDIRECT, CHALLENGE));
         assert_eq!(stored.nonce, sent["nonce"]);
-        assert!(keyhaven_server::store::oauth_requests::take(&server.state.db, &sent["state"], server.clock.now_ms())
+        assert!(keyhaven_server::store::oauth_requests::take(&server.state.db, &sent["state"], "google", server.clock.now_ms())
             .await
             .unwrap()
             .is_none(), "an answer is taken once");
@@ -256,7 +256,7 @@ on_both_engines! {
         let (_, location) = authorize(&server, &good("google")).await;
         let state = params(&location.unwrap())["state"].clone();
         server.clock.advance(std::time::Duration::from_secs(601));
-        assert!(keyhaven_server::store::oauth_requests::take(&server.state.db, &state, server.clock.now_ms())
+        assert!(keyhaven_server::store::oauth_requests::take(&server.state.db, &state, "google", server.clock.now_ms())
             .await
             .unwrap()
             .is_none());
@@ -310,9 +310,36 @@ async fn sign_in_at_provider(
     which: &'static str,
     form_post: bool,
 ) -> reqwest::Url {
+    sign_in_at_provider_with(
+        server,
+        provider,
+        which,
+        form_post,
+        ("248289761001", "ada@example.com"),
+    )
+    .await
+}
+
+/// [`sign_in_at_provider`] at "google" as another person.
+async fn sign_in_at_provider_as(
+    server: &TestServer,
+    provider: &Provider,
+    subject: &'static str,
+    email: &'static str,
+) -> reqwest::Url {
+    sign_in_at_provider_with(server, provider, "google", false, (subject, email)).await
+}
+
+async fn sign_in_at_provider_with(
+    server: &TestServer,
+    provider: &Provider,
+    which: &'static str,
+    form_post: bool,
+    (subject, email): (&str, &str),
+) -> reqwest::Url {
     let (_, to_provider) = authorize(server, &good(which)).await;
     let to_provider = to_provider.unwrap();
-    let code = provider.mint(&to_provider, "248289761001", "ada@example.com");
+    let code = provider.mint(&to_provider, subject, email);
     let state = params(&to_provider)["state"].clone();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -352,6 +379,7 @@ on_both_engines! {
             .unwrap()
             .expect("the code is stored, hashed");
         assert_eq!((stored.provider.as_str(), stored.subject.as_str(), stored.email.as_deref(), stored.email_verified), ("google", "248289761001", Some("ada@example.com"), 1));
+        assert_eq!(stored.issuer, provider.issuer, "the code names the issuer that vouched");
         assert_eq!((stored.client_id.as_str(), stored.redirect_uri.as_str(), stored.code_challenge.as_str()), ("keyhaven-desktop", REDIRECT, CHALLENGE));
         assert!(stored.expires_at <= server.clock.now_ms() + 60_000);
 
@@ -386,6 +414,31 @@ on_both_engines! {
             .await
             .unwrap();
         assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    }
+
+    async fn an_answer_at_another_providers_callback_leaves_the_right_request_alone(engine: Engine) {
+        let (server, provider) = server_with_providers(engine).await;
+        let (_, to_provider) = authorize(&server, &good("google")).await;
+        let to_provider = to_provider.unwrap();
+        let code = provider.mint(&to_provider, "248289761001", "ada@example.com");
+        let state = params(&to_provider)["state"].clone();
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let answer = [("code", code.as_str()), ("state", state.as_str())];
+        let wrong = http
+            .post(format!("{}/oauth/callback/apple", server.base))
+            .form(&answer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+        let right = http
+            .get(format!("{}/oauth/callback/google?{}", server.base, query(&answer)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(right.status(), StatusCode::FOUND);
+        let back = params(&reqwest::Url::parse(right.headers()["location"].to_str().unwrap()).unwrap());
+        assert!(back.contains_key("code"), "{back:?}");
     }
 
     async fn a_code_the_provider_does_not_honour_ends_in_server_error(engine: Engine) {
@@ -497,6 +550,19 @@ fn redeem_request(code: &str) -> keyhaven_protocol::sessions::RedeemSocialCode {
     }
 }
 
+/// Links subject `subject` of `issuer` to an account, as "google".
+async fn link(server: &TestServer, issuer: &str, subject: &str, account_id: &str) {
+    let identity = keyhaven_server::store::social_identities::IdentityRow {
+        issuer: issuer.into(),
+        subject: subject.into(),
+        provider: "google".into(),
+        created_at: 1,
+    };
+    keyhaven_server::store::social_identities::link(&server.state.db, &identity, account_id)
+        .await
+        .unwrap();
+}
+
 /// A one-time code for the app, after a Google sign-in of subject 248289761001 (ada@example.com).
 async fn app_code(server: &TestServer, provider: &Provider) -> String {
     let to_app = sign_in_at_provider(server, provider, "google", false).await;
@@ -507,9 +573,7 @@ on_both_engines! {
     async fn a_linked_identity_signs_in_with_the_sms_step(engine: Engine) {
         let (server, provider) = server_with_providers(engine).await;
         let grant = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
-        keyhaven_server::store::social_identities::link(&server.state.db, "google", "248289761001", &grant.account_id.to_string(), 1)
-            .await
-            .unwrap();
+        link(&server, &provider.issuer, "248289761001", &grant.account_id.to_string()).await;
         server.clock.advance(std::time::Duration::from_secs(61));
         let code = app_code(&server, &provider).await;
         let outcome: keyhaven_protocol::sessions::SignInOutcome = server
@@ -529,9 +593,7 @@ on_both_engines! {
         use keyhaven_protocol::error::ErrorCode;
         let (server, provider) = server_with_providers(engine).await;
         let grant = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
-        keyhaven_server::store::social_identities::link(&server.state.db, "google", "248289761001", &grant.account_id.to_string(), 1)
-            .await
-            .unwrap();
+        link(&server, &provider.issuer, "248289761001", &grant.account_id.to_string()).await;
         let version = keyhaven_server::store::statements::publish(&server.state.db, "Statement v2", server.state.now())
             .await
             .unwrap();
@@ -624,13 +686,42 @@ on_both_engines! {
         assert_eq!(linked, 1);
     }
 
+    async fn identities_are_the_issuers_not_the_provider_names(engine: Engine) {
+        use keyhaven_protocol::error::ErrorCode;
+        let (server, provider) = server_with_providers(engine).await;
+        let ada = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        // Ada linked subject 248289761001 of the real Google; "google" now names another issuer,
+        // whose subject 248289761001 is someone else.
+        link(&server, "https://accounts.google.com", "248289761001", &ada.account_id.to_string()).await;
+        server.clock.advance(std::time::Duration::from_secs(61));
+        let to_app = sign_in_at_provider_as(&server, &provider, "248289761001", "mallory@example.com").await;
+        let code = params(&to_app)["code"].clone();
+        server
+            .expect_code(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), ErrorCode::SignUpRequired)
+            .await;
+    }
+
+    async fn identities_linked_before_issuers_were_recorded_get_their_providers_issuer(engine: Engine) {
+        let (server, provider) = server_with_providers(engine).await;
+        let ada = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        link(&server, "unresolved:google", "248289761001", &ada.account_id.to_string()).await;
+        let resolved = keyhaven_server::store::social_identities::resolve_legacy(&server.state.db, "google", &provider.issuer)
+            .await
+            .unwrap();
+        assert_eq!(resolved, 1);
+        server.clock.advance(std::time::Duration::from_secs(61));
+        let code = app_code(&server, &provider).await;
+        let outcome: keyhaven_protocol::sessions::SignInOutcome = server
+            .ok(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), StatusCode::ACCEPTED)
+            .await;
+        assert!(matches!(outcome, keyhaven_protocol::sessions::SignInOutcome::SmsRequired(_)), "{outcome:?}");
+    }
+
     async fn a_code_is_bound_to_its_verifier_client_and_redirect_and_works_once_within_a_minute(engine: Engine) {
         use keyhaven_protocol::error::ErrorCode;
         let (server, provider) = server_with_providers(engine).await;
         let grant = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
-        keyhaven_server::store::social_identities::link(&server.state.db, "google", "248289761001", &grant.account_id.to_string(), 1)
-            .await
-            .unwrap();
+        link(&server, &provider.issuer, "248289761001", &grant.account_id.to_string()).await;
         for tamper in ["verifier", "client", "redirect"] {
             let code = app_code(&server, &provider).await;
             let mut request = redeem_request(&code);
