@@ -147,3 +147,39 @@ mod tests {
         assert_eq!(clean_sms_code("12a456"), "12a456");
     }
 }
+
+/// The ways to sign in to the account: its password (if it has one) and its linked providers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SignInMethods {
+    /// Whether the account has an account password (accounts made with a provider have none).
+    pub password: bool,
+    pub providers: Vec<LinkedProvider>,
+}
+
+/// One provider identity linked to the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LinkedProvider {
+    /// Names this link for removal (`DELETE /v1/account/sign-in-methods/{id}`).
+    pub id: String,
+    /// The provider's name in the service's configuration ("google").
+    pub provider: String,
+    /// When it was linked, Unix milliseconds.
+    pub linked_at: i64,
+}
+
+/// Links the provider identity of a browser sign-in's one-time code to the signed-in account
+/// (the same binding as [`crate::sessions::RedeemSocialCode`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LinkProvider {
+    pub client_id: String,
+    pub code: Secret,
+    pub code_verifier: Secret,
+    /// The redirect URI the app's authorization request used, exactly.
+    pub redirect_uri: String,
+}

@@ -84,6 +84,10 @@ pub enum ErrorCode {
     /// A new person signed in with a provider: accept the statement (`statement_version`) and
     /// give a phone number, then redeem the same code again to create the account.
     SignUpRequired,
+    /// The account's last sign-in method cannot be removed: nothing could sign in to it.
+    LastSignInMethod,
+    /// This provider identity already signs in to another Keyhaven Account.
+    IdentityInUse,
     /// Something failed on the service's side; nothing was changed.
     Internal,
 }
@@ -127,6 +131,8 @@ impl ErrorCode {
             Self::NoLinkedAccount => "no_linked_account",
             Self::SuiteSessionInvalid => "suite_session_invalid",
             Self::SignUpRequired => "sign_up_required",
+            Self::LastSignInMethod => "last_sign_in_method",
+            Self::IdentityInUse => "identity_in_use",
             Self::Internal => "internal",
         }
     }

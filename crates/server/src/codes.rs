@@ -25,6 +25,41 @@ pub enum Purpose {
     SignIn { device: DeviceInfo },
     /// Makes this number the account's phone.
     ChangePhone { phone: String },
+    /// Links a provider identity to an account that has no account password, and signs this
+    /// device in.
+    LinkIdentity {
+        identity: LinkedIdentity,
+        device: DeviceInfo,
+    },
+}
+
+/// A provider identity waiting for its link (what a social one-time code vouched for).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkedIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub provider: String,
+}
+
+impl LinkedIdentity {
+    /// The identity a social one-time code vouches for.
+    pub fn of(code: &crate::store::oauth_codes::OAuthCodeRow) -> Self {
+        Self {
+            issuer: code.issuer.clone(),
+            subject: code.subject.clone(),
+            provider: code.provider.clone(),
+        }
+    }
+
+    /// The row that links it, created at `now`.
+    pub fn at(self, now: i64) -> crate::store::social_identities::IdentityRow {
+        crate::store::social_identities::IdentityRow {
+            issuer: self.issuer,
+            subject: self.subject,
+            provider: self.provider,
+            created_at: now,
+        }
+    }
 }
 
 impl Purpose {
@@ -33,6 +68,7 @@ impl Purpose {
             Self::CreateAccount { .. } => "create_account",
             Self::SignIn { .. } => "sign_in",
             Self::ChangePhone { .. } => "change_phone",
+            Self::LinkIdentity { .. } => "link_identity",
         }
     }
 }
@@ -276,7 +312,7 @@ pub async fn resend_at(state: &AppState, account_id: &str, phone: &str) -> ApiRe
 }
 
 async fn lock_account(tx: &mut AnyConnection, account_id: &str) -> ApiResult<()> {
-    if accounts::lock_for_sms(&mut *tx, account_id).await? {
+    if accounts::lock_row(&mut *tx, account_id).await? {
         Ok(())
     } else {
         Err(not_found())

@@ -10,7 +10,7 @@ use crate::device_sessions;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::state::AppState;
-use crate::store::accounts;
+use crate::store::{accounts, social_identities};
 
 /// Confirms the code: finishes account creation or sign-in (a session) or a phone change.
 #[utoipa::path(post, path = "/v1/challenges/{challenge_id}/verify", operation_id = "verify_challenge", tag = "sessions",
@@ -40,6 +40,18 @@ pub async fn verify(
         Purpose::ChangePhone { phone } => {
             accounts::set_phone(&mut *tx, &account.id, phone).await?;
             ChallengeOutcome::PhoneChanged
+        }
+        Purpose::LinkIdentity { identity, device } => {
+            let (issuer, subject) = (identity.issuer.clone(), identity.subject.clone());
+            let row = identity.clone().at(state.now());
+            if !social_identities::link(&mut *tx, &row, &account.id).await?
+                && social_identities::account_for(&mut *tx, &issuer, &subject).await?
+                    != Some(account.id.clone())
+            {
+                return Err(crate::routes::oauth_token::identity_in_use());
+            }
+            let grant = device_sessions::sign_in_device(&state, &mut tx, &account, device).await?;
+            ChallengeOutcome::SignedIn(grant)
         }
     };
     tx.commit().await?;

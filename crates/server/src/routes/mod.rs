@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod oauth_token;
 pub mod openapi;
 pub mod sessions;
+pub mod sign_in_methods;
 pub mod statement;
 pub mod suite;
 pub mod vault;
@@ -57,6 +58,8 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
         .routes(routes!(accounts::change_password))
         .routes(routes!(accounts::change_phone))
         .routes(routes!(accounts::set_two_step))
+        .routes(routes!(sign_in_methods::list, sign_in_methods::link))
+        .routes(routes!(sign_in_methods::remove))
         .routes(routes!(sessions::sign_in))
         .routes(routes!(sessions::refresh))
         .routes(routes!(sessions::sign_out))

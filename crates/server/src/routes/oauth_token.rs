@@ -9,11 +9,11 @@ use keyhaven_protocol::error::{ErrorCode, Problem};
 use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome, SocialProviders};
 
 use crate::clock::ms;
-use crate::codes::{self, Purpose};
+use crate::codes::{self, LinkedIdentity, Purpose};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ClientIp, Json};
 use crate::routes::accounts::delete_everything;
-use crate::routes::sessions::finish_sign_in;
+use crate::routes::sessions::{check_active_and_statement, finish_sign_in};
 use crate::secrets::token_hash;
 use crate::social::loopback::verifier_matches;
 use crate::state::AppState;
@@ -46,21 +46,14 @@ pub async fn token(
     throttle::admit_ip(&state, ip).await?;
     validate::device(&request.device)?;
     check_redeem(&request)?;
-    let invalid_grant = || {
-        ApiError::new(
-            ErrorCode::InvalidGrant,
-            "This sign-in code is not valid (used, expired, or not for this app). Start again.",
-        )
-    };
-    let code = oauth_codes::take(&state.db, &token_hash(request.code.expose()), state.now())
-        .await?
-        .ok_or_else(invalid_grant)?;
-    let bound = code.client_id == request.client_id
-        && code.redirect_uri == request.redirect_uri
-        && verifier_matches(request.code_verifier.expose(), &code.code_challenge).unwrap_or(false);
-    if !bound {
-        return Err(invalid_grant());
-    }
+    let code = take_bound_code(
+        &state,
+        &request.client_id,
+        &request.redirect_uri,
+        request.code.expose(),
+        request.code_verifier.expose(),
+    )
+    .await?;
     let Some(account_id) =
         social_identities::account_for(&state.db, &code.issuer, &code.subject).await?
     else {
@@ -72,24 +65,43 @@ pub async fn token(
     sign_in_keeping_code(&state, &account, code, &request).await
 }
 
+fn invalid_grant() -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidGrant,
+        "This sign-in code is not valid (used, expired, or not for this app). Start again.",
+    )
+}
+
+/// Takes the app's one-time code if it was issued to this client and redirect URI and the
+/// verifier answers its PKCE challenge; any mismatch burns it.
+pub(crate) async fn take_bound_code(
+    state: &AppState,
+    client_id: &str,
+    redirect_uri: &str,
+    code: &str,
+    code_verifier: &str,
+) -> ApiResult<OAuthCodeRow> {
+    let code = oauth_codes::take(&state.db, &token_hash(code), state.now())
+        .await?
+        .ok_or_else(invalid_grant)?;
+    let bound = code.client_id == client_id
+        && code.redirect_uri == redirect_uri
+        && verifier_matches(code_verifier, &code.code_challenge).unwrap_or(false);
+    if bound {
+        Ok(code)
+    } else {
+        Err(invalid_grant())
+    }
+}
+
 /// The sizes and characters of a redeem request, before anything is looked up.
 fn check_redeem(request: &RedeemSocialCode) -> ApiResult<()> {
-    use keyhaven_protocol::limits::{
-        CLIENT_ID_MAX_CHARS, PASSWORD_MAX_CHARS, REDIRECT_URI_MAX_CHARS, TOKEN_MAX_CHARS,
-    };
-    let texts_ok = validate::text_ok(&request.client_id, 1, CLIENT_ID_MAX_CHARS)
-        && validate::text_ok(&request.redirect_uri, 1, REDIRECT_URI_MAX_CHARS);
-    if !texts_ok {
-        return Err(ApiError::new(
-            ErrorCode::InvalidRequest,
-            "client_id (1 to 64 characters) and redirect_uri (1 to 2048) are required, with no control characters.",
-        ));
-    }
-    validate::secret_input(request.code.expose(), TOKEN_MAX_CHARS, "code")?;
-    validate::secret_input(
+    use keyhaven_protocol::limits::PASSWORD_MAX_CHARS;
+    check_code_binding(
+        &request.client_id,
+        &request.redirect_uri,
+        request.code.expose(),
         request.code_verifier.expose(),
-        TOKEN_MAX_CHARS,
-        "code verifier",
     )?;
     if let Some(password) = &request.password {
         validate::secret_input(password.expose(), PASSWORD_MAX_CHARS, "account password")?;
@@ -97,6 +109,27 @@ fn check_redeem(request: &RedeemSocialCode) -> ApiResult<()> {
     if let Some(phone) = &request.phone {
         validate::phone(phone)?;
     }
+    Ok(())
+}
+
+/// The sizes and characters of a one-time code and what binds it, before anything is looked up.
+pub(crate) fn check_code_binding(
+    client_id: &str,
+    redirect_uri: &str,
+    code: &str,
+    code_verifier: &str,
+) -> ApiResult<()> {
+    use keyhaven_protocol::limits::{CLIENT_ID_MAX_CHARS, REDIRECT_URI_MAX_CHARS, TOKEN_MAX_CHARS};
+    let texts_ok = validate::text_ok(client_id, 1, CLIENT_ID_MAX_CHARS)
+        && validate::text_ok(redirect_uri, 1, REDIRECT_URI_MAX_CHARS);
+    if !texts_ok {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            "client_id (1 to 64 characters) and redirect_uri (1 to 2048) are required, with no control characters.",
+        ));
+    }
+    validate::secret_input(code, TOKEN_MAX_CHARS, "code")?;
+    validate::secret_input(code_verifier, TOKEN_MAX_CHARS, "code verifier")?;
     Ok(())
 }
 
@@ -192,7 +225,11 @@ async fn sign_up(
         ),
         other => other.into(),
     })?;
-    social_identities::link(&state.db, &identity_of(&code, now), &id).await?;
+    if !social_identities::link(&state.db, &identity_of(&code, now), &id).await? {
+        // Another sign-up with the same identity won the race.
+        delete_everything(state, &id).await?;
+        return Err(identity_in_use());
+    }
     let purpose = Purpose::CreateAccount {
         device: request.device.clone(),
     };
@@ -217,6 +254,9 @@ async fn link_with_password(
     account: accounts::AccountRow,
     request: &RedeemSocialCode,
 ) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    if account.password_hash.is_empty() {
+        return link_with_sms_code(state, code, account, request).await;
+    }
     let Some(password) = &request.password else {
         keep_code(state, code).await?;
         return Err(ApiError::new(
@@ -238,16 +278,52 @@ async fn link_with_password(
             "The account password is not right.",
         ));
     }
-    social_identities::link(&state.db, &identity_of(&code, state.now()), &account.id).await?;
+    if !social_identities::link(&state.db, &identity_of(&code, state.now()), &account.id).await?
+        && social_identities::account_for(&state.db, &code.issuer, &code.subject).await?
+            != Some(account.id.clone())
+    {
+        return Err(identity_in_use());
+    }
     sign_in_keeping_code(state, &account, code, request).await
 }
 
-/// The identity a redeemed code vouches for, as it is linked at `now`.
-fn identity_of(code: &OAuthCodeRow, now: i64) -> social_identities::IdentityRow {
-    social_identities::IdentityRow {
-        issuer: code.issuer.clone(),
-        subject: code.subject.clone(),
-        provider: code.provider.clone(),
-        created_at: now,
+/// An account without an account password (made with another provider) proves itself with an
+/// SMS code to its phone instead: confirming it links the identity and signs this device in
+/// ([`Purpose::LinkIdentity`]). A newer statement is accepted first, with the same code.
+async fn link_with_sms_code(
+    state: &AppState,
+    code: OAuthCodeRow,
+    account: accounts::AccountRow,
+    request: &RedeemSocialCode,
+) -> Result<(StatusCode, Json<SignInOutcome>), ApiError> {
+    if let Err(error) =
+        check_active_and_statement(state, &account, request.accepted_statement_version).await
+    {
+        if error.code == ErrorCode::StatementAcceptanceRequired {
+            keep_code(state, code).await?;
+        }
+        return Err(error);
     }
+    let purpose = Purpose::LinkIdentity {
+        identity: LinkedIdentity::of(&code),
+        device: request.device.clone(),
+    };
+    let challenge = codes::issue(state, &account.id, &account.phone, purpose).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(SignInOutcome::SmsRequired(challenge)),
+    ))
+}
+
+/// The answer when an identity signs in to another account already.
+pub(crate) fn identity_in_use() -> ApiError {
+    ApiError::new(
+        ErrorCode::IdentityInUse,
+        "This sign-in method already signs in to another Keyhaven Account.",
+    )
+}
+
+/// The identity a redeemed code vouches for, as it is linked at `now`.
+pub(crate) fn identity_of(code: &OAuthCodeRow, now: i64) -> social_identities::IdentityRow {
+    LinkedIdentity::of(code).at(now)
 }

@@ -148,11 +148,9 @@ pub async fn set_two_step<'c>(
 }
 
 /// Takes the account's row lock (PostgreSQL) or the write lock (SQLite) for the rest of the
-/// transaction, so that SMS limits are checked and recorded by one request at a time.
-pub async fn lock_for_sms<'c>(
-    db: impl Executor<'c, Database = Any>,
-    id: &str,
-) -> sqlx::Result<bool> {
+/// transaction, so that a limit is checked and recorded by one request at a time (SMS sends,
+/// the last sign-in method).
+pub async fn lock_row<'c>(db: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<bool> {
     sqlx::query("UPDATE accounts SET sms_serial = sms_serial + 1 WHERE id = $1")
         .bind(id)
         .execute(db)

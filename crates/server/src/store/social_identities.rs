@@ -29,15 +29,16 @@ pub async fn account_for<'c>(
     .await
 }
 
-/// Links `subject` at `issuer` (configured as `provider`) to an account.
+/// Links `subject` at `issuer` (configured as `provider`) to an account; false when the
+/// identity was linked already (to this account or another: [`account_for`] says which).
 pub async fn link<'c>(
     db: impl Executor<'c, Database = Any>,
     identity: &IdentityRow,
     account_id: &str,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     sqlx::query(
         "INSERT INTO social_identities (issuer, subject, provider, account_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issuer, subject) DO NOTHING",
     )
     .bind(&identity.issuer)
     .bind(&identity.subject)
@@ -46,7 +47,18 @@ pub async fn link<'c>(
     .bind(identity.created_at)
     .execute(db)
     .await
-    .map(drop)
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// How many identities the account has linked.
+pub async fn count_for_account<'c>(
+    db: impl Executor<'c, Database = Any>,
+    account_id: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM social_identities WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
 }
 
 /// The account's linked identities, oldest first.

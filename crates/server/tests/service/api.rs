@@ -93,10 +93,12 @@ async fn openapi_document_describes_exactly_the_served_routes() {
     operations.sort();
     let expected = [
         ("DELETE", "/v1/account"),
+        ("DELETE", "/v1/account/sign-in-methods/{id}"),
         ("DELETE", "/v1/devices/{device_id}"),
         ("DELETE", "/v1/sessions/current"),
         ("DELETE", "/v1/sessions/suite-token"),
         ("GET", "/v1/account"),
+        ("GET", "/v1/account/sign-in-methods"),
         ("GET", "/v1/devices"),
         ("GET", "/v1/oauth/providers"),
         ("GET", "/v1/statement"),
@@ -104,6 +106,7 @@ async fn openapi_document_describes_exactly_the_served_routes() {
         ("GET", "/v1/vault/changes"),
         ("GET", "/v1/vault/events"),
         ("POST", "/v1/account/phone"),
+        ("POST", "/v1/account/sign-in-methods"),
         ("POST", "/v1/accounts"),
         ("POST", "/v1/challenges/{challenge_id}/resend"),
         ("POST", "/v1/challenges/{challenge_id}/verify"),

@@ -9,6 +9,7 @@ mod api;
 mod devices;
 mod dumps;
 mod sessions;
+mod sign_in_methods;
 mod sms;
 mod social;
 mod suite;

@@ -24,7 +24,7 @@ use crate::on_both_engines;
 
 /// RFC 7636 appendix B.
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const REDIRECT: &str = "http://127.0.0.1:51234/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:51234/callback";
 
 /// What the test provider will put in the ID token for a code it handed out.
 #[derive(Clone)]
@@ -39,8 +39,8 @@ struct Grant {
 /// credentials and PKCE and answers with an ID token signed by the test key. The test plays the
 /// browser: it reads the authorization request and "logs in" by minting a code with `mint`.
 #[derive(Clone)]
-struct Provider {
-    issuer: String,
+pub(crate) struct Provider {
+    pub(crate) issuer: String,
     grants: Arc<Mutex<HashMap<String, Grant>>>,
 }
 
@@ -93,7 +93,7 @@ fn id_token(issuer: &str, audience: &str, grant: &Grant) -> String {
     .to_string()
 }
 
-async fn provider_stub() -> Provider {
+pub(crate) async fn provider_stub() -> Provider {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     let provider = Provider {
@@ -153,17 +153,28 @@ async fn provider_stub() -> Provider {
 
 async fn server_with_providers(engine: Engine) -> (TestServer, Provider) {
     let provider = provider_stub().await;
-    let issuer = provider.issuer.clone();
+    let server = server_with(engine, &provider, &provider).await;
+    (server, provider)
+}
+
+/// A service whose "google" and "apple" are two providers, with their own issuers.
+pub(crate) async fn server_with_two_issuers(engine: Engine) -> (TestServer, Provider, Provider) {
+    let (google, apple) = (provider_stub().await, provider_stub().await);
+    let server = server_with(engine, &google, &apple).await;
+    (server, google, apple)
+}
+
+async fn server_with(engine: Engine, google: &Provider, apple: &Provider) -> TestServer {
     let mut config = test_config();
     config.social.public_url = "https://account.keyhaven.test".into();
-    for (name, mode) in [
-        ("google", ResponseMode::Query),
-        ("apple", ResponseMode::FormPost),
+    for (name, mode, provider) in [
+        ("google", ResponseMode::Query, google),
+        ("apple", ResponseMode::FormPost, apple),
     ] {
         config.social.providers.insert(
             name.into(),
             ProviderConfig {
-                issuer: issuer.clone(),
+                issuer: provider.issuer.clone(),
                 client_id: format!("{name}-client"),
                 client_secret: Some("provider secret".into()),
                 client_secret_key: None,
@@ -171,7 +182,7 @@ async fn server_with_providers(engine: Engine) -> (TestServer, Provider) {
             },
         );
     }
-    (TestServer::start_with(engine, config, None).await, provider)
+    TestServer::start_with(engine, config, None).await
 }
 
 fn query(params: &[(&str, &str)]) -> String {
@@ -213,7 +224,7 @@ async fn authorize(
     (response.status(), location)
 }
 
-fn params(url: &reqwest::Url) -> HashMap<String, String> {
+pub(crate) fn params(url: &reqwest::Url) -> HashMap<String, String> {
     url.query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
@@ -330,7 +341,7 @@ async fn sign_in_at_provider_as(
     sign_in_at_provider_with(server, provider, "google", false, (subject, email)).await
 }
 
-async fn sign_in_at_provider_with(
+pub(crate) async fn sign_in_at_provider_with(
     server: &TestServer,
     provider: &Provider,
     which: &'static str,
@@ -535,9 +546,9 @@ async fn a_provider_whose_discovery_names_another_issuer_is_reported_as_misconfi
 }
 
 /// RFC 7636 appendix B: the verifier of [`CHALLENGE`].
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-fn redeem_request(code: &str) -> keyhaven_protocol::sessions::RedeemSocialCode {
+pub(crate) fn redeem_request(code: &str) -> keyhaven_protocol::sessions::RedeemSocialCode {
     keyhaven_protocol::sessions::RedeemSocialCode {
         client_id: "keyhaven-desktop".into(),
         code: code.into(),
