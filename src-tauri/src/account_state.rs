@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use keyhaven_client::account::{
     AccountFlow, ConnectRequest, DataDir, LinkState, LocalVault, Outcome, PasswordChanged,
-    PasswordSignIn, Pending, Program, SignUp, Step,
+    PasswordSignIn, Pending, Program, SignInMethodsView, SignUp, Step,
 };
 use keyhaven_client::browser_sign_in::{
-    BrowserSignIn, BrowserSignInError, RedeemDetails, WAIT_LIMIT,
+    BrowserCode, BrowserSignIn, BrowserSignInError, RedeemDetails, WAIT_LIMIT,
 };
 use keyhaven_client::session::{AccountLink, Session};
 use keyhaven_client::suite::SuiteSession;
@@ -208,8 +208,8 @@ impl AccountState {
         Ok(url)
     }
 
-    /// Waits for the browser to come back (or Cancel, or five minutes), then redeems the code.
-    pub async fn finish_browser_sign_in(&self) -> Result<Step> {
+    /// Waits for the browser to come back (or Cancel, or five minutes) with its code.
+    async fn browser_code(&self) -> Result<(String, BrowserCode)> {
         let Some(Listening { provider, started }) = lock(&self.listening).take() else {
             return Err(ClientError::Protocol(
                 "no browser sign-in is in progress; start again".into(),
@@ -222,7 +222,12 @@ impl AccountState {
             _ = stop_rx => Err(BrowserSignInError::Stopped.into()),
         };
         lock(&self.browser_stop).take();
-        let code = code?;
+        Ok((provider, code?))
+    }
+
+    /// Waits for the browser to come back, then redeems the code.
+    pub async fn finish_browser_sign_in(&self) -> Result<Step> {
+        let (provider, code) = self.browser_code().await?;
         let outcome = self
             .with_pending(|mut slot| async move {
                 let details = RedeemDetails::default();
@@ -446,6 +451,24 @@ impl AccountState {
     /// Signs one of the account's devices out.
     pub async fn revoke_device(&self, device_id: Uuid) -> Result<()> {
         self.flow.revoke_device(&*self.session()?, device_id).await
+    }
+
+    /// The account's sign-in methods.
+    pub async fn sign_in_methods(&self) -> Result<SignInMethodsView> {
+        self.flow.sign_in_methods(&*self.session()?).await
+    }
+
+    /// Waits for the browser sign-in started for `Add <provider>` to come back, then links that
+    /// provider to the signed-in account.
+    pub async fn finish_adding_sign_in_method(&self) -> Result<SignInMethodsView> {
+        let session = self.session()?;
+        let (_, code) = self.browser_code().await?;
+        self.flow.link_sign_in_method(&session, code).await
+    }
+
+    /// Unlinks one provider from the account (never the last way to sign in).
+    pub async fn remove_sign_in_method(&self, id: &str) -> Result<SignInMethodsView> {
+        self.flow.remove_sign_in_method(&*self.session()?, id).await
     }
 
     /// Signs this device out; the vault stays here as a local vault, or is deleted.

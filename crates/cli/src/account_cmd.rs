@@ -63,6 +63,9 @@ pub fn run(command: AccountCommand, vault: PathBuf, input: &mut Input, json: boo
                 connect_and_sync(&flow, &session, input, json).await
             }
             AccountCommand::Devices(args) => devices(&flow(vault, None), args, json).await,
+            AccountCommand::Methods(args) => {
+                crate::sign_in_methods_cmd::run(&flow(vault, None), args, json).await
+            }
             AccountCommand::Logout(args) => logout(&flow(vault, None), args, input, json).await,
             AccountCommand::Password => password(&flow(vault, None), input, json).await,
             AccountCommand::TwoStep(args) => two_step(&flow(vault, None), args, input, json).await,
@@ -71,7 +74,7 @@ pub fn run(command: AccountCommand, vault: PathBuf, input: &mut Input, json: boo
     })
 }
 
-fn signed_in(flow: &AccountFlow) -> Result<Session> {
+pub(crate) fn signed_in(flow: &AccountFlow) -> Result<Session> {
     flow.resume()?.ok_or_else(|| {
         UsageError("not signed in; run `keyhaven account login` first".into()).into()
     })

@@ -69,6 +69,9 @@ pub enum AccountCommand {
     Sync,
     /// List the account's devices, or revoke one
     Devices(DevicesArgs),
+    /// List the account's sign-in methods (password, Google, Apple…), add a provider, or
+    /// remove one (never the last)
+    Methods(MethodsArgs),
     /// Sign this computer out; the vault stays here as a local vault unless removed
     Logout(LogoutArgs),
     /// Change the account password (not the master password); the account's other devices
@@ -153,6 +156,19 @@ pub struct DevicesArgs {
     /// Sign this device out of the account
     #[arg(long, value_name = "DEVICE_ID")]
     pub revoke: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Args)]
+pub struct MethodsArgs {
+    /// Link this provider (google, facebook, apple) through the browser
+    #[arg(long, value_name = "PROVIDER", conflicts_with = "remove")]
+    pub add: Option<String>,
+    /// Unlink a provider: its id from the list, or its name when only one is linked
+    #[arg(long, value_name = "ID_OR_PROVIDER")]
+    pub remove: Option<String>,
+    /// Print the sign-in link instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Args)]

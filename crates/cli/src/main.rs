@@ -8,6 +8,7 @@ mod account_cmd;
 mod args;
 mod input;
 mod output;
+mod sign_in_methods_cmd;
 mod vault_cmd;
 
 use std::process::ExitCode;

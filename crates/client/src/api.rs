@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use keyhaven_protocol::accounts::{
-    AccountInfo, ChangePassword, ChangePhone, CreateAccount, DeleteAccount, SetTwoStep,
-    SmsChallenge,
+    AccountInfo, ChangePassword, ChangePhone, CreateAccount, DeleteAccount, LinkProvider,
+    SetTwoStep, SignInMethods, SmsChallenge,
 };
 use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::error::{Problem, PROBLEM_CONTENT_TYPE};
@@ -226,6 +226,43 @@ impl ApiClient {
         .await
     }
 
+    /// The account's sign-in methods: its password, if any, and its linked providers.
+    pub async fn sign_in_methods(&self, access_token: &Secret) -> Result<SignInMethods> {
+        self.call(
+            Method::GET,
+            "/v1/account/sign-in-methods",
+            Some(access_token),
+            None::<&()>,
+        )
+        .await
+    }
+
+    /// Links the provider identity of a browser sign-in's code to the signed-in account.
+    pub async fn link_sign_in_method(
+        &self,
+        access_token: &Secret,
+        request: &LinkProvider,
+    ) -> Result<SignInMethods> {
+        self.call(
+            Method::POST,
+            "/v1/account/sign-in-methods",
+            Some(access_token),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Unlinks one provider (the service refuses the last sign-in method).
+    pub async fn remove_sign_in_method(
+        &self,
+        access_token: &Secret,
+        id: &str,
+    ) -> Result<SignInMethods> {
+        let path = format!("/v1/account/sign-in-methods/{}", segment(id)?);
+        self.call(Method::DELETE, &path, Some(access_token), None::<&()>)
+            .await
+    }
+
     /// The account's devices.
     pub async fn devices(&self, access_token: &Secret) -> Result<DeviceList> {
         self.call(Method::GET, "/v1/devices", Some(access_token), None::<&()>)
@@ -382,7 +419,7 @@ fn segment(id: &str) -> Result<&str> {
     {
         Ok(id)
     } else {
-        Err(ClientError::Protocol("malformed challenge id".into()))
+        Err(ClientError::Protocol("malformed id in a path".into()))
     }
 }
 

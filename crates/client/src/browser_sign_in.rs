@@ -14,6 +14,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use keyhaven_protocol::accounts::{LinkProvider, SignInMethods};
 use keyhaven_protocol::secret::Secret;
 use keyhaven_protocol::sessions::{RedeemSocialCode, SignInOutcome};
 use oauth2::basic::BasicClient;
@@ -209,6 +210,20 @@ impl BrowserCode {
             phone: details.phone,
             password: details.password,
         })
+        .await
+    }
+
+    /// Links the provider identity behind the code to the account `access_token` signs in to.
+    pub async fn link(&self, api: &ApiClient, access_token: &Secret) -> Result<SignInMethods> {
+        api.link_sign_in_method(
+            access_token,
+            &LinkProvider {
+                client_id: self.client_id.clone(),
+                code: self.code.clone(),
+                code_verifier: self.verifier.clone(),
+                redirect_uri: self.redirect_uri.clone(),
+            },
+        )
         .await
     }
 }

@@ -2,7 +2,9 @@
 //! account's settings, sign out. One call each into [`AccountState`], which holds
 //! `keyhaven-client`'s account steps; the types are the client's and the protocol's.
 
-use keyhaven_client::account::{mask_email, PasswordChanged, PasswordSignIn, SignUp, Step};
+use keyhaven_client::account::{
+    mask_email, PasswordChanged, PasswordSignIn, SignInMethodsView, SignUp, Step,
+};
 use keyhaven_client::browser_sign_in::RedeemDetails;
 use keyhaven_client::worker::SyncStatus;
 use keyhaven_protocol::accounts::{AccountInfo, SmsChallenge};
@@ -253,6 +255,36 @@ pub async fn revoke_device(
     device_id: Uuid,
 ) -> Result<(), CommandError> {
     Ok(account.revoke_device(device_id).await?)
+}
+
+/// The account's sign-in methods: its password, its linked providers, what can be added and
+/// whether one can be removed.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_methods(
+    account: State<'_, AccountState>,
+) -> Result<SignInMethodsView, CommandError> {
+    Ok(account.sign_in_methods().await?)
+}
+
+/// Waits for the browser sign-in started with `start_browser_sign_in` for *Add …*, then links
+/// that provider to the account.
+#[tauri::command]
+#[specta::specta]
+pub async fn finish_adding_sign_in_method(
+    account: State<'_, AccountState>,
+) -> Result<SignInMethodsView, CommandError> {
+    Ok(account.finish_adding_sign_in_method().await?)
+}
+
+/// Unlinks one provider (never the account's last way to sign in).
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_sign_in_method(
+    account: State<'_, AccountState>,
+    id: String,
+) -> Result<SignInMethodsView, CommandError> {
+    Ok(account.remove_sign_in_method(&id).await?)
 }
 
 /// Signs this computer out of the account; keeps the vault as a local one or deletes it here.

@@ -447,6 +447,41 @@ async revokeDevice(deviceId: string) : Promise<Result<null, CommandError>> {
 }
 },
 /**
+ * The account's sign-in methods: its password, its linked providers, what can be added and
+ * whether one can be removed.
+ */
+async signInMethods() : Promise<Result<SignInMethodsView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_in_methods") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Waits for the browser sign-in started with `start_browser_sign_in` for *Add …*, then links
+ * that provider to the account.
+ */
+async finishAddingSignInMethod() : Promise<Result<SignInMethodsView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("finish_adding_sign_in_method") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Unlinks one provider (never the account's last way to sign in).
+ */
+async removeSignInMethod(id: string) : Promise<Result<SignInMethodsView, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("remove_sign_in_method", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Signs this computer out of the account; keeps the vault as a local one or deletes it here.
  */
 async signOut(keepLocalCopy: boolean) : Promise<Result<AccountView, CommandError>> {
@@ -737,6 +772,22 @@ export type LastChangeView = {
  */
 at: number; device_name: string }
 /**
+ * One provider identity linked to the account.
+ */
+export type LinkedProvider = { 
+/**
+ * Names this link for removal (`DELETE /v1/account/sign-in-methods/{id}`).
+ */
+id: string; 
+/**
+ * The provider's name in the service's configuration ("google").
+ */
+provider: string; 
+/**
+ * When it was linked, Unix milliseconds.
+ */
+linked_at: number }
+/**
  * A website or app login.
  */
 export type Login = { username: string; password: string; urls: string[]; notes: string; totp_secret: string | null; custom_fields: CustomField[] }
@@ -837,6 +888,26 @@ clipboard_clear_seconds: number;
  * Closing the main window hides it; the app stays in the tray.
  */
 close_to_tray: boolean; theme: Theme }
+/**
+ * The account's sign-in methods as a settings screen shows them.
+ */
+export type SignInMethodsView = { 
+/**
+ * Whether the account has an account password.
+ */
+password: boolean; 
+/**
+ * The linked providers, oldest first.
+ */
+providers: LinkedProvider[]; 
+/**
+ * Whether a provider may be removed: not when it is the only way to sign in.
+ */
+can_remove: boolean; 
+/**
+ * The providers the service offers, which can be linked (again, for a second identity).
+ */
+can_add: string[] }
 /**
  * An SMS code was sent; confirm it at `/v1/challenges/{challenge_id}/verify`.
  */

@@ -13,6 +13,7 @@ mod data_dir;
 mod flow;
 mod pending;
 mod settings;
+mod sign_in_methods;
 mod steps;
 mod vault_step;
 
@@ -21,6 +22,7 @@ pub use data_dir::DataDir;
 pub use flow::{AccountFlow, PasswordSignIn, SignUp};
 pub use pending::{CodePurpose, Pending, PendingBrowser, PendingCode};
 pub use settings::{mask_email, PasswordChanged};
+pub use sign_in_methods::SignInMethodsView;
 pub use steps::{ConnectPlan, Outcome, SignedIn, Step, VaultStep};
 pub use vault_step::{link_state, ConnectRequest, Connected, LinkState, LocalVault, NoOpenVault};
 
