@@ -1,10 +1,11 @@
-// Sign in with Google / Apple end to end: two real OpenID providers on loopback (npm
+// Sign in with Google / Apple end to end: real OpenID providers on loopback (npm
 // `oidc-provider`; "google" answers in the query with RS256 tokens, "apple" by form_post with
-// ES256 tokens), the real service, the real app (its loopback listener and PKCE) and the CLI.
+// ES256 tokens, an issuer with a path and string booleans), the real service, the real app (its
+// loopback listener and PKCE) and the CLI; a second provider for an account without a password.
 // The browser leg is played over HTTP (lib/browser.mjs): the provider's own login and consent
 // forms, its form_post page, and the app's "you can close this tab" page.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -24,6 +25,7 @@ const step = steps();
 
 const application = process.env.KEYHAVEN_APP_BIN ?? "";
 const TARGET = process.env.CARGO_TARGET_DIR ?? "/var/tmp/keyhaven-target";
+const CLI = path.join(TARGET, "debug", "keyhaven");
 const GRACE = "grace@example.com";
 const PHONE = "+44 7700 900456";
 const MASTER = "correct horse battery staple";
@@ -42,7 +44,9 @@ step("three OpenID providers, the service and two computers start", async () => 
   const port = await freePort();
   const callback = (/** @type {string} */ name) => `http://127.0.0.1:${port}/oauth/callback/${name}`;
   const google = await startProvider({ callback: callback("google") });
-  const apple = await startProvider({ callback: callback("apple"), alg: "ES256" });
+  // Apple the way real providers differ from the test's Google: an issuer with a path, an ES256
+  // key only, and string booleans in its ID tokens.
+  const apple = await startProvider({ callback: callback("apple"), alg: "ES256", path: "/tenant/v2", stringBooleans: true });
   // A provider the service holds the wrong client secret for: its token endpoint refuses.
   const broken = await startProvider({ callback: callback("facebook") });
   providers.push(google, apple, broken);
@@ -156,28 +160,23 @@ step("the second sign-in with Google, on another computer, reuses the account an
   await b.screenshot("browser-sign-in-second-device");
 });
 
-step("the CLI signs up with Apple (form_post, ES256): prints the link, takes the browser's answer, then the SMS step", async () => {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-"));
-  const cli = spawn(
-    path.join(TARGET, "debug", "keyhaven"),
-    [
-      "--vault",
-      path.join(dataDir, "vault.keyhaven"),
-      "account",
-      "login",
-      "--with",
-      "apple",
-      "--no-browser",
-      "--accept-statement",
-      "1",
-      "--phone",
-      "+44 7700 900789",
-    ],
-    { env: { ...process.env, KEYHAVEN_SERVICE_URL: service.url }, stdio: ["pipe", "pipe", "pipe"] },
-  );
+/**
+ * `keyhaven account login --with PROVIDER --no-browser …`: plays the browser as `email` once the
+ * CLI printed its link; returns how the CLI ended.
+ * @param {string} vault
+ * @param {string[]} args
+ * @param {string} email
+ * @param {Record<string, string>} env
+ */
+async function cliBrowserLogin(vault, args, email, env = {}) {
+  const cli = spawn(CLI, ["--vault", vault, "account", "login", "--no-browser", ...args], {
+    env: { ...process.env, ...env, KEYHAVEN_SERVICE_URL: service.url },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   cli.stdout.on("data", (chunk) => (stdout += chunk));
+  const exited = new Promise((resolve) => cli.once("exit", resolve));
   const link = await new Promise((resolve, reject) => {
     cli.stderr.on("data", (chunk) => {
       stderr += chunk;
@@ -186,12 +185,76 @@ step("the CLI signs up with Apple (form_post, ES256): prints the link, takes the
     });
     cli.once("exit", () => reject(new Error(`the CLI ended early: ${stderr}`)));
   });
+  const browsed = await browse(link, { email });
+  const code = await exited;
+  return { code, stdout, stderr, browsed };
+}
+
+/**
+ * Runs the CLI to its end on computer a (its keyring holds the CLI's session).
+ * @param {string} vault @param {string[]} args @param {string} stdin
+ */
+function cli(vault, args, stdin = "") {
+  return spawnSync(CLI, ["--vault", vault, "--password-stdin", ...args], {
+    input: stdin,
+    encoding: "utf8",
+    env: { ...process.env, ...a.appEnv(["DBUS_SESSION_BUS_ADDRESS"]), KEYHAVEN_SERVICE_URL: service.url },
+  });
+}
+
+step("the CLI signs up with Apple (form_post, ES256, a path issuer, string booleans): prints the link, takes the browser's answer, then the SMS step", async () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-"));
   const sent = service.codesSent();
-  const done = await browse(link, { email: "lin@example.com" });
-  assert.ok(done.visited.some((url) => url.endsWith("/oauth/callback/apple")), "the answer came by form_post");
-  assert.match(done.text, /You can close this tab/);
-  const code = await new Promise((resolve) => cli.once("exit", resolve));
-  assert.equal(code, 0, stderr);
-  assert.match(stdout, /A security code was sent by SMS to \+…89/);
+  const run = await cliBrowserLogin(
+    path.join(dataDir, "vault.keyhaven"),
+    ["--with", "apple", "--accept-statement", "1", "--phone", "+44 7700 900789"],
+    "lin@example.com",
+  );
+  assert.ok(run.browsed.visited.some((url) => url.endsWith("/oauth/callback/apple")), "the answer came by form_post");
+  assert.ok(run.browsed.visited.some((url) => url.includes("/tenant/v2/")), "the provider lives under its issuer's path");
+  assert.match(run.browsed.text, /You can close this tab/);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /A security code was sent by SMS to \+…89/);
   await service.nextCode(sent);
+});
+
+step("Grace's account has no password: the CLI signs in with Apple, and an SMS code to her phone links Apple", async () => {
+  const vault = path.join(mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-")), "vault.keyhaven");
+  const sent = service.codesSent();
+  const run = await cliBrowserLogin(vault, ["--with", "apple"], GRACE, a.appEnv(["DBUS_SESSION_BUS_ADDRESS"]));
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /A security code was sent by SMS to \+…56/, "the code goes to the account's phone");
+  const verified = cli(vault, ["account", "verify", await service.nextCode(sent)], `${MASTER}\n`);
+  assert.equal(verified.status, 0, verified.stderr);
+  const listed = cli(vault, ["--json", "account", "methods"]);
+  assert.equal(listed.status, 0, listed.stderr);
+  const methods = JSON.parse(listed.stdout);
+  assert.equal(methods.password, false);
+  assert.deepEqual(
+    methods.providers.map((/** @type {{ provider: string }} */ p) => p.provider),
+    ["google", "apple"],
+  );
+});
+
+step("Settings → Account → Sign-in methods: Apple is removed and added again through the browser; the last one cannot go", async () => {
+  await press(a, "Settings");
+  const list = "ul[aria-label='Sign-in methods']";
+  await a.waitForText(list, /Google[\s\S]*Apple/, 15_000);
+  await a.execute("document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })", [list]);
+  await a.screenshotsEverywhere("settings-sign-in-methods");
+  await a.click("button[aria-label='Remove Apple']");
+  await press(a, "Remove it");
+  await a.waitForText("[data-testid=account-notice]", /Apple no longer signs in to your account/);
+  await a.waitForText("[data-testid=last-method]", /only way to sign in/);
+  const disabled = await a.execute("return document.querySelector(\"button[aria-label='Remove Google']\").disabled");
+  assert.equal(disabled, true, "the last sign-in method cannot be removed");
+  await a.screenshot("settings-sign-in-methods-last");
+
+  await press(a, "Add Apple…");
+  await a.waitForText("[data-testid=adding-method]", /Sign in with Apple in your browser to add it/);
+  const link = /** @type {string} */ (await a.execute("return document.querySelector('input[aria-label=\"Sign-in link\"]').value"));
+  assert.match((await browse(link, { email: GRACE })).text, /You can close this tab/);
+  await a.waitForText("[data-testid=account-notice]", /You can now sign in to your account with Apple/, 15_000);
+  await a.waitForText(list, /Google[\s\S]*Apple/);
+  await a.screenshot("settings-sign-in-method-added");
 });

@@ -9,16 +9,18 @@ import Provider from "oidc-provider";
 import { listenOnLoopback } from "./webdriver.mjs";
 
 /**
- * @param {{ callback: string, alg?: "RS256" | "ES256" }} options the service's callback URL for
- *   this provider, and the ID token signature algorithm
+ * @param {{ callback: string, alg?: "RS256" | "ES256", path?: string, stringBooleans?: boolean }}
+ *   options the service's callback URL for this provider; the ID token signature algorithm (its
+ *   only key); an issuer path ("/tenant/v2", as Microsoft's and Okta's have); and Apple's string
+ *   booleans in the ID token (`"email_verified": "true"`)
  */
-export async function startProvider({ callback, alg = "RS256" }) {
+export async function startProvider({ callback, alg = "RS256", path = "", stringBooleans = false }) {
   // Bound before the provider exists (its issuer names the port), on a port the callback does
   // not use: the service's port is chosen ahead but taken only later.
   const server = http.createServer();
   const servicePort = Number(new URL(callback).port);
   const port = await listenOnLoopback(server, [servicePort]);
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://127.0.0.1:${port}${path}`;
   const { privateKey } =
     alg === "ES256"
       ? generateKeyPairSync("ec", { namedCurve: "P-256" })
@@ -45,12 +47,22 @@ export async function startProvider({ callback, alg = "RS256" }) {
     // The person's stable id at the provider is derived from the email typed on the login page.
     findAccount: async (/** @type {unknown} */ _ctx, /** @type {string} */ id) => ({
       accountId: id,
-      claims: async () => ({ sub: `sub-${id}`, email: id, email_verified: true }),
+      claims: async () => ({ sub: `sub-${id}`, email: id, email_verified: stringBooleans ? "true" : true }),
     }),
     features: { devInteractions: { enabled: true } },
     cookies: { keys: [randomUUID()] },
   });
-  server.on("request", provider.callback());
+  const handle = provider.callback();
+  server.on("request", (request, response) => {
+    // Mounted under the issuer's path: the provider learns the mount from `originalUrl`.
+    const url = request.url ?? "/";
+    if (!url.startsWith(path)) {
+      response.writeHead(404).end();
+      return;
+    }
+    Object.assign(request, { originalUrl: url, url: url.slice(path.length) || "/" });
+    handle(request, response);
+  });
   return {
     issuer,
     clientId,
