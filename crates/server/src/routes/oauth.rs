@@ -83,18 +83,8 @@ pub async fn authorize(
         Ok(endpoints) => endpoints,
         Err(error) => {
             tracing::warn!(provider = name, %error, "sign-in provider unavailable");
-            // The words say what happened: down (try later) or set up wrong (tell the operator).
-            return Ok(match error {
-                crate::social::provider::ProviderError::Unreachable(_) => back(
-                    "temporarily_unavailable",
-                    "the sign-in provider cannot be reached",
-                ),
-                _ => back(
-                    "server_error",
-                    "the sign-in provider is not set up correctly on this service; its \
-                     administrator can see why in the service's log",
-                ),
-            });
+            let (code, words) = error.for_the_app();
+            return Ok(back(code, &words));
         }
     };
 
@@ -215,7 +205,8 @@ async fn callback(
         Err(error) => {
             // `access_denied` is kept for the person declining; this is the provider's failure.
             tracing::warn!(provider = %name, %error, "social sign-in refused");
-            return Ok(back("server_error", &error.to_string()));
+            let (code, words) = error.for_the_app();
+            return Ok(back(code, &words));
         }
     };
     let app_code = new_token();

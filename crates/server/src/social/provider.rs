@@ -29,6 +29,68 @@ pub enum ProviderError {
     IdToken(#[from] IdTokenError),
 }
 
+/// Words for the operator's log name the details; these say to the person what happened.
+const SET_UP_WRONGLY: &str = "the sign-in provider is not set up correctly on this service; \
+                              its administrator can see why in the service's log";
+
+impl ProviderError {
+    /// The OAuth error code (RFC 6749 §4.1.2.1) and the words the app shows for this failure:
+    /// a provider that is down (try later), one set up wrongly on this service (tell its
+    /// administrator), a sign-in that went stale (start again), or an answer that did not verify.
+    pub fn for_the_app(&self) -> (&'static str, String) {
+        match self {
+            Self::Unreachable(_) => (
+                "temporarily_unavailable",
+                "the sign-in provider cannot be reached; try again in a few minutes".into(),
+            ),
+            Self::BadMetadata(_) => ("server_error", SET_UP_WRONGLY.into()),
+            Self::Refused(error) => match error.as_str() {
+                "invalid_client" | "unauthorized_client" | "unsupported_grant_type" => {
+                    ("server_error", SET_UP_WRONGLY.into())
+                }
+                "invalid_grant" => (
+                    "server_error",
+                    "the sign-in provider no longer accepts this sign-in (it took too long, or \
+                     was answered twice); start again"
+                        .into(),
+                ),
+                other => (
+                    "server_error",
+                    format!(
+                        "the sign-in provider refused to finish the sign-in ({}); start again",
+                        other.chars().take(80).collect::<String>()
+                    ),
+                ),
+            },
+            Self::IdToken(token) => match token {
+                IdTokenError::WrongAudience
+                | IdTokenError::DisallowedAlgorithm
+                | IdTokenError::Unsigned => ("server_error", SET_UP_WRONGLY.into()),
+                IdTokenError::Expired | IdTokenError::IssuedInFuture => (
+                    "server_error",
+                    format!(
+                        "{token}, so nothing was signed in; the clock of this service or of the \
+                         provider is probably wrong"
+                    ),
+                ),
+                IdTokenError::WrongNonce => (
+                    "server_error",
+                    "the sign-in provider answered another sign-in, so nothing was signed in; \
+                     start again"
+                        .into(),
+                ),
+                _ => (
+                    "server_error",
+                    format!(
+                        "the sign-in provider's answer could not be verified ({token}), so \
+                         nothing was signed in"
+                    ),
+                ),
+            },
+        }
+    }
+}
+
 /// The provider's token response; only the ID token matters to the service.
 #[derive(Deserialize)]
 struct TokenResponse {
@@ -454,6 +516,60 @@ mod tests {
             *stub.key_fetches.lock().unwrap(),
             3,
             "one more fetch, then refused"
+        );
+    }
+
+    #[test]
+    fn each_failure_tells_the_app_what_happened() {
+        let says = |error: ProviderError, code: &str, words: &str| {
+            let (sent, text) = error.for_the_app();
+            assert_eq!(sent, code, "{text}");
+            assert!(text.contains(words), "{text}");
+            assert!(
+                !text.contains(": "),
+                "the app shows the text after the last ': ': {text}"
+            );
+        };
+        says(
+            ProviderError::Unreachable("connection refused".into()),
+            "temporarily_unavailable",
+            "cannot be reached",
+        );
+        says(
+            ProviderError::BadMetadata("no jwks_uri".into()),
+            "server_error",
+            "not set up correctly",
+        );
+        says(
+            ProviderError::Refused("invalid_client".into()),
+            "server_error",
+            "not set up correctly",
+        );
+        says(
+            ProviderError::Refused("invalid_grant".into()),
+            "server_error",
+            "start again",
+        );
+        says(
+            ProviderError::Refused("slow_down".into()),
+            "server_error",
+            "(slow_down)",
+        );
+        says(
+            IdTokenError::WrongAudience.into(),
+            "server_error",
+            "not set up correctly",
+        );
+        says(IdTokenError::Expired.into(), "server_error", "clock");
+        says(
+            IdTokenError::WrongNonce.into(),
+            "server_error",
+            "another sign-in",
+        );
+        says(
+            IdTokenError::BadSignature.into(),
+            "server_error",
+            "could not be verified (the ID token's signature does not verify)",
         );
     }
 

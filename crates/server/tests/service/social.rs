@@ -464,6 +464,7 @@ on_both_engines! {
             .unwrap();
         let back = params(&reqwest::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap());
         assert_eq!(back["error"], "server_error", "access_denied means the person declined");
+        assert!(back["error_description"].contains("no longer accepts this sign-in"), "{back:?}");
         assert!(!back.contains_key("code"));
     }
 }
