@@ -601,6 +601,27 @@ on_both_engines! {
             .await;
     }
 
+    async fn a_browser_sign_in_within_the_sms_cooldown_goes_to_the_code_step(engine: Engine) {
+        let (server, provider) = server_with_providers(engine).await;
+        let grant = server.account("ada@example.com", PHONE, &device("phone", "m0", "ada")).await;
+        link(&server, &provider.issuer, "248289761001", &grant.account_id.to_string()).await;
+        // A moment after the sign-up's code went out, a second computer signs in with Google.
+        let code = app_code(&server, &provider).await;
+        let outcome: keyhaven_protocol::sessions::SignInOutcome = server
+            .ok(reqwest::Method::POST, "/v1/oauth/token", None, Some(redeem_request(&code)), StatusCode::ACCEPTED)
+            .await;
+        let keyhaven_protocol::sessions::SignInOutcome::SmsRequired(challenge) = outcome else {
+            panic!("{outcome:?}");
+        };
+        assert!(!challenge.sent && challenge.resend_after_seconds > 0, "{challenge:?}");
+        server.clock.advance(std::time::Duration::from_secs(challenge.resend_after_seconds));
+        let _: keyhaven_protocol::accounts::SmsChallenge = server
+            .ok(reqwest::Method::POST, &format!("/v1/challenges/{}/resend", challenge.challenge_id), None, None::<()>, StatusCode::OK)
+            .await;
+        let signed_in = server.verify(&challenge, &server.last_code(PHONE)).await;
+        assert!(matches!(signed_in, keyhaven_protocol::sessions::ChallengeOutcome::SignedIn(g) if g.account_id == grant.account_id));
+    }
+
     async fn a_newer_statement_is_accepted_with_the_same_code(engine: Engine) {
         use keyhaven_protocol::error::ErrorCode;
         let (server, provider) = server_with_providers(engine).await;
