@@ -48,6 +48,8 @@ fn main() {
         "sign_in_methods",
         "finish_adding_sign_in_method",
         "remove_sign_in_method",
+        "add_account_password",
+        "confirm_account_password",
         "sign_out",
         "account_details",
         "change_phone",

@@ -131,8 +131,8 @@ impl AccountState {
                 self.install(session.clone());
                 Ok(Step::ConnectVault(self.flow.connect_plan(&session).await?))
             }
-            Outcome::PhoneChanged => Err(ClientError::Protocol(
-                "the code confirmed a phone change, not a sign-in".into(),
+            Outcome::PhoneChanged | Outcome::PasswordAdded => Err(ClientError::Protocol(
+                "the code confirmed an account setting, not a sign-in".into(),
             )),
         }
     }
@@ -314,18 +314,49 @@ impl AccountState {
 
     /// Confirms the code sent to the new phone number.
     pub async fn confirm_phone_change(&self, code: &str) -> Result<()> {
-        let outcome = self
-            .with_pending(|mut slot| async move {
-                let result = self.flow.verify(&mut slot, code).await;
-                (slot, result)
-            })
-            .await?;
-        match outcome {
+        match self.confirm_code(code).await? {
             Outcome::PhoneChanged => Ok(()),
             _ => Err(ClientError::Protocol(
                 "the code confirmed something other than a phone change".into(),
             )),
         }
+    }
+
+    /// Starts giving the account (made with a provider) an account password; the code goes to
+    /// the account's phone.
+    pub async fn add_account_password(&self, password: &str) -> Result<SmsChallenge> {
+        let session = self.session()?;
+        let step = self
+            .with_pending(|mut slot| async move {
+                let result = self
+                    .flow
+                    .add_account_password(&session, &mut slot, password)
+                    .await;
+                (slot, result)
+            })
+            .await?;
+        match step {
+            Step::EnterCode { code_sent } => Ok(code_sent),
+            _ => Err(ClientError::Protocol("no code was sent".into())),
+        }
+    }
+
+    /// Confirms the code that gives the account its account password.
+    pub async fn confirm_account_password(&self, code: &str) -> Result<()> {
+        match self.confirm_code(code).await? {
+            Outcome::PasswordAdded => Ok(()),
+            _ => Err(ClientError::Protocol(
+                "the code confirmed something other than the new account password".into(),
+            )),
+        }
+    }
+
+    async fn confirm_code(&self, code: &str) -> Result<Outcome> {
+        self.with_pending(|mut slot| async move {
+            let result = self.flow.verify(&mut slot, code).await;
+            (slot, result)
+        })
+        .await
     }
 
     /// Replaces the account password; the account's other devices are signed out.

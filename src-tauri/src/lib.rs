@@ -95,6 +95,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::account::sign_in_methods,
             commands::account::finish_adding_sign_in_method,
             commands::account::remove_sign_in_method,
+            commands::account::add_account_password,
+            commands::account::confirm_account_password,
             commands::account::sign_out,
             commands::account::account_details,
             commands::account::change_phone,

@@ -258,3 +258,32 @@ step("Settings → Account → Sign-in methods: Apple is removed and added again
   await a.waitForText(list, /Google[\s\S]*Apple/);
   await a.screenshot("settings-sign-in-method-added");
 });
+
+step("an account made with Google adds an account password in Settings, confirmed by a code to its phone", async () => {
+  await a.waitForText("[data-testid=needs-password]", /add one under Sign-in methods/);
+  await press(a, "Add a password…");
+  const form = "form[aria-label='Add an account password']";
+  await a.execute(
+    `document.querySelectorAll("${form} input[type=password]").forEach((input, i) => input.setAttribute("data-e2e", "new-" + i));`,
+  );
+  await a.type(`${form} [data-e2e=new-0]`, "grace account password 1");
+  await a.type(`${form} [data-e2e=new-1]`, "grace account password 1");
+  await a.screenshot("settings-add-account-password");
+  const sent = service.codesSent();
+  await press(a, "Send a code");
+  const confirm = "form[aria-label='Confirm the account password']";
+  await a.find(`${confirm} input`);
+  await a.type(`${confirm} input`, await service.nextCode(sent));
+  await press(a, "Confirm");
+  await a.waitForText("[data-testid=account-notice]", /has an account password now/, 15_000);
+  await a.waitForText("ul[aria-label='Sign-in methods']", /your email and account password/);
+  await a.find("[data-testid=two-step-state]");
+
+  // The password signs in from the CLI, with the code.
+  const vault = path.join(mkdtempSync(path.join(os.tmpdir(), "keyhaven-e2e-cli-")), "vault.keyhaven");
+  const again = service.codesSent();
+  const login = cli(vault, ["account", "login", "--email", GRACE], "grace account password 1\n");
+  assert.equal(login.status, 0, login.stderr);
+  assert.match(login.stdout, /A security code was sent by SMS to \+…56|got a security code a moment ago/);
+  assert.ok(service.codesSent() >= again);
+});

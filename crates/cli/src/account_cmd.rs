@@ -64,7 +64,7 @@ pub fn run(command: AccountCommand, vault: PathBuf, input: &mut Input, json: boo
             }
             AccountCommand::Devices(args) => devices(&flow(vault, None), args, json).await,
             AccountCommand::Methods(args) => {
-                crate::sign_in_methods_cmd::run(&flow(vault, None), args, json).await
+                crate::sign_in_methods_cmd::run(&flow(vault, None), args, input, json).await
             }
             AccountCommand::Logout(args) => logout(&flow(vault, None), args, input, json).await,
             AccountCommand::Password => password(&flow(vault, None), input, json).await,
@@ -92,10 +92,10 @@ async fn statement(flow: &AccountFlow, json: bool) -> Result<()> {
 }
 
 /// The pending step kept between runs.
-struct PendingFile(PathBuf);
+pub(crate) struct PendingFile(PathBuf);
 
 impl PendingFile {
-    fn of(flow: &AccountFlow) -> Self {
+    pub(crate) fn of(flow: &AccountFlow) -> Self {
         Self(flow.files().pending_sign_in(Program::Cli))
     }
 
@@ -111,7 +111,7 @@ impl PendingFile {
     }
 
     /// Keeps a waiting code for the next run; anything else is not kept.
-    fn save(&self, pending: &Option<Pending>) -> Result<()> {
+    pub(crate) fn save(&self, pending: &Option<Pending>) -> Result<()> {
         match pending {
             Some(pending @ Pending::Code(_)) => {
                 write_private(&self.0, &serde_json::to_vec_pretty(pending)?)
@@ -198,6 +198,14 @@ async fn finish(flow: &AccountFlow, outcome: Outcome, input: &mut Input, json: b
             let session = say_signed_in(*signed_in);
             connect_and_sync(flow, &session, input, json).await
         }
+        Outcome::PasswordAdded => {
+            if json {
+                output::json(&json!({ "status": "password_added" }));
+            } else {
+                println!("Your account has an account password now: it signs in with your email.");
+            }
+            Ok(())
+        }
         Outcome::PhoneChanged => Err(ClientError::Protocol(
             "the code confirmed a phone change, not a sign-in".into(),
         )
@@ -205,7 +213,7 @@ async fn finish(flow: &AccountFlow, outcome: Outcome, input: &mut Input, json: b
     }
 }
 
-fn show_step(step: Step, json: bool) -> Result<()> {
+pub(crate) fn show_step(step: Step, json: bool) -> Result<()> {
     match step {
         Step::EnterCode { code_sent } => {
             code_sent_message(&code_sent, json);

@@ -164,8 +164,12 @@ pub struct MethodsArgs {
     #[arg(long, value_name = "PROVIDER", conflicts_with = "remove")]
     pub add: Option<String>,
     /// Unlink a provider: its id from the list, or its name when only one is linked
-    #[arg(long, value_name = "ID_OR_PROVIDER")]
+    #[arg(long, value_name = "ID_OR_PROVIDER", conflicts_with = "add_password")]
     pub remove: Option<String>,
+    /// Give an account made with a provider an account password (a code goes to its phone;
+    /// finish with `verify`)
+    #[arg(long, conflicts_with = "add")]
+    pub add_password: bool,
     /// Print the sign-in link instead of opening a browser
     #[arg(long)]
     pub no_browser: bool,

@@ -1,18 +1,35 @@
 //! `keyhaven account methods`: the account's sign-in methods, linking a provider through the
-//! browser from this signed-in computer, and removing one.
+//! browser from this signed-in computer, removing one, and an account password for an account
+//! made with a provider.
 
 use anyhow::Result;
 use keyhaven_client::account::{AccountFlow, SignInMethodsView};
 use keyhaven_client::browser_sign_in::WAIT_LIMIT;
 
-use crate::account_cmd::signed_in;
+use crate::account_cmd::{show_step, signed_in, PendingFile};
 use crate::args::MethodsArgs;
+use crate::input::Input;
 use crate::output;
 use crate::UsageError;
 
-/// Lists, adds (`--add PROVIDER`) or removes (`--remove ID_OR_PROVIDER`).
-pub async fn run(flow: &AccountFlow, args: MethodsArgs, json: bool) -> Result<()> {
+/// Lists, adds (`--add PROVIDER`), removes (`--remove ID_OR_PROVIDER`), or adds an account
+/// password (`--add-password`).
+pub async fn run(
+    flow: &AccountFlow,
+    args: MethodsArgs,
+    input: &mut Input,
+    json: bool,
+) -> Result<()> {
     let session = signed_in(flow)?;
+    if args.add_password {
+        let password = input.new_secret("New account password (not your master password): ")?;
+        let mut pending = None;
+        let step = flow
+            .add_account_password(&session, &mut pending, &password)
+            .await?;
+        PendingFile::of(flow).save(&pending)?;
+        return show_step(step, json);
+    }
     let methods = if let Some(provider) = &args.add {
         let started = flow.start_browser_sign_in(provider).await?;
         let url = started.authorize_url().to_owned();

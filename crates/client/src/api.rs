@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use keyhaven_protocol::accounts::{
-    AccountInfo, ChangePassword, ChangePhone, CreateAccount, DeleteAccount, LinkProvider,
-    SetTwoStep, SignInMethods, SmsChallenge,
+    AccountInfo, AddPassword, ChangePassword, ChangePhone, CreateAccount, DeleteAccount,
+    LinkProvider, SetTwoStep, SignInMethods, SmsChallenge,
 };
 use keyhaven_protocol::devices::DeviceList;
 use keyhaven_protocol::error::{Problem, PROBLEM_CONTENT_TYPE};
@@ -193,6 +193,21 @@ impl ApiClient {
     ) -> Result<()> {
         self.call(
             Method::PUT,
+            "/v1/account/password",
+            Some(access_token),
+            Some(request),
+        )
+        .await
+    }
+
+    /// Gives an account without an account password one: a code goes to its phone.
+    pub async fn add_password(
+        &self,
+        access_token: &Secret,
+        request: &AddPassword,
+    ) -> Result<SmsChallenge> {
+        self.call(
+            Method::POST,
             "/v1/account/password",
             Some(access_token),
             Some(request),

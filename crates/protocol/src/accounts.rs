@@ -148,6 +148,15 @@ mod tests {
     }
 }
 
+/// Gives an account made with a provider (no account password) one; an SMS code to the
+/// account's phone confirms it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddPassword {
+    pub new_password: Secret,
+}
+
 /// The ways to sign in to the account: its password (if it has one) and its linked providers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -88,6 +88,8 @@ pub enum ErrorCode {
     LastSignInMethod,
     /// This provider identity already signs in to another Keyhaven Account.
     IdentityInUse,
+    /// The account has an account password already (change it instead of adding one).
+    PasswordExists,
     /// Something failed on the service's side; nothing was changed.
     Internal,
 }
@@ -133,6 +135,7 @@ impl ErrorCode {
             Self::SignUpRequired => "sign_up_required",
             Self::LastSignInMethod => "last_sign_in_method",
             Self::IdentityInUse => "identity_in_use",
+            Self::PasswordExists => "password_exists",
             Self::Internal => "internal",
         }
     }

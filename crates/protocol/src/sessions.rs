@@ -46,6 +46,8 @@ pub enum ChallengeOutcome {
     SignedIn(SessionGrant),
     /// A phone change finished.
     PhoneChanged,
+    /// An account that had no account password has one now.
+    PasswordAdded,
 }
 
 /// A device session: a short-lived access token and a rotating refresh token.

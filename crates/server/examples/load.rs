@@ -285,6 +285,6 @@ async fn account(
         .await?;
     match outcome {
         ChallengeOutcome::SignedIn(grant) => Ok(grant.tokens.access_token.expose().to_owned()),
-        ChallengeOutcome::PhoneChanged => bail!("unexpected outcome"),
+        other => bail!("unexpected outcome {other:?}"),
     }
 }

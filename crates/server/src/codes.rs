@@ -31,6 +31,8 @@ pub enum Purpose {
         identity: LinkedIdentity,
         device: DeviceInfo,
     },
+    /// Gives an account without an account password this one (its Argon2id hash).
+    AddPassword { hash: String },
 }
 
 /// A provider identity waiting for its link (what a social one-time code vouched for).
@@ -69,6 +71,7 @@ impl Purpose {
             Self::SignIn { .. } => "sign_in",
             Self::ChangePhone { .. } => "change_phone",
             Self::LinkIdentity { .. } => "link_identity",
+            Self::AddPassword { .. } => "add_password",
         }
     }
 }

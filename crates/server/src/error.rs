@@ -63,7 +63,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         StatementAcceptanceRequired | AccountNotActive | SignUpRequired => StatusCode::FORBIDDEN,
         ChallengeNotFound | NotFound | VaultNotFound => StatusCode::NOT_FOUND,
         EmailTaken | VaultExists | LinkRequired | VaultChanged | VaultStateRequired
-        | LastSignInMethod | IdentityInUse => StatusCode::CONFLICT,
+        | LastSignInMethod | IdentityInUse | PasswordExists => StatusCode::CONFLICT,
         InvalidGrant => StatusCode::BAD_REQUEST,
         NoLinkedAccount => StatusCode::NOT_FOUND,
         SuiteSessionInvalid => StatusCode::UNAUTHORIZED,

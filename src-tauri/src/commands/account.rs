@@ -330,6 +330,28 @@ pub async fn confirm_phone_change(
     Ok(account.confirm_phone_change(&code).await?)
 }
 
+/// Starts giving an account made with a provider an account password; a code goes to the
+/// account's phone.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_account_password(
+    account: State<'_, AccountState>,
+    password: String,
+) -> Result<SmsChallenge, CommandError> {
+    let password = Zeroizing::new(password);
+    Ok(account.add_account_password(&password).await?)
+}
+
+/// Confirms the new account password with the code (as typed) sent to the account's phone.
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_account_password(
+    account: State<'_, AccountState>,
+    code: String,
+) -> Result<(), CommandError> {
+    Ok(account.confirm_account_password(&code).await?)
+}
+
 /// Replaces the account password (the current one confirms it); the account's other devices
 /// are signed out. The master password and the vault are not touched.
 #[tauri::command]

@@ -6,6 +6,8 @@ import AccountSettings from "./AccountSettings.svelte";
 import { syncLine } from "./account";
 import { NOTHING_TO_REPORT, NOT_CONNECTED } from "../test-fixtures";
 
+const SIGN_IN_METHODS = { password: true, providers: [], can_remove: true, can_add: [] };
+
 const SIGNED_IN: AccountView = {
   ...NOT_CONNECTED,
   signed_in: true,
@@ -28,6 +30,22 @@ describe("AccountSettings", () => {
     expect(connecting).toBe(1);
   });
 
+  it("an account made with a provider is told that its password-confirmed settings wait for a password", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "account_status") return SIGNED_IN;
+      if (cmd === "vault_integrity") return NOTHING_TO_REPORT;
+      if (cmd === "list_devices") return DEVICES;
+      if (cmd === "account_details") return { phone_hint: "+…23", two_step_enabled: true };
+      if (cmd === "sign_in_methods") return { ...SIGN_IN_METHODS, password: false, can_remove: false };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(AccountSettings, { onConnect: () => {} });
+    expect(await screen.findByTestId("needs-password")).toHaveTextContent("add one under Sign-in methods");
+    expect(screen.queryByRole("button", { name: "Delete account…" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Change number…" })).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Add a password…" })).toBeInTheDocument();
+  });
+
   it("lists devices, revokes another one after confirmation, and signs out keeping the local copy", async () => {
     const calls: [string, unknown][] = [];
     mockIPC((cmd, args) => {
@@ -38,6 +56,7 @@ describe("AccountSettings", () => {
       if (cmd === "revoke_device") return null;
       if (cmd === "sign_out") return NOT_CONNECTED;
       if (cmd === "account_details") return { phone_hint: "+…23", two_step_enabled: true };
+      if (cmd === "sign_in_methods") return SIGN_IN_METHODS;
       throw new Error(`unexpected command ${cmd}`);
     });
     render(AccountSettings, { onConnect: () => {} });
@@ -70,6 +89,7 @@ describe("AccountSettings", () => {
         hint = "+…99";
         return null;
       }
+      if (cmd === "sign_in_methods") return SIGN_IN_METHODS;
       throw new Error(`unexpected command ${cmd}`);
     });
     render(AccountSettings, { onConnect: () => {} });
@@ -115,6 +135,7 @@ describe("AccountSettings: what the vault's sealed state says", () => {
             },
           ],
         };
+      if (cmd === "sign_in_methods") return SIGN_IN_METHODS;
       throw new Error(`unexpected command ${cmd}`);
     });
     render(AccountSettings, { onConnect: () => {} });

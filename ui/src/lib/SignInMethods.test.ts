@@ -22,7 +22,7 @@ describe("SignInMethods", () => {
     render(SignInMethods, { onNotice });
     const list = await screen.findByRole("list", { name: "Sign-in methods" });
     expect(list).toHaveTextContent("Google");
-    expect(list).not.toHaveTextContent("Account password");
+    expect(list).toHaveTextContent("none: this account signs in with a provider");
     expect(screen.getByRole("button", { name: "Remove Google" })).toBeDisabled();
     expect(screen.getByTestId("last-method")).toHaveTextContent("only way to sign in");
 
@@ -37,6 +37,37 @@ describe("SignInMethods", () => {
     await waitFor(() => expect(onNotice).toHaveBeenCalledWith("Google no longer signs in to your account."));
     expect(calls).toContainEqual(["remove_sign_in_method", { id: "g-id" }]);
     expect(screen.getByRole("list", { name: "Sign-in methods" })).not.toHaveTextContent("Google");
+  });
+
+  it("gives an account made with a provider an account password, confirmed by the code sent to its phone", async () => {
+    const calls: [string, unknown][] = [];
+    let methods = ONLY_GOOGLE;
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "sign_in_methods") return methods;
+      if (cmd === "add_account_password") return { phone_hint: "+…23", expires_in_seconds: 600, resend_after_seconds: 60, sent: true };
+      if (cmd === "confirm_account_password") {
+        methods = { ...ONLY_GOOGLE, password: true, can_remove: true };
+        return null;
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    const onNotice = vi.fn();
+    const onLoaded = vi.fn();
+    render(SignInMethods, { onNotice, onLoaded });
+    await fireEvent.click(await screen.findByRole("button", { name: "Add a password…" }));
+    const form = screen.getByRole("form", { name: "Add an account password" });
+    const [first, second] = form.querySelectorAll("input[type=password]");
+    await fireEvent.input(first!, { target: { value: "a long account password" } });
+    await fireEvent.input(second!, { target: { value: "a long account password" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send a code" }));
+    await fireEvent.input(await screen.findByLabelText("Code sent to +…23"), { target: { value: "123456" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Confirm" }));
+    await waitFor(() => expect(onNotice).toHaveBeenCalledWith(expect.stringMatching(/has an account password now/)));
+    expect(calls).toContainEqual(["add_account_password", { password: "a long account password" }]);
+    expect(calls).toContainEqual(["confirm_account_password", { code: "123456" }]);
+    await waitFor(() => expect(onLoaded).toHaveBeenLastCalledWith(expect.objectContaining({ password: true })));
+    expect(screen.getByRole("list", { name: "Sign-in methods" })).toHaveTextContent("your email and account password");
   });
 
   it("says why a removal was refused", async () => {

@@ -482,6 +482,29 @@ async removeSignInMethod(id: string) : Promise<Result<SignInMethodsView, Command
 }
 },
 /**
+ * Starts giving an account made with a provider an account password; a code goes to the
+ * account's phone.
+ */
+async addAccountPassword(password: string) : Promise<Result<SmsChallenge, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_account_password", { password }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Confirms the new account password with the code (as typed) sent to the account's phone.
+ */
+async confirmAccountPassword(code: string) : Promise<Result<null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("confirm_account_password", { code }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Signs this computer out of the account; keeps the vault as a local one or deletes it here.
  */
 async signOut(keepLocalCopy: boolean) : Promise<Result<AccountView, CommandError>> {

@@ -341,6 +341,10 @@ impl AccountFlow {
                 *pending = None;
                 Outcome::PhoneChanged
             }
+            (ChallengeOutcome::PasswordAdded, CodePurpose::AddPassword) => {
+                *pending = None;
+                Outcome::PasswordAdded
+            }
             _ => {
                 *pending = None;
                 return Err(ClientError::Protocol(

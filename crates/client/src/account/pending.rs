@@ -37,6 +37,8 @@ pub enum CodePurpose {
     SignUp,
     SignIn,
     PhoneChange,
+    /// An account password for an account that had none.
+    AddPassword,
 }
 
 /// A browser sign-in's code that the service keeps while it waits for more from the person.

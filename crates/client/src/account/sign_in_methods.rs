@@ -1,8 +1,11 @@
 //! The account's sign-in methods: what signs in to it (its password, its linked providers),
-//! linking another provider from this signed-in program, and removing one, never the last.
+//! linking another provider from this signed-in program, removing one (never the last), and an
+//! account password for an account made with a provider.
 
-use keyhaven_protocol::accounts::{LinkedProvider, SignInMethods};
+use keyhaven_protocol::accounts::{AddPassword, LinkedProvider, SignInMethods};
 
+use super::pending::{CodePurpose, Pending};
+use super::steps::Step;
 use super::AccountFlow;
 use crate::browser_sign_in::BrowserCode;
 use crate::error::ClientError;
@@ -59,6 +62,34 @@ impl AccountFlow {
             .authed(|api, token| async move { api.remove_sign_in_method(&token, id).await })
             .await?;
         self.view(methods).await
+    }
+
+    /// Starts giving an account made with a provider an account password: the code goes to the
+    /// account's phone, and `pending` waits for it ([`AccountFlow::verify`] ends in
+    /// [`super::Outcome::PasswordAdded`]).
+    pub async fn add_account_password(
+        &self,
+        session: &Session,
+        pending: &mut Option<Pending>,
+        password: &str,
+    ) -> Result<Step> {
+        let request = AddPassword {
+            new_password: password.into(),
+        };
+        let challenge = session
+            .authed(|api, token| {
+                let request = &request;
+                async move { api.add_password(&token, request).await }
+            })
+            .await?;
+        Ok(self.wait_for_code(
+            pending,
+            &session.link().service_url,
+            session.link().email.clone(),
+            challenge,
+            CodePurpose::AddPassword,
+            false,
+        ))
     }
 
     async fn view(&self, methods: SignInMethods) -> Result<SignInMethodsView> {

@@ -69,6 +69,8 @@ pub enum Outcome {
     SignedIn(Box<SignedIn>),
     /// The code confirmed the new phone number.
     PhoneChanged,
+    /// The code confirmed the account's new account password (it had none).
+    PasswordAdded,
 }
 
 /// A new session, and whether it was shared with the other Keyhaven apps when that was asked.

@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use keyhaven_protocol::accounts::{
-    AccountInfo, ChangePassword, ChangePhone, CreateAccount, DeleteAccount, SetTwoStep,
-    SmsChallenge,
+    AccountInfo, AddPassword, ChangePassword, ChangePhone, CreateAccount, DeleteAccount,
+    SetTwoStep, SmsChallenge,
 };
 use keyhaven_protocol::error::{ErrorCode, Problem};
 use uuid::Uuid;
@@ -197,6 +197,37 @@ pub async fn change_password(
     }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives an account made with a provider an account password (for signing in with email and
+/// password, and for the settings that ask for it); a code to the account's phone confirms it.
+#[utoipa::path(post, path = "/v1/account/password", operation_id = "add_password", tag = "accounts", security(("bearer" = [])),
+    request_body = AddPassword,
+    responses((status = 202, body = SmsChallenge), (status = 400, body = Problem),
+              (status = 401, body = Problem), (status = 409, body = Problem),
+              (status = 429, body = Problem)))]
+pub async fn add_password(
+    State(state): State<AppState>,
+    authed: Authed,
+    Json(request): Json<AddPassword>,
+) -> ApiResult<(StatusCode, Json<SmsChallenge>)> {
+    let account = load(&state, &authed).await?;
+    if !account.password_hash.is_empty() {
+        return Err(password_exists());
+    }
+    validate::password(request.new_password.expose(), state.hasher.config())?;
+    let hash = state.hasher.hash(request.new_password.expose()).await?;
+    let purpose = Purpose::AddPassword { hash };
+    let challenge = codes::issue(&state, &account.id, &account.phone, purpose).await?;
+    Ok((StatusCode::ACCEPTED, Json(challenge)))
+}
+
+/// The answer to adding a password to an account that has one.
+pub(crate) fn password_exists() -> ApiError {
+    ApiError::new(
+        ErrorCode::PasswordExists,
+        "This account has an account password already; change it instead.",
+    )
 }
 
 /// Starts a phone change: a code goes to the new number.

@@ -53,6 +53,12 @@ pub async fn verify(
             let grant = device_sessions::sign_in_device(&state, &mut tx, &account, device).await?;
             ChallengeOutcome::SignedIn(grant)
         }
+        Purpose::AddPassword { hash } => {
+            if !accounts::add_password_hash(&mut *tx, &account.id, hash).await? {
+                return Err(crate::routes::accounts::password_exists());
+            }
+            ChallengeOutcome::PasswordAdded
+        }
     };
     tx.commit().await?;
     Ok(Json(outcome))

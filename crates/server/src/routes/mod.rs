@@ -55,7 +55,7 @@ pub fn api() -> (Router<AppState>, OpenApiDocument) {
         .routes(routes!(statement::current))
         .routes(routes!(accounts::create))
         .routes(routes!(accounts::me, accounts::delete))
-        .routes(routes!(accounts::change_password))
+        .routes(routes!(accounts::change_password, accounts::add_password))
         .routes(routes!(accounts::change_phone))
         .routes(routes!(accounts::set_two_step))
         .routes(routes!(sign_in_methods::list, sign_in_methods::link))

@@ -147,6 +147,20 @@ pub async fn set_two_step<'c>(
         .map(drop)
 }
 
+/// Sets the password hash of an account that has none; false when it has one (by now).
+pub async fn add_password_hash<'c>(
+    db: impl Executor<'c, Database = Any>,
+    id: &str,
+    hash: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash = ''")
+        .bind(id)
+        .bind(hash)
+        .execute(db)
+        .await
+        .map(|done| done.rows_affected() == 1)
+}
+
 /// Takes the account's row lock (PostgreSQL) or the write lock (SQLite) for the rest of the
 /// transaction, so that a limit is checked and recorded by one request at a time (SMS sends,
 /// the last sign-in method).

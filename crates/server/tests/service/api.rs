@@ -105,6 +105,7 @@ async fn openapi_document_describes_exactly_the_served_routes() {
         ("GET", "/v1/vault"),
         ("GET", "/v1/vault/changes"),
         ("GET", "/v1/vault/events"),
+        ("POST", "/v1/account/password"),
         ("POST", "/v1/account/phone"),
         ("POST", "/v1/account/sign-in-methods"),
         ("POST", "/v1/accounts"),

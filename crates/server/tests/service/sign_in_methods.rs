@@ -194,3 +194,37 @@ on_both_engines! {
         assert_eq!(left, 1);
     }
 }
+
+on_both_engines! {
+    async fn an_account_made_with_a_provider_adds_an_account_password_with_an_sms_code(engine: Engine) {
+        use keyhaven_protocol::accounts::{AddPassword, SmsChallenge};
+        let (server, google, _) = server_with_two_issuers(engine).await;
+        let ada = google_account(&server, &google).await;
+        let token = ada.tokens.access_token.expose().to_owned();
+        let add = AddPassword { new_password: PASSWORD.into() };
+        server.expect_code(Method::POST, "/v1/account/password", Some(&token), Some(AddPassword { new_password: "short".into() }), ErrorCode::WeakPassword).await;
+        server.clock.advance(std::time::Duration::from_secs(61));
+        let challenge: SmsChallenge = server
+            .ok(Method::POST, "/v1/account/password", Some(&token), Some(&add), StatusCode::ACCEPTED)
+            .await;
+        assert_eq!(challenge.phone_hint, "+…23", "the code goes to the account's phone");
+        let sign_in = keyhaven_protocol::sessions::SignIn {
+            email: "ada@example.com".into(),
+            password: PASSWORD.into(),
+            device: device("desktop", "m5", "ada"),
+            accepted_statement_version: None,
+        };
+        server.expect_code(Method::POST, "/v1/sessions", None, Some(&sign_in), ErrorCode::InvalidCredentials).await;
+        let outcome = server.verify(&challenge, &server.last_code(PHONE)).await;
+        assert_eq!(outcome, ChallengeOutcome::PasswordAdded);
+        let methods: SignInMethods = server.ok(Method::GET, METHODS, Some(&token), None::<()>, StatusCode::OK).await;
+        assert!(methods.password);
+        server.expect_code(Method::POST, "/v1/account/password", Some(&token), Some(&add), ErrorCode::PasswordExists).await;
+        // Now the password signs in, and Google may go.
+        server.clock.advance(std::time::Duration::from_secs(61));
+        let _: SignInOutcome = server.ok(Method::POST, "/v1/sessions", None, Some(&sign_in), StatusCode::ACCEPTED).await;
+        let _: SignInMethods = server
+            .ok(Method::DELETE, &format!("{METHODS}/{}", methods.providers[0].id), Some(&token), None::<()>, StatusCode::OK)
+            .await;
+    }
+}
