@@ -42,12 +42,8 @@ pub async fn verify(
             ChallengeOutcome::PhoneChanged
         }
         Purpose::LinkIdentity { identity, device } => {
-            let (issuer, subject) = (identity.issuer.clone(), identity.subject.clone());
             let row = identity.clone().at(state.now());
-            if !social_identities::link(&mut *tx, &row, &account.id).await?
-                && social_identities::account_for(&mut *tx, &issuer, &subject).await?
-                    != Some(account.id.clone())
-            {
+            if !social_identities::link_to(&mut tx, &row, &account.id).await? {
                 return Err(crate::routes::oauth_token::identity_in_use());
             }
             let grant = device_sessions::sign_in_device(&state, &mut tx, &account, device).await?;

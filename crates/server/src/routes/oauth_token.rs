@@ -278,12 +278,12 @@ async fn link_with_password(
             "The account password is not right.",
         ));
     }
-    if !social_identities::link(&state.db, &identity_of(&code, state.now()), &account.id).await?
-        && social_identities::account_for(&state.db, &code.issuer, &code.subject).await?
-            != Some(account.id.clone())
+    let mut conn = state.db.acquire().await?;
+    if !social_identities::link_to(&mut conn, &identity_of(&code, state.now()), &account.id).await?
     {
         return Err(identity_in_use());
     }
+    drop(conn);
     sign_in_keeping_code(state, &account, code, request).await
 }
 

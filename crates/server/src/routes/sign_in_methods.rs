@@ -54,12 +54,11 @@ pub async fn link(
     )
     .await?;
     let identity = identity_of(&code, state.now());
-    if !social_identities::link(&state.db, &identity, &authed.account_id).await?
-        && social_identities::account_for(&state.db, &identity.issuer, &identity.subject).await?
-            != Some(authed.account_id.clone())
-    {
+    let mut conn = state.db.acquire().await?;
+    if !social_identities::link_to(&mut conn, &identity, &authed.account_id).await? {
         return Err(identity_in_use());
     }
+    drop(conn);
     tracing::info!(account_id = %authed.account_id, provider = %identity.provider, "sign-in method linked");
     Ok(Json(methods(&state, &authed.account_id).await?))
 }

@@ -1,7 +1,7 @@
 //! `social_identities`: which Keyhaven Account a provider identity (an issuer's subject) signs
 //! in to.
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 /// One linked identity of an account.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
@@ -50,15 +50,18 @@ pub async fn link<'c>(
     .map(|r| r.rows_affected() == 1)
 }
 
-/// How many identities the account has linked.
-pub async fn count_for_account<'c>(
-    db: impl Executor<'c, Database = Any>,
+/// Links the identity to `account_id` unless another account has it: true when it signs in to
+/// `account_id` now (newly linked, or linked before), false when it is another account's.
+pub async fn link_to(
+    conn: &mut AnyConnection,
+    identity: &IdentityRow,
     account_id: &str,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM social_identities WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_one(db)
-        .await
+) -> sqlx::Result<bool> {
+    if link(&mut *conn, identity, account_id).await? {
+        return Ok(true);
+    }
+    let owner = account_for(&mut *conn, &identity.issuer, &identity.subject).await?;
+    Ok(owner.as_deref() == Some(account_id))
 }
 
 /// The account's linked identities, oldest first.
