@@ -12,7 +12,7 @@ use keyhaven_client::account::{
     link_state, AccountFlow, ConnectRequest, DataDir, LinkState, LocalVault, NoOpenVault, Outcome,
     PasswordSignIn, Pending, Program, SignUp, SignedIn, Step, VaultStep,
 };
-use keyhaven_client::browser_sign_in::{RedeemDetails, WAIT_LIMIT};
+use keyhaven_client::browser_sign_in::{BrowserCode, RedeemDetails, WAIT_LIMIT};
 use keyhaven_client::session::{write_private, Session};
 use keyhaven_client::sync::{sync_once, SyncReport};
 use keyhaven_client::{default_service_url, ClientError};
@@ -190,6 +190,26 @@ async fn login(flow: &AccountFlow, args: LoginArgs, input: &mut Input, json: boo
     }
 }
 
+/// Runs the browser leg with `provider`: prints the link (and opens the browser unless
+/// `no_browser`), then waits for the browser to come back with the one-time code.
+pub(crate) async fn browser_code(
+    flow: &AccountFlow,
+    provider: &str,
+    no_browser: bool,
+) -> Result<BrowserCode> {
+    let started = flow.start_browser_sign_in(provider).await?;
+    let url = started.authorize_url().to_owned();
+    eprintln!(
+        "To sign in with {provider}, open this link in a browser on this computer:\n\n  {url}\n"
+    );
+    if !no_browser && open::that_detached(&url).is_ok() {
+        eprintln!("(Your browser was opened. Waiting for it to come back…)");
+    } else {
+        eprintln!("Waiting for the browser to come back (up to 5 minutes)…");
+    }
+    Ok(started.wait(WAIT_LIMIT).await?)
+}
+
 /// Goes on from an outcome: prints the step, or, signed in, connects the vault and syncs.
 async fn finish(flow: &AccountFlow, outcome: Outcome, input: &mut Input, json: bool) -> Result<()> {
     match outcome {
@@ -286,17 +306,7 @@ async fn login_in_browser(
     json: bool,
 ) -> Result<()> {
     let provider = args.with.clone().unwrap_or_default();
-    let started = flow.start_browser_sign_in(&provider).await?;
-    let url = started.authorize_url().to_owned();
-    eprintln!(
-        "To sign in with {provider}, open this link in a browser on this computer:\n\n  {url}\n"
-    );
-    if !args.no_browser && open::that_detached(&url).is_ok() {
-        eprintln!("(Your browser was opened. Waiting for it to come back…)");
-    } else {
-        eprintln!("Waiting for the browser to come back (up to 5 minutes)…");
-    }
-    let code = started.wait(WAIT_LIMIT).await?;
+    let code = browser_code(flow, &provider, args.no_browser).await?;
     let mut details = RedeemDetails {
         accepted_statement_version: args.accept_statement,
         phone: args.phone,

@@ -4,9 +4,8 @@
 
 use anyhow::Result;
 use keyhaven_client::account::{AccountFlow, SignInMethodsView};
-use keyhaven_client::browser_sign_in::WAIT_LIMIT;
 
-use crate::account_cmd::{show_step, signed_in, PendingFile};
+use crate::account_cmd::{browser_code, show_step, signed_in, PendingFile};
 use crate::args::MethodsArgs;
 use crate::input::Input;
 use crate::output;
@@ -31,15 +30,7 @@ pub async fn run(
         return show_step(step, json);
     }
     let methods = if let Some(provider) = &args.add {
-        let started = flow.start_browser_sign_in(provider).await?;
-        let url = started.authorize_url().to_owned();
-        eprintln!("To add {provider}, sign in with it in a browser on this computer:\n\n  {url}\n");
-        if !args.no_browser && open::that_detached(&url).is_ok() {
-            eprintln!("(Your browser was opened. Waiting for it to come back…)");
-        } else {
-            eprintln!("Waiting for the browser to come back (up to 5 minutes)…");
-        }
-        let code = started.wait(WAIT_LIMIT).await?;
+        let code = browser_code(flow, provider, args.no_browser).await?;
         let methods = flow.link_sign_in_method(&session, code).await?;
         if !json {
             println!("{provider} now signs in to your account.");

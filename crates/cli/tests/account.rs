@@ -561,3 +561,33 @@ async fn the_account_password_two_step_and_deleting_the_account_from_the_command
     let (exit, code, _) = b.fails(&service, &["account", "devices"], "");
     assert_eq!((exit, code.as_str()), (8, "sign_in_required"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_methods_from_the_command_line() {
+    assert!(
+        std::env::var_os("KEYHAVEN_TEST_KEYRING").is_some(),
+        "this test needs a Secret Service: run it through scripts/with-keyring.sh"
+    );
+    let service = service().await;
+    let a = Computer::new();
+    let (exit, code, _) = a.fails(&service, &["account", "methods"], "");
+    assert_eq!((exit, code.as_str()), (2, "invalid_input"), "not signed in");
+    a.sign_up(&service);
+    let methods = a.json(&service, &["account", "methods"], "");
+    assert_eq!(methods["password"], true);
+    assert_eq!(methods["providers"], serde_json::json!([]));
+    assert_eq!(methods["can_remove"], true);
+    let (exit, code, message) =
+        a.fails(&service, &["account", "methods", "--remove", "google"], "");
+    assert_eq!((exit, code.as_str()), (2, "invalid_input"), "{message}");
+    assert!(
+        message.contains("no linked sign-in method is google"),
+        "{message}"
+    );
+    let (exit, code, _) = a.fails(
+        &service,
+        &["account", "methods", "--add-password"],
+        "another account password\n",
+    );
+    assert_eq!((exit, code.as_str()), (8, "password_exists"));
+}
