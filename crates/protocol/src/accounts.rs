@@ -172,7 +172,7 @@ pub struct SignInMethods {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LinkedProvider {
-    /// Names this link for removal (`DELETE /v1/account/sign-in-methods/{id}`).
+    /// Names this link for removal (`DELETE /v1/account/sign-in-methods/{method_id}`).
     pub id: String,
     /// The provider's name in the service's configuration ("google").
     pub provider: String,

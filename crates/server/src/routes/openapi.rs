@@ -78,8 +78,9 @@ fn complete_operation(operation: &mut Value) {
         .into_iter()
         .flatten()
     {
-        if parameter.get("name") == Some(&json!("challenge_id")) {
-            // What the service issues: base64url of 16 random bytes; anything else is not found.
+        let name = parameter.get("name").and_then(Value::as_str);
+        if matches!(name, Some("challenge_id" | "method_id")) {
+            // What the service issues: base64url of 16 bytes; anything else is not found.
             parameter["schema"] = json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"});
         }
     }
@@ -251,11 +252,24 @@ fn rules() -> Vec<(&'static str, &'static str, Value)> {
         ),
         ("Refresh", "refresh_token", token.clone()),
         ("ChangePassword", "current_password", password.clone()),
-        ("ChangePassword", "new_password", new_password),
+        ("ChangePassword", "new_password", new_password.clone()),
         ("ChangePhone", "password", password.clone()),
         ("ChangePhone", "phone", phone.clone()),
         ("SetTwoStep", "password", password.clone()),
         ("DeleteAccount", "password", password.clone()),
+        ("AddPassword", "new_password", new_password.clone()),
+        (
+            "LinkProvider",
+            "client_id",
+            text(&plain, 1, limits::CLIENT_ID_MAX_CHARS),
+        ),
+        ("LinkProvider", "code", token.clone()),
+        ("LinkProvider", "code_verifier", token.clone()),
+        (
+            "LinkProvider",
+            "redirect_uri",
+            text(&plain, 1, limits::REDIRECT_URI_MAX_CHARS),
+        ),
         (
             "RedeemSocialCode",
             "client_id",
@@ -422,6 +436,8 @@ mod tests {
             "ChangePhone",
             "SetTwoStep",
             "DeleteAccount",
+            "AddPassword",
+            "LinkProvider",
             "RedeemSocialCode",
             "SuiteSignIn",
             "SuiteCheck",

@@ -66,8 +66,8 @@ pub async fn link(
 /// Unlinks one provider; refused (`last_sign_in_method`) when nothing else could sign in: no
 /// account password and no other provider. Checked and done under the account's lock, so two
 /// removals at once cannot take away the last two.
-#[utoipa::path(delete, path = "/v1/account/sign-in-methods/{id}", operation_id = "remove_sign_in_method", tag = "accounts", security(("bearer" = [])),
-    params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/account/sign-in-methods/{method_id}", operation_id = "remove_sign_in_method", tag = "accounts", security(("bearer" = [])),
+    params(("method_id" = String, Path)),
     responses((status = 200, body = SignInMethods), (status = 401, body = Problem),
               (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn remove(

@@ -29,10 +29,12 @@ pub async fn publish(
 ) -> ApiResult<(StatusCode, Json<SuiteToken>)> {
     let lifetime = state.config.sessions.refresh_token_seconds;
     let token = new_token();
-    let mut tx = state.db.begin().await?;
-    let machine_hash = devices::machine_hash(&mut *tx, &authed.device_id)
+    // Read before the transaction (a device's machine never changes): on SQLite, a transaction
+    // that reads first and writes later cannot wait for another writer, and fails as locked.
+    let machine_hash = devices::machine_hash(&state.db, &authed.device_id)
         .await?
         .ok_or_else(|| ApiError::internal("the signed-in device has no record"))?;
+    let mut tx = state.db.begin().await?;
     suite_tokens::replace(
         &mut tx,
         &token_hash(&token),

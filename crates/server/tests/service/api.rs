@@ -93,7 +93,7 @@ async fn openapi_document_describes_exactly_the_served_routes() {
     operations.sort();
     let expected = [
         ("DELETE", "/v1/account"),
-        ("DELETE", "/v1/account/sign-in-methods/{id}"),
+        ("DELETE", "/v1/account/sign-in-methods/{method_id}"),
         ("DELETE", "/v1/devices/{device_id}"),
         ("DELETE", "/v1/sessions/current"),
         ("DELETE", "/v1/sessions/suite-token"),
