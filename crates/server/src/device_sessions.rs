@@ -23,13 +23,9 @@ pub async fn sign_in_device(
 ) -> ApiResult<SessionGrant> {
     let now = state.now();
     let device_id = Uuid::new_v4();
-    let other_os_user_connected = devices::other_os_user_connected(
-        &mut *db,
-        &account.id,
-        &device.machine_hash,
-        &device.machine_user_hash,
-    )
-    .await?;
+    // The write comes first: on SQLite a transaction that reads first cannot wait for another
+    // writer when it then writes, and fails as locked. The new device has this OS user's hash,
+    // so it does not count among the other OS users below.
     devices::insert(
         &mut *db,
         devices::NewDevice {
@@ -41,6 +37,13 @@ pub async fn sign_in_device(
             machine_user_hash: &device.machine_user_hash,
             now,
         },
+    )
+    .await?;
+    let other_os_user_connected = devices::other_os_user_connected(
+        &mut *db,
+        &account.id,
+        &device.machine_hash,
+        &device.machine_user_hash,
     )
     .await?;
     let tokens = issue_tokens(state, db, &account.id, &device_id.to_string()).await?;
