@@ -799,7 +799,7 @@ at: number; device_name: string }
  */
 export type LinkedProvider = { 
 /**
- * Names this link for removal (`DELETE /v1/account/sign-in-methods/{id}`).
+ * Names this link for removal (`DELETE /v1/account/sign-in-methods/{method_id}`).
  */
 id: string; 
 /**
