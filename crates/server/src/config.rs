@@ -79,6 +79,9 @@ impl Default for SocialConfig {
 pub struct ProviderConfig {
     /// The issuer URL; `{issuer}/.well-known/openid-configuration` describes the rest.
     pub issuer: String,
+    /// The service's client id at the provider (Facebook's is a number: written bare in TOML,
+    /// it is taken as its digits).
+    #[serde(deserialize_with = "text_or_number")]
     pub client_id: String,
     /// The client secret for the code exchange (Apple's is generated from its key instead).
     #[serde(default)]
@@ -109,6 +112,20 @@ pub enum ResponseMode {
     #[default]
     Query,
     FormPost,
+}
+
+/// A string, or a whole number as its digits (an id a TOML file wrote without quotes).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        String(String),
+        Number(u64),
+    }
+    Ok(match Text::deserialize(deserializer)? {
+        Text::String(text) => text,
+        Text::Number(number) => number.to_string(),
+    })
 }
 
 /// A certificate chain and its private key, both PEM files.
@@ -577,6 +594,19 @@ mod tests {
         assert_eq!(config.server_secret, "0".repeat(64));
         assert_eq!(config.data_dir, PathBuf::from("1234"));
         assert_eq!(config.database_max_connections, 1);
+    }
+
+    #[test]
+    fn a_numeric_client_id_written_bare_in_the_file_is_its_digits() {
+        let config = from(
+            "[social.providers.facebook]\nissuer = \"https://www.facebook.com\"\nclient_id = 1234567890123456\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.social.providers["facebook"].client_id,
+            "1234567890123456"
+        );
     }
 
     #[test]
