@@ -205,6 +205,38 @@ pub enum VaultCommand {
     Generate(GenerateArgs),
     /// Change the master password
     Passwd(PasswdArgs),
+    /// Import another password manager's export: a summary first, then every item or none
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export's format
+    #[arg(long = "from", value_enum, value_name = "FORMAT")]
+    pub format: ImportFormat,
+    /// The exported file
+    pub file: std::path::PathBuf,
+    /// What to do with items that look like ones the vault has (same kind, title, username
+    /// and first URL); asked for when there are some
+    #[arg(long, value_enum)]
+    pub duplicates: Option<Duplicates>,
+    /// Import without asking for confirmation after the summary
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// The formats `vault import --from` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Bitwarden's unencrypted JSON export
+    BitwardenJson,
+}
+
+/// Likely duplicates: left out, or imported anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Duplicates {
+    Skip,
+    Import,
 }
 
 #[derive(Debug, Args)]

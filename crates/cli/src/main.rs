@@ -6,6 +6,7 @@
 
 mod account_cmd;
 mod args;
+mod import_cmd;
 mod input;
 mod output;
 mod sign_in_methods_cmd;
@@ -47,6 +48,9 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
     }
     if let Some(vault_err) = err.downcast_ref::<VaultError>() {
         return vault_exit(vault_err);
+    }
+    if let Some(import_err) = err.downcast_ref::<keyhaven_import::ImportError>() {
+        return (2, import_err.code());
     }
     if err.downcast_ref::<UsageError>().is_some() {
         return (2, "invalid_input");

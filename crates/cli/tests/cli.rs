@@ -399,3 +399,106 @@ fn a_swap_into_the_accounts_vault_interrupted_in_another_program_is_finished_bef
     assert!(!merging.exists(), "the account's vault took its place");
     assert!(!before.exists(), "the old vault is removed");
 }
+
+#[test]
+fn a_bitwarden_export_is_imported_once_and_likely_duplicates_are_asked_about() {
+    let (dir, path) = new_vault();
+    add_login(&path, "GitHub", "kept-1");
+    let export = dir.path().join("bitwarden_export.json");
+    std::fs::write(
+        &export,
+        serde_json::json!({
+            "encrypted": false,
+            "folders": [{ "id": "f", "name": "Work" }],
+            "items": [
+                { "id": "1", "type": 1, "name": "GitHub", "folderId": null,
+                  "login": { "username": "ada", "password": "from-bitwarden", "uris": [] } },
+                { "id": "2", "type": 1, "name": "Bank", "folderId": "f",
+                  "login": { "username": "ada", "password": "bank-1", "uris": [{ "uri": "https://bank.example" }] } },
+                { "id": "3", "type": 2, "name": "Wifi", "notes": "hunter2" }
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let file = export.to_str().unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "--password-stdin",
+            "vault",
+            "import",
+            "--from",
+            "bitwarden-json",
+            file,
+            "--yes",
+        ];
+        args.extend_from_slice(extra);
+        keyhaven(&path, &args, &format!("{MASTER}\n"))
+    };
+
+    // GitHub/ada is in the vault already: the person must say what to do with it.
+    let asked = import(&[]);
+    assert_eq!(asked.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&asked.stderr).unwrap();
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--duplicates skip"),
+        "{error}"
+    );
+    let listed = |path: &Path| -> Vec<String> {
+        let out = ok(keyhaven(
+            path,
+            &["vault", "list", "--json", "--password-stdin"],
+            &format!("{MASTER}\n"),
+        ));
+        let items: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut titles: Vec<String> = items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect();
+        titles.sort();
+        titles
+    };
+    assert_eq!(listed(&path), ["GitHub"], "nothing was imported");
+
+    let done: serde_json::Value =
+        serde_json::from_str(&ok(import(&["--duplicates", "skip"]))).unwrap();
+    assert_eq!(done["imported"], 2);
+    assert_eq!(done["duplicates_skipped"], 1);
+    assert_eq!(listed(&path), ["Bank", "GitHub", "Wifi"]);
+
+    // A file of another format is named, with what is wrong, and changes nothing.
+    let csv = dir.path().join("passwords.csv");
+    std::fs::write(
+        &csv,
+        "name,url,username,password\nX,https://x.example,ada,pw\n",
+    )
+    .unwrap();
+    let out = keyhaven(
+        &path,
+        &[
+            "--json",
+            "--password-stdin",
+            "vault",
+            "import",
+            "--from",
+            "bitwarden-json",
+            csv.to_str().unwrap(),
+            "--yes",
+        ],
+        &format!("{MASTER}\n"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(error["error"]["code"], "import_wrong_format");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("passwords.csv is not a Bitwarden JSON file"));
+    assert_eq!(listed(&path), ["Bank", "GitHub", "Wifi"]);
+}

@@ -60,6 +60,24 @@ pub fn preview(imported: &Imported, existing: &[Item]) -> Preview {
     }
 }
 
+impl Preview {
+    /// The items to add: all of them (*Import anyway*), or all but the likely duplicates.
+    pub fn items_to_add(&self, imported: &Imported, skip_duplicates: bool) -> Vec<Item> {
+        let duplicate: HashSet<usize> = if skip_duplicates {
+            self.duplicates.iter().map(|d| d.index).collect()
+        } else {
+            HashSet::new()
+        };
+        imported
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !duplicate.contains(index))
+            .map(|(_, item)| item.clone())
+            .collect()
+    }
+}
+
 /// Kind, title, username and first URL, compared without case or surrounding space.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct DuplicateKey {

@@ -533,3 +533,40 @@ fn an_item_imported_from_another_vault_keeps_its_id_history_and_times_and_import
         "it goes up with the next sync"
     );
 }
+
+#[test]
+fn an_import_adds_every_item_with_its_own_times_in_one_transaction_and_a_rerun_adds_none() {
+    let dir = TempDir::new().unwrap();
+    let path = vault_path(&dir);
+    let mut vault = Vault::create(&path, PW, FAST).unwrap();
+    let items: Vec<keyhaven_vault::item::Item> = (0..50)
+        .map(|n| {
+            let mut item = keyhaven_vault::item::Item::new(
+                login(&format!("Site {n}"), "ada", "pw"),
+                uuid::Uuid::new_v4(),
+                1_000,
+            );
+            item.updated_at = 2_000 + n;
+            item
+        })
+        .collect();
+    assert_eq!(vault.import_all(&items).unwrap(), 50);
+    assert_eq!(
+        vault.import_all(&items).unwrap(),
+        0,
+        "ids already here are left alone"
+    );
+    let found = vault.search("Site 42").unwrap();
+    assert_eq!(
+        found.first().map(|s| s.title.as_str()),
+        Some("Site 42"),
+        "the search index has them"
+    );
+    drop(vault);
+    let mut reopened = Vault::open(&path).unwrap();
+    reopened.unlock(PW).unwrap();
+    let stored = reopened.items().unwrap();
+    assert_eq!(stored.len(), 50);
+    let first = stored.iter().find(|i| i.title == "Site 0").unwrap();
+    assert_eq!((first.created_at, first.updated_at), (1_000, 2_000));
+}

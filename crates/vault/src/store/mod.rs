@@ -651,6 +651,24 @@ impl Vault {
         Ok(inserted)
     }
 
+    /// Adds every item of an import (see [`Vault::import`]) in one transaction: all of them, or
+    /// none when any fails. Returns how many were added (an id already here is left alone).
+    pub fn import_all(&mut self, items: &[Item]) -> Result<usize> {
+        let tx = self.conn.unchecked_transaction()?;
+        let mut added = Vec::with_capacity(items.len());
+        for item in items {
+            if self.insert_first_version(item)? {
+                added.push(item);
+            }
+        }
+        tx.commit()?;
+        let index = &mut self.unlocked_mut()?.index;
+        for item in &added {
+            index.upsert(item);
+        }
+        Ok(added.len())
+    }
+
     /// Seals the first version of an item new to this vault and stores it, pending; false when
     /// an item with its id is here already (nothing changes then).
     fn insert_first_version(&self, item: &Item) -> Result<bool> {
