@@ -230,6 +230,18 @@ pub struct ImportArgs {
 pub enum ImportFormat {
     /// Bitwarden's unencrypted JSON export
     BitwardenJson,
+    /// Bitwarden's CSV export
+    BitwardenCsv,
+    /// Chrome's, Edge's or Brave's password CSV
+    ChromeCsv,
+    /// Firefox's password CSV
+    FirefoxCsv,
+    /// Safari's password CSV
+    SafariCsv,
+    /// KeePassXC's CSV export
+    KeepassxcCsv,
+    /// Any CSV whose header names its columns (title or name, url, username, password, notes…)
+    Csv,
 }
 
 /// Likely duplicates: left out, or imported anyway.

@@ -24,6 +24,12 @@ pub fn run(vault: &mut Vault, args: ImportArgs, input: &mut Input, json: bool) -
     let bytes = read_capped(&args.file)?;
     let format = match args.format {
         ImportFormat::BitwardenJson => Format::BitwardenJson,
+        ImportFormat::BitwardenCsv => Format::BitwardenCsv,
+        ImportFormat::ChromeCsv => Format::ChromeCsv,
+        ImportFormat::FirefoxCsv => Format::FirefoxCsv,
+        ImportFormat::SafariCsv => Format::SafariCsv,
+        ImportFormat::KeepassxcCsv => Format::KeepassXcCsv,
+        ImportFormat::Csv => Format::GenericCsv,
     };
     let imported = format.read(&name, &bytes)?;
     let summary = preview(&imported, &vault.items()?);

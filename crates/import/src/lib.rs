@@ -5,6 +5,7 @@
 //! Nothing here touches a vault file; the caller stores the items in one transaction.
 
 pub mod bitwarden_json;
+pub mod csv_files;
 mod error;
 pub mod preview;
 mod time;
@@ -24,6 +25,19 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub enum Format {
     /// Bitwarden's unencrypted JSON export (`bitwarden_export_*.json`).
     BitwardenJson,
+    /// Bitwarden's CSV export.
+    BitwardenCsv,
+    /// Chrome's, Edge's and Brave's password CSV.
+    ChromeCsv,
+    /// Firefox's password CSV.
+    FirefoxCsv,
+    /// Safari's password CSV.
+    SafariCsv,
+    /// KeePassXC's CSV export.
+    KeepassXcCsv,
+    /// Any CSV: [`Format::read`] maps its columns by their names; [`csv_files::read_mapped`]
+    /// takes the columns the person mapped.
+    GenericCsv,
 }
 
 impl Format {
@@ -35,8 +49,18 @@ impl Format {
                 limit_mib: MAX_FILE_BYTES / (1024 * 1024),
             });
         }
+        use csv_files::CsvKind;
         match self {
             Self::BitwardenJson => bitwarden_json::read(file_name, bytes),
+            Self::BitwardenCsv => csv_files::read_known(CsvKind::Bitwarden, file_name, bytes),
+            Self::ChromeCsv => csv_files::read_known(CsvKind::Chrome, file_name, bytes),
+            Self::FirefoxCsv => csv_files::read_known(CsvKind::Firefox, file_name, bytes),
+            Self::SafariCsv => csv_files::read_known(CsvKind::Safari, file_name, bytes),
+            Self::KeepassXcCsv => csv_files::read_known(CsvKind::KeepassXc, file_name, bytes),
+            Self::GenericCsv => {
+                let sample = csv_files::sample(file_name, bytes, 0)?;
+                csv_files::read_mapped(file_name, bytes, &sample.suggested)
+            }
         }
     }
 }
