@@ -182,7 +182,7 @@ pub fn read_known(kind: CsvKind, file_name: &str, bytes: &[u8]) -> Result<Import
         // Firefox has no title; the site's host stands for it.
         map.title = None;
     }
-    read_rows(kind.format(), file_name, bytes, &map, kind)
+    read_rows(kind.format(), file_name, bytes, &map, Some(kind))
 }
 
 /// Reads any CSV with the columns the person mapped.
@@ -199,7 +199,7 @@ pub fn read_mapped(
             detail: "no column is mapped to the title or the URL, which name each item".into(),
         });
     }
-    read_rows(Format::GenericCsv, file_name, bytes, map, CsvKind::Chrome)
+    read_rows(Format::GenericCsv, file_name, bytes, map, None)
 }
 
 impl CsvKind {
@@ -219,7 +219,7 @@ fn read_rows(
     file_name: &str,
     bytes: &[u8],
     map: &ColumnMap,
-    kind: CsvKind,
+    kind: Option<CsvKind>,
 ) -> Result<Imported, ImportError> {
     let now = now_ms();
     let mut imported = Imported {
@@ -246,7 +246,7 @@ fn read_rows(
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let urls: Vec<String> = if kind == CsvKind::Bitwarden {
+        let urls: Vec<String> = if kind == Some(CsvKind::Bitwarden) {
             cell(map.url)
                 .split(',')
                 .map(str::trim)
@@ -340,9 +340,9 @@ fn column_raw(record: &csv::StringRecord, column: Option<usize>) -> String {
 }
 
 /// KeePassXC writes the group path with its root (`Root/Work`): the root is not a folder.
-fn folder_path(folder: &str, kind: CsvKind) -> String {
+fn folder_path(folder: &str, kind: Option<CsvKind>) -> String {
     let folder = folder.trim().trim_matches('/');
-    if kind == CsvKind::KeepassXc {
+    if kind == Some(CsvKind::KeepassXc) {
         match folder.split_once('/') {
             Some((_, rest)) => rest.to_owned(),
             None => String::new(),
