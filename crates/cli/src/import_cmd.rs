@@ -45,7 +45,7 @@ pub fn run(vault: &mut Vault, args: ImportArgs, input: &mut Input, json: bool) -
         ))),
     };
     let items = summary.items_to_add(&imported, skip_duplicates);
-    if !args.yes && !json && !input.confirm(&format!("Import {} items?", items.len()))? {
+    if !args.yes && !input.confirm(&format!("Import {} items?", items.len()))? {
         bail!(UsageError("nothing was imported".into()));
     }
     let added = vault.import_all(&items)?;
