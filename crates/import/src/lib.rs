@@ -4,6 +4,7 @@
 //!
 //! Nothing here touches a vault file; the caller stores the items in one transaction.
 
+pub mod bitwarden_export;
 pub mod bitwarden_json;
 pub mod csv_files;
 mod error;
