@@ -207,6 +207,30 @@ pub enum VaultCommand {
     Passwd(PasswdArgs),
     /// Import another password manager's export: a summary first, then every item or none
     Import(ImportArgs),
+    /// Export every item in plaintext, for another password manager (explained and confirmed)
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The export's format
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Where to write it (readable by this OS user only)
+    #[arg(long, short)]
+    pub output: std::path::PathBuf,
+    /// Write it without asking (the file is plaintext)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// The formats `vault export --format` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Bitwarden's unencrypted JSON (every item kind)
+    BitwardenJson,
+    /// Bitwarden's CSV (logins and notes; cards and identities as notes)
+    BitwardenCsv,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 
 mod account_cmd;
 mod args;
+mod export_cmd;
 mod import_cmd;
 mod input;
 mod output;

@@ -64,6 +64,7 @@ pub fn run(
         VaultCommand::Rm(args) => rm(&mut vault, args, &mut input, json),
         VaultCommand::Passwd(args) => passwd(&mut vault, args, master_password, &mut input, json),
         VaultCommand::Import(args) => crate::import_cmd::run(&mut vault, args, &mut input, json),
+        VaultCommand::Export(args) => crate::export_cmd::run(&vault, args, &mut input, json),
         VaultCommand::Init(_) | VaultCommand::Generate(_) => {
             unreachable!("handled before unlocking")
         }

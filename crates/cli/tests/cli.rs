@@ -502,3 +502,105 @@ fn a_bitwarden_export_is_imported_once_and_likely_duplicates_are_asked_about() {
         .starts_with("passwords.csv is not a Bitwarden JSON file"));
     assert_eq!(listed(&path), ["Bank", "GitHub", "Wifi"]);
 }
+
+#[test]
+fn a_plaintext_export_is_confirmed_private_and_imports_into_another_vault() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, path) = new_vault();
+    add_login(&path, "GitHub", "=not a formula");
+    add_login(&path, "Bank", "bank-1");
+    let out = dir.path().join("export.json");
+    let file = out.to_str().unwrap();
+    let refused = keyhaven(
+        &path,
+        &[
+            "--password-stdin",
+            "vault",
+            "export",
+            "--format",
+            "bitwarden-json",
+            "--output",
+            file,
+        ],
+        &format!("{MASTER}\n"),
+    );
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "no terminal to confirm on, and no --yes"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("UNENCRYPTED"));
+    assert!(!out.exists(), "nothing is written before the person agrees");
+
+    ok(keyhaven(
+        &path,
+        &[
+            "--password-stdin",
+            "vault",
+            "export",
+            "--format",
+            "bitwarden-json",
+            "--output",
+            file,
+            "--yes",
+        ],
+        &format!("{MASTER}\n"),
+    ));
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let (_other_dir, other) = new_vault();
+    ok(keyhaven(
+        &other,
+        &[
+            "--password-stdin",
+            "vault",
+            "import",
+            "--from",
+            "bitwarden-json",
+            file,
+            "--yes",
+        ],
+        &format!("{MASTER}\n"),
+    ));
+    let shown = ok(keyhaven(
+        &other,
+        &[
+            "--password-stdin",
+            "vault",
+            "get",
+            "GitHub",
+            "--show",
+            "--json",
+        ],
+        &format!("{MASTER}\n"),
+    ));
+    let item: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(
+        item["content"]["password"], "=not a formula",
+        "JSON is not escaped"
+    );
+
+    let csv = dir.path().join("export.csv");
+    ok(keyhaven(
+        &path,
+        &[
+            "--password-stdin",
+            "vault",
+            "export",
+            "--format",
+            "bitwarden-csv",
+            "--output",
+            csv.to_str().unwrap(),
+            "--yes",
+        ],
+        &format!("{MASTER}\n"),
+    ));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        text.contains("'=not a formula"),
+        "CSV escapes a formula: {text}"
+    );
+}
