@@ -46,6 +46,7 @@ fn item_json(item: &Item, folder_id: Option<&String>) -> Value {
             "password": h.password,
         })).collect::<Vec<_>>(),
     });
+    let other_notes;
     let (kind, notes, extra) = match &item.content {
         ItemContent::Login(login) => (
             1,
@@ -84,7 +85,10 @@ fn item_json(item: &Item, folder_id: Option<&String>) -> Value {
                 "postalCode": id.postal_code, "country": id.country,
             }}),
         ),
-        ItemContent::Other(_) => (2, &String::new(), json!({ "secureNote": { "type": 0 } })),
+        ItemContent::Other(other) => {
+            other_notes = other_as_text(other);
+            (2, &other_notes, json!({ "secureNote": { "type": 0 } }))
+        }
     };
     entry["type"] = json!(kind);
     entry["notes"] = json!(notes);
@@ -179,13 +183,21 @@ fn note_text(content: &ItemContent) -> String {
             ),
             id.notes.clone(),
         ],
-        ItemContent::Login(_) | ItemContent::Other(_) => Vec::new(),
+        ItemContent::Other(other) => return other_as_text(other),
+        ItemContent::Login(_) => Vec::new(),
     };
     lines
         .into_iter()
         .filter(|l| !l.trim().is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// An item of a kind from a newer Keyhaven, as note text: its kind and fields as JSON, so that
+/// nothing of it is lost.
+fn other_as_text(other: &keyhaven_vault::item::OtherContent) -> String {
+    let fields = serde_json::to_string_pretty(&other.fields).unwrap_or_default();
+    format!("Keyhaven item of kind {}:\n{fields}", other.kind)
 }
 
 /// A cell a spreadsheet would run as a formula, made text with a leading `'` (OWASP).

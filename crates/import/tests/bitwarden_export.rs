@@ -219,3 +219,29 @@ fn csv_cells_a_spreadsheet_would_run_are_escaped() {
     assert!(file.contains("'=cmd|"), "{file}");
     assert!(!file.lines().nth(1).unwrap().contains(",=cmd"), "{file}");
 }
+
+#[test]
+fn an_item_of_a_kind_from_a_newer_keyhaven_goes_out_as_a_note_with_all_its_fields() {
+    let other = keyhaven_vault::item::OtherContent {
+        kind: "wifi".into(),
+        fields: [
+            ("ssid".to_string(), serde_json::json!("home")),
+            ("psk".to_string(), serde_json::json!("hunter2")),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let items = vec![item("Router", ItemContent::Other(other), None)];
+    for (format, file) in [
+        (Format::BitwardenJson, json_export(&items)),
+        (Format::BitwardenCsv, csv_export(&items)),
+    ] {
+        let back = format.read("out", file.as_bytes()).unwrap();
+        let ItemContent::SecureNote(note) = &back.items[0].content else {
+            panic!("{:?}", back.items[0].content)
+        };
+        for kept in ["kind wifi", "\"ssid\": \"home\"", "\"psk\": \"hunter2\""] {
+            assert!(note.notes.contains(kept), "{kept} in {:?}", note.notes);
+        }
+    }
+}
