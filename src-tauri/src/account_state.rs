@@ -45,6 +45,15 @@ pub struct AccountState {
     on_change: OnceLock<ChangeListener>,
 }
 
+/// The code a settings step sent (a phone change, an added password); any other step is a
+/// protocol error.
+fn code_sent(step: Step) -> Result<SmsChallenge> {
+    match step {
+        Step::EnterCode { code_sent } => Ok(code_sent),
+        _ => Err(ClientError::Protocol("no code was sent".into())),
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -306,10 +315,7 @@ impl AccountState {
                 (slot, result)
             })
             .await?;
-        match step {
-            Step::EnterCode { code_sent } => Ok(code_sent),
-            _ => Err(ClientError::Protocol("no code was sent".into())),
-        }
+        code_sent(step)
     }
 
     /// Confirms the code sent to the new phone number.
@@ -335,10 +341,7 @@ impl AccountState {
                 (slot, result)
             })
             .await?;
-        match step {
-            Step::EnterCode { code_sent } => Ok(code_sent),
-            _ => Err(ClientError::Protocol("no code was sent".into())),
-        }
+        code_sent(step)
     }
 
     /// Confirms the code that gives the account its account password.

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use keyhaven_vault::item::{Item, ItemContent};
 use serde_json::{json, Value};
 
+use crate::time::ms_rfc3339;
+
 /// The items as a Bitwarden JSON export (`"encrypted": false`), folders by name.
 pub fn json_export(items: &[Item]) -> String {
     let mut folders: BTreeMap<String, String> = BTreeMap::new();
@@ -37,12 +39,12 @@ fn item_json(item: &Item, folder_id: Option<&String>) -> Value {
         "name": item.title,
         "favorite": item.favourite,
         "reprompt": 0,
-        "creationDate": rfc3339(item.created_at),
-        "revisionDate": rfc3339(item.updated_at),
+        "creationDate": ms_rfc3339(item.created_at),
+        "revisionDate": ms_rfc3339(item.updated_at),
         "deletedDate": null,
         "collectionIds": null,
         "passwordHistory": item.password_history.iter().map(|h| json!({
-            "lastUsedDate": rfc3339(h.replaced_at),
+            "lastUsedDate": ms_rfc3339(h.replaced_at),
             "password": h.password,
         })).collect::<Vec<_>>(),
     });
@@ -207,9 +209,4 @@ pub fn escape_formula(cell: &str) -> String {
     } else {
         cell.to_owned()
     }
-}
-
-fn rfc3339(ms: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }

@@ -7,6 +7,12 @@ pub fn rfc3339_ms(text: &str) -> Option<i64> {
         .map(|date| date.timestamp_millis())
 }
 
+/// Unix milliseconds as an RFC 3339 date in UTC, to the millisecond (as Bitwarden writes them).
+pub fn ms_rfc3339(ms: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

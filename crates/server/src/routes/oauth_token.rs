@@ -225,7 +225,7 @@ async fn sign_up(
         ),
         other => other.into(),
     })?;
-    if !social_identities::link(&state.db, &identity_of(&code, now), &id).await? {
+    if !social_identities::link(&state.db, &LinkedIdentity::of(&code).at(now), &id).await? {
         // Another sign-up with the same identity won the race.
         delete_everything(state, &id).await?;
         return Err(identity_in_use());
@@ -279,7 +279,12 @@ async fn link_with_password(
         ));
     }
     let mut conn = state.db.acquire().await?;
-    if !social_identities::link_to(&mut conn, &identity_of(&code, state.now()), &account.id).await?
+    if !social_identities::link_to(
+        &mut conn,
+        &LinkedIdentity::of(&code).at(state.now()),
+        &account.id,
+    )
+    .await?
     {
         return Err(identity_in_use());
     }
@@ -321,9 +326,4 @@ pub(crate) fn identity_in_use() -> ApiError {
         ErrorCode::IdentityInUse,
         "This sign-in method already signs in to another Keyhaven Account.",
     )
-}
-
-/// The identity a redeemed code vouches for, as it is linked at `now`.
-pub(crate) fn identity_of(code: &OAuthCodeRow, now: i64) -> social_identities::IdentityRow {
-    LinkedIdentity::of(code).at(now)
 }

@@ -11,9 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Authed, ClientIp, Json, Path};
-use crate::routes::oauth_token::{
-    check_code_binding, identity_in_use, identity_of, take_bound_code,
-};
+use crate::routes::oauth_token::{check_code_binding, identity_in_use, take_bound_code};
 use crate::state::AppState;
 use crate::store::accounts;
 use crate::store::social_identities::{self, IdentityRow};
@@ -53,7 +51,7 @@ pub async fn link(
         request.code_verifier.expose(),
     )
     .await?;
-    let identity = identity_of(&code, state.now());
+    let identity = crate::codes::LinkedIdentity::of(&code).at(state.now());
     let mut conn = state.db.acquire().await?;
     if !social_identities::link_to(&mut conn, &identity, &authed.account_id).await? {
         return Err(identity_in_use());
