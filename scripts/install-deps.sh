@@ -9,6 +9,7 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver gnome-keyring dbus-daemon
   argon2 xclip dbus-bin xdotool imagemagick python3 python3-venv
   postgresql postgresql-client
+  keepassxc
 )
 
 missing=()

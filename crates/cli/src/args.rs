@@ -207,7 +207,7 @@ pub enum VaultCommand {
     Passwd(PasswdArgs),
     /// Import another password manager's export: a summary first, then every item or none
     Import(ImportArgs),
-    /// Export every item in plaintext, for another password manager (explained and confirmed)
+    /// Export every item: encrypted (Keyhaven, KDBX) or, explained and confirmed, in plaintext
     Export(ExportArgs),
 }
 
@@ -219,7 +219,7 @@ pub struct ExportArgs {
     /// Where to write it (readable by this OS user only)
     #[arg(long, short)]
     pub output: std::path::PathBuf,
-    /// Write it without asking (the file is plaintext)
+    /// Write a plaintext export without asking
     #[arg(long)]
     pub yes: bool,
 }
@@ -227,6 +227,10 @@ pub struct ExportArgs {
 /// The formats `vault export --format` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
+    /// Keyhaven's encrypted export, sealed with a password you choose (asked twice)
+    Keyhaven,
+    /// A KDBX 4 database that KeePassXC opens, sealed with a password you choose
+    Kdbx,
     /// Bitwarden's unencrypted JSON (every item kind)
     BitwardenJson,
     /// Bitwarden's CSV (logins and notes; cards and identities as notes)
@@ -247,6 +251,9 @@ pub struct ImportArgs {
     /// Import without asking for confirmation after the summary
     #[arg(long)]
     pub yes: bool,
+    /// The key file of a KeePass database (with --from kdbx)
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<std::path::PathBuf>,
 }
 
 /// The formats `vault import --from` reads.
@@ -266,6 +273,13 @@ pub enum ImportFormat {
     KeepassxcCsv,
     /// Any CSV whose header names its columns (title or name, url, username, password, notes…)
     Csv,
+    /// A KeePass or KeePassXC database (.kdbx, KDBX 3.1 and 4); asks for its password
+    Kdbx,
+    /// 1Password's .1pux export
+    #[value(name = "1pux")]
+    OnePux,
+    /// Keyhaven's encrypted export; asks for its password
+    Keyhaven,
 }
 
 /// Likely duplicates: left out, or imported anyway.

@@ -1,14 +1,15 @@
 //! `keyhaven vault import --from FORMAT FILE`: the summary of what the file would add, then
 //! every item in one transaction, or none. The reading is `keyhaven-import`'s.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use keyhaven_import::preview::{preview, Preview};
-use keyhaven_import::{Format, Imported, MAX_FILE_BYTES};
+use keyhaven_import::{Format, Imported, Unlock, MAX_FILE_BYTES};
 use keyhaven_vault::Vault;
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::args::{Duplicates, ImportArgs, ImportFormat};
 use crate::input::Input;
@@ -30,8 +31,20 @@ pub fn run(vault: &mut Vault, args: ImportArgs, input: &mut Input, json: bool) -
         ImportFormat::SafariCsv => Format::SafariCsv,
         ImportFormat::KeepassxcCsv => Format::KeepassXcCsv,
         ImportFormat::Csv => Format::GenericCsv,
+        ImportFormat::Kdbx => Format::Kdbx,
+        ImportFormat::OnePux => Format::OnePassword1pux,
+        ImportFormat::Keyhaven => Format::KeyhavenEncrypted,
     };
-    let imported = format.read(&name, &bytes)?;
+    let mut unlock = Unlock::none();
+    if format.needs_password() {
+        unlock.password = Some(input.secret(&format!("Password of {name}: "))?);
+    }
+    match (&args.key_file, format.takes_key_file()) {
+        (Some(path), true) => unlock.key_file = Some(Zeroizing::new(read_capped(path)?)),
+        (Some(_), false) => bail!(UsageError("--key-file is for --from kdbx".into())),
+        (None, _) => {}
+    }
+    let imported = format.open(&name, &bytes, &unlock)?;
     let summary = preview(&imported, &vault.items()?);
     if !json {
         print_summary(&name, &imported, &summary);
@@ -48,7 +61,7 @@ pub fn run(vault: &mut Vault, args: ImportArgs, input: &mut Input, json: bool) -
     if !args.yes && !input.confirm(&format!("Import {} items?", items.len()))? {
         bail!(UsageError("nothing was imported".into()));
     }
-    let added = vault.import_all(&items)?;
+    let added = vault.import_all_with_progress(&items, &mut progress_line())?;
     if json {
         output::json(&json!({
             "imported": added,
@@ -60,6 +73,20 @@ pub fn run(vault: &mut Vault, args: ImportArgs, input: &mut Input, json: bool) -
         println!("Imported {added} items from {name}.");
     }
     Ok(())
+}
+
+/// A progress line on stderr, redrawn in place, when stderr is a terminal; nothing otherwise.
+fn progress_line() -> impl FnMut(usize, usize) {
+    let terminal = std::io::stderr().is_terminal();
+    move |done, total| {
+        if terminal && total >= 200 {
+            eprint!("\rImporting… {done} of {total}");
+            if done == total {
+                eprintln!();
+            }
+            std::io::stderr().flush().ok();
+        }
+    }
 }
 
 /// The file's bytes, refused beyond [`MAX_FILE_BYTES`] without reading more than that.

@@ -604,3 +604,83 @@ fn a_plaintext_export_is_confirmed_private_and_imports_into_another_vault() {
         "CSV escapes a formula: {text}"
     );
 }
+
+#[test]
+fn an_encrypted_export_needs_a_strong_password_and_opens_only_with_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, path) = new_vault();
+    add_login(&path, "GitHub", "gh-secret-1");
+    let export = |format: &str, file: &Path, password: &str| {
+        keyhaven(
+            &path,
+            &[
+                "--json",
+                "--password-stdin",
+                "vault",
+                "export",
+                "--format",
+                format,
+                "--output",
+                file.to_str().unwrap(),
+            ],
+            &format!("{MASTER}\n{password}\n"),
+        )
+    };
+    let sealed = dir.path().join("backup.keyhaven");
+    let weak = export("keyhaven", &sealed, "password1");
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(!sealed.exists(), "nothing is written under a weak password");
+    const EXPORT_PW: &str = "violet anchor drifting 42 lanterns";
+    ok(export("keyhaven", &sealed, EXPORT_PW));
+    assert_eq!(
+        std::fs::metadata(&sealed).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let bytes = std::fs::read(&sealed).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("gh-secret-1"),
+        "the file is sealed"
+    );
+    let kdbx = dir.path().join("backup.kdbx");
+    ok(export("kdbx", &kdbx, EXPORT_PW));
+
+    for (format, file) in [("keyhaven", &sealed), ("kdbx", &kdbx)] {
+        let (_other_dir, other) = new_vault();
+        let import = |password: &str| {
+            keyhaven(
+                &other,
+                &[
+                    "--json",
+                    "--password-stdin",
+                    "vault",
+                    "import",
+                    "--from",
+                    format,
+                    file.to_str().unwrap(),
+                    "--yes",
+                ],
+                &format!("{MASTER}\n{password}\n"),
+            )
+        };
+        let wrong = import("not the password");
+        assert_eq!(wrong.status.code(), Some(2), "{format}");
+        let error: serde_json::Value = serde_json::from_slice(&wrong.stderr).unwrap();
+        assert_eq!(error["error"]["code"], "import_wrong_password", "{format}");
+        let done: serde_json::Value = serde_json::from_str(&ok(import(EXPORT_PW))).unwrap();
+        assert_eq!(done["imported"], 1, "{format}");
+        let shown = ok(keyhaven(
+            &other,
+            &[
+                "--password-stdin",
+                "vault",
+                "get",
+                "GitHub",
+                "--show",
+                "--json",
+            ],
+            &format!("{MASTER}\n"),
+        ));
+        let item: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(item["content"]["password"], "gh-secret-1", "{format}");
+    }
+}

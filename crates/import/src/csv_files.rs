@@ -68,6 +68,19 @@ impl CsvKind {
         }
     }
 
+    /// The required columns `headers` lack, by their first name.
+    fn missing(self, headers: &[String]) -> Vec<&'static str> {
+        self.required()
+            .iter()
+            .filter(|names| {
+                !headers
+                    .iter()
+                    .any(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+            })
+            .map(|names| names[0])
+            .collect()
+    }
+
     /// The columns this format must have, by any of their names.
     fn required(self) -> &'static [&'static [&'static str]] {
         match self {
@@ -156,16 +169,7 @@ pub fn sample(file_name: &str, bytes: &[u8], rows: usize) -> Result<CsvSample, I
 /// Reads a CSV export of a known format: its headers must be that format's.
 pub fn read_known(kind: CsvKind, file_name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
     let headers = headers(file_name, kind.name(), bytes)?;
-    let missing: Vec<&str> = kind
-        .required()
-        .iter()
-        .filter(|names| {
-            !headers
-                .iter()
-                .any(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
-        })
-        .map(|names| names[0])
-        .collect();
+    let missing = kind.missing(&headers);
     if !missing.is_empty() {
         return Err(ImportError::WrongFormat {
             file: file_name.to_owned(),
@@ -183,6 +187,24 @@ pub fn read_known(kind: CsvKind, file_name: &str, bytes: &[u8]) -> Result<Import
         map.title = None;
     }
     read_rows(kind.format(), file_name, bytes, &map, Some(kind))
+}
+
+/// The known CSV format whose columns the header row has, or generic CSV for any other header
+/// row of two or more columns.
+pub fn detect(bytes: &[u8]) -> Option<Format> {
+    let headers = headers("", "CSV", bytes).ok()?;
+    const MOST_SPECIFIC_FIRST: [CsvKind; 5] = [
+        CsvKind::Bitwarden,
+        CsvKind::KeepassXc,
+        CsvKind::Firefox,
+        CsvKind::Safari,
+        CsvKind::Chrome,
+    ];
+    MOST_SPECIFIC_FIRST
+        .into_iter()
+        .find(|kind| kind.missing(&headers).is_empty())
+        .map(CsvKind::format)
+        .or_else(|| (headers.len() >= 2).then_some(Format::GenericCsv))
 }
 
 /// Reads any CSV with the columns the person mapped.
@@ -276,7 +298,23 @@ fn read_rows(
                 });
             }
         }
-        let is_note = cell(map.kind).eq_ignore_ascii_case("note");
+        let folder = Some(folder_path(&cell(map.folder), kind)).filter(|f| !f.is_empty());
+        if kind == Some(CsvKind::KeepassXc) && folder.as_deref().is_some_and(in_recycle_bin) {
+            imported.skipped.push(Skipped {
+                title,
+                reason: "it is in the KeePass recycle bin".into(),
+            });
+            continue;
+        }
+        // KeePass has no kinds: an entry with nothing but notes is a note, as the .kdbx reader
+        // makes it.
+        let only_notes = urls.is_empty()
+            && username.is_empty()
+            && cell(map.password).is_empty()
+            && cell(map.totp).is_empty()
+            && !notes.is_empty();
+        let is_note = cell(map.kind).eq_ignore_ascii_case("note")
+            || (kind == Some(CsvKind::KeepassXc) && only_notes);
         let content = if is_note {
             ItemContent::SecureNote(SecureNote {
                 notes,
@@ -304,7 +342,6 @@ fn read_rows(
                 ..Login::default()
             })
         };
-        let folder = Some(folder_path(&cell(map.folder), kind)).filter(|f| !f.is_empty());
         let favourite = matches!(
             cell(map.favourite).to_ascii_lowercase().as_str(),
             "1" | "true" | "yes"
@@ -350,6 +387,21 @@ fn folder_path(folder: &str, kind: Option<CsvKind>) -> String {
     } else {
         folder.to_owned()
     }
+}
+
+/// Whether a KeePassXC group path (without its root) is the recycle bin or inside it, by the
+/// names KeePassXC gives the bin in its most used languages.
+fn in_recycle_bin(folder: &str) -> bool {
+    const NAMES: [&str; 6] = [
+        "Recycle Bin",
+        "Papierkorb",
+        "Corbeille",
+        "Papelera de reciclaje",
+        "Cestino",
+        "Prullenbak",
+    ];
+    let top = folder.split('/').next().unwrap_or_default();
+    NAMES.iter().any(|name| top.eq_ignore_ascii_case(name))
 }
 
 /// A time as the CSV formats write it: Unix milliseconds (Firefox), seconds, or RFC 3339

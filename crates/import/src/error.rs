@@ -16,6 +16,16 @@ pub enum ImportError {
          Bitwarden choosing the unencrypted .json format"
     )]
     EncryptedBitwardenExport { file: String },
+    #[error("{file} is encrypted: enter its password")]
+    PasswordNeeded { file: String },
+    #[error("the password (or key file) for {file} is wrong")]
+    WrongPassword { file: String },
+    #[error("the password (or key file) for {file} is wrong, or the file is damaged")]
+    WrongPasswordOrDamaged { file: String },
+    #[error("the key file for {file} cannot be read: {detail}")]
+    WrongKeyFile { file: String, detail: String },
+    #[error("{file} was changed or damaged after it was written: it does not match its seal")]
+    Changed { file: String },
 }
 
 impl ImportError {
@@ -25,6 +35,12 @@ impl ImportError {
             Self::TooLarge { .. } => "import_file_too_large",
             Self::WrongFormat { .. } => "import_wrong_format",
             Self::EncryptedBitwardenExport { .. } => "import_encrypted_bitwarden",
+            Self::PasswordNeeded { .. } => "import_password_needed",
+            Self::WrongPassword { .. } | Self::WrongPasswordOrDamaged { .. } => {
+                "import_wrong_password"
+            }
+            Self::Changed { .. } => "import_file_changed",
+            Self::WrongKeyFile { .. } => "import_wrong_key_file",
         }
     }
 }

@@ -8,6 +8,10 @@ pub mod bitwarden_export;
 pub mod bitwarden_json;
 pub mod csv_files;
 mod error;
+pub mod kdbx;
+pub mod kdbx_export;
+pub mod keyhaven_export;
+pub mod onepux;
 pub mod preview;
 mod time;
 
@@ -15,6 +19,7 @@ pub use error::ImportError;
 
 use keyhaven_vault::item::Item;
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 /// The largest file an import reads (a 10,000-item export is a few MB): beyond it, a clear
 /// refusal instead of unbounded memory.
@@ -39,11 +44,79 @@ pub enum Format {
     /// Any CSV: [`Format::read`] maps its columns by their names; [`csv_files::read_mapped`]
     /// takes the columns the person mapped.
     GenericCsv,
+    /// A KeePass or KeePassXC database (`.kdbx`, KDBX 3.1 and 4), with its password and key file.
+    Kdbx,
+    /// 1Password's `.1pux` export.
+    OnePassword1pux,
+    /// Keyhaven's own encrypted export, with the password it was sealed with.
+    KeyhavenEncrypted,
+}
+
+/// What opens an encrypted file: its password, and a KeePass key file's bytes.
+#[derive(Default)]
+pub struct Unlock {
+    pub password: Option<Zeroizing<String>>,
+    pub key_file: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl Unlock {
+    /// Nothing: for the formats that are not encrypted.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// A password alone.
+    pub fn password(password: &str) -> Self {
+        Self {
+            password: Some(Zeroizing::new(password.to_owned())),
+            key_file: None,
+        }
+    }
 }
 
 impl Format {
-    /// Reads `bytes`, the file `file_name`, in this format.
+    /// Whether a file of this format opens only with a password.
+    pub fn needs_password(self) -> bool {
+        matches!(self, Self::Kdbx | Self::KeyhavenEncrypted)
+    }
+
+    /// Whether a file of this format may also need a key file (KeePass).
+    pub fn takes_key_file(self) -> bool {
+        self == Self::Kdbx
+    }
+
+    /// The format `bytes` are most likely in, from their first bytes and, for CSV, their header
+    /// (`None` when it is neither a known signature nor a known header: the person chooses).
+    pub fn detect(bytes: &[u8]) -> Option<Self> {
+        if kdbx::looks_like_kdbx(bytes) {
+            return Some(Self::Kdbx);
+        }
+        if onepux::looks_like_zip(bytes) {
+            return Some(Self::OnePassword1pux);
+        }
+        if keyhaven_vault::crypto::is_sealed_export(bytes) {
+            return Some(Self::KeyhavenEncrypted);
+        }
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+            return Some(Self::BitwardenJson);
+        }
+        csv_files::detect(bytes)
+    }
+
+    /// Reads `bytes`, the file `file_name`, in this format; the encrypted formats answer
+    /// [`ImportError::PasswordNeeded`] (see [`Format::open`]).
     pub fn read(self, file_name: &str, bytes: &[u8]) -> Result<Imported, ImportError> {
+        self.open(file_name, bytes, &Unlock::none())
+    }
+
+    /// Reads `bytes`, the file `file_name`, in this format; `unlock` opens the encrypted ones.
+    pub fn open(
+        self,
+        file_name: &str,
+        bytes: &[u8],
+        unlock: &Unlock,
+    ) -> Result<Imported, ImportError> {
         if bytes.len() > MAX_FILE_BYTES {
             return Err(ImportError::TooLarge {
                 file: file_name.to_owned(),
@@ -62,6 +135,14 @@ impl Format {
                 let sample = csv_files::sample(file_name, bytes, 0)?;
                 csv_files::read_mapped(file_name, bytes, &sample.suggested)
             }
+            Self::Kdbx => kdbx::read(file_name, bytes, unlock),
+            Self::OnePassword1pux => onepux::read(file_name, bytes),
+            Self::KeyhavenEncrypted => match &unlock.password {
+                Some(password) => keyhaven_export::read(file_name, bytes, password),
+                None => Err(ImportError::PasswordNeeded {
+                    file: file_name.to_owned(),
+                }),
+            },
         }
     }
 }

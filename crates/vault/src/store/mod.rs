@@ -654,14 +654,29 @@ impl Vault {
     /// Adds every item of an import (see [`Vault::import`]) in one transaction: all of them, or
     /// none when any fails. Returns how many were added (an id already here is left alone).
     pub fn import_all(&mut self, items: &[Item]) -> Result<usize> {
+        self.import_all_with_progress(items, &mut |_, _| {})
+    }
+
+    /// [`Vault::import_all`], telling `progress` (done, total) every hundred items and at the end,
+    /// for a progress bar.
+    pub fn import_all_with_progress(
+        &mut self,
+        items: &[Item],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<usize> {
+        const EVERY: usize = 100;
         let tx = self.conn.unchecked_transaction()?;
         let mut added = Vec::with_capacity(items.len());
-        for item in items {
+        for (done, item) in items.iter().enumerate() {
             if self.insert_first_version(item)? {
                 added.push(item);
             }
+            if (done + 1) % EVERY == 0 {
+                progress(done + 1, items.len());
+            }
         }
         tx.commit()?;
+        progress(items.len(), items.len());
         let index = &mut self.unlocked_mut()?.index;
         for item in &added {
             index.upsert(item);
