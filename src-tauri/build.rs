@@ -57,6 +57,13 @@ fn main() {
         "change_account_password",
         "set_two_step",
         "delete_account",
+        "import_formats",
+        "choose_import_file",
+        "choose_key_file",
+        "preview_import",
+        "run_import",
+        "cancel_import",
+        "export_vault",
     ]);
     let attributes = tauri_build::Attributes::new()
         .app_manifest(manifest)

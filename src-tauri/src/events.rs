@@ -22,3 +22,11 @@ pub struct VaultItemsChanged;
 /// account settings when already signed in).
 #[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
 pub struct OpenConnect;
+
+/// How far an import is: `done` of `total` items stored (in one transaction, so none are
+/// visible until all are).
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct ImportProgress {
+    pub done: u32,
+    pub total: u32,
+}

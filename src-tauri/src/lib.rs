@@ -17,6 +17,7 @@ pub mod shell;
 #[cfg(target_os = "linux")]
 mod sleep_lock;
 pub mod state;
+pub mod transfer;
 
 use tauri::Manager;
 use tauri_specta::Event;
@@ -104,12 +105,20 @@ pub fn specta_builder<R: tauri::Runtime>() -> tauri_specta::Builder<R> {
             commands::account::change_account_password,
             commands::account::set_two_step,
             commands::account::delete_account,
+            commands::transfer::import_formats,
+            commands::transfer::choose_import_file,
+            commands::transfer::choose_key_file,
+            commands::transfer::preview_import,
+            commands::transfer::run_import,
+            commands::transfer::cancel_import,
+            commands::transfer::export_vault,
         ])
         .events(tauri_specta::collect_events![
             events::VaultStatusChanged,
             events::AccountChanged,
             events::VaultItemsChanged,
-            events::OpenConnect
+            events::OpenConnect,
+            events::ImportProgress
         ])
         .typ::<shell::Boot>()
         .constant("RULES", Rules::default())
@@ -155,6 +164,7 @@ pub fn configure<R: tauri::Runtime>(
         .manage(state)
         .manage(account)
         .manage(reminders)
+        .manage(transfer::TransferState::default())
         .invoke_handler(specta_builder::<R>().invoke_handler())
         .on_window_event(move |window, event| {
             if shell == Shell::Desktop {
@@ -181,6 +191,20 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
                 shell::refresh_tray(&handle, status);
             }
         });
+    let handle = app.handle().clone();
+    app.state::<transfer::TransferState>()
+        .on_progress(Box::new(move |done, total| {
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            let _ = events::ImportProgress {
+                done: count(done),
+                total: count(total),
+            }
+            .emit(&handle);
+        }));
+    if shell == Shell::Desktop {
+        app.state::<transfer::TransferState>()
+            .set_picker(shell::file_picker(app.handle().clone()));
+    }
     let handle = app.handle().clone();
     app.state::<state::AppState>().on_local_change(move || {
         handle.state::<account_state::AccountState>().local_change();
@@ -228,10 +252,11 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let builder =
-        tauri::Builder::default().plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             shell::on_second_launch(app, &argv)
-        }));
+        }))
+        .plugin(tauri_plugin_dialog::init());
     let app = configure(builder, state::AppState::new(vault_path), Shell::Desktop)
         .build(tauri::generate_context!("tauri.conf.json"));
     match app {

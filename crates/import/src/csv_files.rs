@@ -19,6 +19,7 @@ use crate::{Format, ImportError, Imported, Skipped};
 
 /// Which column holds what; `None` where the file has no such column.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ColumnMap {
     pub title: Option<usize>,
     /// One or more URLs (Bitwarden separates several with commas).
@@ -40,6 +41,7 @@ pub struct ColumnMap {
 
 /// A CSV file's header row and first rows, for the person to map a generic CSV.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CsvSample {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,

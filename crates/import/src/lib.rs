@@ -8,6 +8,7 @@ pub mod bitwarden_export;
 pub mod bitwarden_json;
 pub mod csv_files;
 mod error;
+pub mod export;
 pub mod kdbx;
 pub mod kdbx_export;
 pub mod keyhaven_export;
@@ -26,7 +27,8 @@ use zeroize::Zeroizing;
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
 /// The formats Keyhaven reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Bitwarden's unencrypted JSON export (`bitwarden_export_*.json`).
@@ -161,6 +163,7 @@ pub struct Imported {
 
 /// An entry of the file that is not imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Skipped {
     pub title: String,
     pub reason: String,
@@ -168,6 +171,7 @@ pub struct Skipped {
 
 /// Something an imported item had in its source that Keyhaven has no place for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NotKept {
     /// The item's title.
     pub item: String,

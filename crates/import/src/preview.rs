@@ -11,6 +11,7 @@ use crate::{Imported, NotKept, Skipped};
 
 /// The summary shown before an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Preview {
     /// How many items of each kind would be added (duplicates included).
     pub by_kind: BTreeMap<String, usize>,
@@ -25,6 +26,7 @@ pub struct Preview {
 
 /// An imported item that matches one already in the vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Duplicate {
     /// Its position in [`Imported::items`].
     pub index: usize,

@@ -8,4 +8,5 @@ pub mod items;
 pub mod reminders;
 pub mod reveal;
 pub mod settings;
+pub mod transfer;
 pub mod vault;

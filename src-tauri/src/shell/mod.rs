@@ -1,9 +1,11 @@
 //! The desktop shell around the windows: the main window (its boot data, close-to-tray,
 //! bringing it back), the [`tray`] icon and menu, and the [`quick_search`] window.
 
+mod file_picker;
 mod quick_search;
 mod tray;
 
+pub use file_picker::file_picker;
 pub use quick_search::show_quick_search;
 pub use tray::{install_tray, open_connect, refresh_tray};
 

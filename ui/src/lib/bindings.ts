@@ -582,6 +582,79 @@ async deleteAccount(password: string, confirmation: string) : Promise<Result<Acc
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The formats the app imports, in the order the chooser lists them.
+ */
+async importFormats() : Promise<ImportFormatInfo[]> {
+    return await TAURI_INVOKE("import_formats");
+},
+/**
+ * Opens the file chooser for a file to import and reads it; `None` when the person cancelled.
+ */
+async chooseImportFile() : Promise<Result<ChosenImport | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("choose_import_file") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens the file chooser for a KeePass key file; its name, or `None` when cancelled.
+ */
+async chooseKeyFile() : Promise<Result<string | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("choose_key_file") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Reads the chosen file as `format` (with its password, and for a generic CSV the columns the
+ * person mapped) and says what importing it would do. Nothing is written.
+ */
+async previewImport(format: Format, password: string | null, columns: ColumnMap | null) : Promise<Result<ImportPreview, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("preview_import", { format, password, columns }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Imports what the preview showed, in one transaction (all or nothing), leaving out the likely
+ * duplicates when `skip_duplicates`; `ImportProgress` events tell the progress. Returns how many
+ * items were added. A connected vault then syncs them.
+ */
+async runImport(skipDuplicates: boolean) : Promise<Result<number, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("run_import", { skipDuplicates }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Forgets the chosen file and what it held (the person closed the import).
+ */
+async cancelImport() : Promise<void> {
+    await TAURI_INVOKE("cancel_import");
+},
+/**
+ * Exports every item after checking the master password again: sealed with `export_password`
+ * (Keyhaven's format, KDBX 4), or in plaintext (the UI explained it first). The file chooser
+ * asks where; the file is readable by this OS user only. Returns its name, or `None` when the
+ * person cancelled.
+ */
+async exportVault(masterPassword: string, format: ExportFormat, exportPassword: string | null) : Promise<Result<string | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_vault", { masterPassword, format, exportPassword }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -590,11 +663,13 @@ async deleteAccount(password: string, confirmation: string) : Promise<Result<Acc
 
 export const events = __makeEvents__<{
 accountChanged: AccountChanged,
+importProgress: ImportProgress,
 openConnect: OpenConnect,
 vaultItemsChanged: VaultItemsChanged,
 vaultStatusChanged: VaultStatusChanged
 }>({
 accountChanged: "account-changed",
+importProgress: "import-progress",
 openConnect: "open-connect",
 vaultItemsChanged: "vault-items-changed",
 vaultStatusChanged: "vault-status-changed"
@@ -639,6 +714,30 @@ export type Boot = { status: VaultStatus; theme: Theme; app: AppInfo }
  * A payment card.
  */
 export type Card = { cardholder_name: string; number: string; expiry_month: number | null; expiry_year: number | null; security_code: string; brand: string; notes: string }
+/**
+ * The file the person chose, and the format it looks like.
+ */
+export type ChosenImport = { file_name: string; detected: Format | null }
+/**
+ * Which column holds what; `None` where the file has no such column.
+ */
+export type ColumnMap = { title: number | null; 
+/**
+ * One or more URLs (Bitwarden separates several with commas).
+ */
+url: number | null; username: number | null; password: number | null; notes: number | null; totp: number | null; 
+/**
+ * A folder, or a group path (`Root/Work/Git`).
+ */
+folder: number | null; favourite: number | null; 
+/**
+ * `login` or `note` (Bitwarden).
+ */
+kind: number | null; 
+/**
+ * `name: value` lines (Bitwarden).
+ */
+fields: number | null; created: number | null; modified: number | null }
 /**
  * `{ code, message }`, serialized to the web view; Keyhaven Account errors add the numbers
  * the UI explains them with.
@@ -690,6 +789,18 @@ export type CopyField = { field: "username" } | { field: "password" } | { field:
  */
 { field: "custom"; index: number }
 /**
+ * A generic CSV's columns, for the person to map.
+ */
+export type CsvColumns = { sample: CsvSample; mapping: ColumnMap }
+/**
+ * A CSV file's header row and first rows, for the person to map a generic CSV.
+ */
+export type CsvSample = { headers: string[]; rows: string[][]; 
+/**
+ * The columns recognized by their names, as a starting point.
+ */
+suggested: ColumnMap }
+/**
  * A named extra field; hidden ones are masked like passwords.
  */
 export type CustomField = { name: string; value: string; hidden: boolean }
@@ -710,6 +821,34 @@ last_seen_at: number;
  */
 current: boolean }
 /**
+ * An imported item that matches one already in the vault.
+ */
+export type Duplicate = { 
+/**
+ * Its position in [`Imported::items`].
+ */
+index: number; title: string }
+/**
+ * The formats Keyhaven writes.
+ */
+export type ExportFormat = 
+/**
+ * Keyhaven's encrypted export (README: "The encrypted export file").
+ */
+"keyhaven" | 
+/**
+ * A KDBX 4 database that KeePassXC opens.
+ */
+"kdbx" | 
+/**
+ * Bitwarden's unencrypted JSON: plaintext.
+ */
+"bitwarden_json" | 
+/**
+ * Bitwarden's CSV: plaintext.
+ */
+"bitwarden_csv"
+/**
  * A field value that lost to another device's change of the same field, kept for review.
  */
 export type FieldHistoryEntry = { 
@@ -726,6 +865,51 @@ value: string;
  */
 replaced_at: number }
 /**
+ * The formats Keyhaven reads.
+ */
+export type Format = 
+/**
+ * Bitwarden's unencrypted JSON export (`bitwarden_export_*.json`).
+ */
+"bitwarden_json" | 
+/**
+ * Bitwarden's CSV export.
+ */
+"bitwarden_csv" | 
+/**
+ * Chrome's, Edge's and Brave's password CSV.
+ */
+"chrome_csv" | 
+/**
+ * Firefox's password CSV.
+ */
+"firefox_csv" | 
+/**
+ * Safari's password CSV.
+ */
+"safari_csv" | 
+/**
+ * KeePassXC's CSV export.
+ */
+"keepass_xc_csv" | 
+/**
+ * Any CSV: [`Format::read`] maps its columns by their names; [`csv_files::read_mapped`]
+ * takes the columns the person mapped.
+ */
+"generic_csv" | 
+/**
+ * A KeePass or KeePassXC database (`.kdbx`, KDBX 3.1 and 4), with its password and key file.
+ */
+"kdbx" | 
+/**
+ * 1Password's `.1pux` export.
+ */
+"one_password_1pux" | 
+/**
+ * Keyhaven's own encrypted export, with the password it was sealed with.
+ */
+"keyhaven_encrypted"
+/**
  * A generated password and the options it was made with (the defaults when none were given).
  */
 export type Generated = { password: string; options: GeneratorOptions }
@@ -737,6 +921,27 @@ export type GeneratorOptions = { length: number; lowercase: boolean; uppercase: 
  * A person's identity details for forms.
  */
 export type Identity = { first_name: string; last_name: string; email: string; phone: string; company: string; address: string; city: string; postal_code: string; country: string; notes: string }
+/**
+ * A format the app imports, with what opening it takes.
+ */
+export type ImportFormatInfo = { format: Format; needs_password: boolean; takes_key_file: boolean }
+/**
+ * What an import would do, before anything is written.
+ */
+export type ImportPreview = { file_name: string; 
+/**
+ * How many items the file holds (likely duplicates included).
+ */
+total: number; preview: Preview; 
+/**
+ * For a generic CSV: its columns and first rows, and the mapping used.
+ */
+csv: CsvColumns | null }
+/**
+ * How far an import is: `done` of `total` items stored (in one transaction, so none are
+ * visible until all are).
+ */
+export type ImportProgress = { done: number; total: number }
 /**
  * One stored item: common metadata plus the type-specific content.
  */
@@ -839,6 +1044,18 @@ needs_review?: boolean }) & {
  */
 hidden_history: number[] }
 /**
+ * Something an imported item had in its source that Keyhaven has no place for.
+ */
+export type NotKept = { 
+/**
+ * The item's title.
+ */
+item: string; 
+/**
+ * What was left behind, by name ("the passkey for example.com", "attachment scan.pdf").
+ */
+what: string }
+/**
  * The tray's *Connect to Keyhaven Account…*: the main window opens the connect screen (or the
  * account settings when already signed in).
  */
@@ -859,6 +1076,23 @@ export type PasswordHistoryEntry = { password: string;
  * Milliseconds since the Unix epoch.
  */
 replaced_at: number }
+/**
+ * The summary shown before an import.
+ */
+export type Preview = { 
+/**
+ * How many items of each kind would be added (duplicates included).
+ */
+by_kind: Partial<{ [key in string]: number }>; 
+/**
+ * How many items go to each folder; items without one count under "".
+ */
+by_folder: Partial<{ [key in string]: number }>; skipped: Skipped[]; not_kept: NotKept[]; 
+/**
+ * Imported items that look like ones the vault has: their positions in
+ * [`Imported::items`], so that *Skip duplicates* can leave them out.
+ */
+duplicates: Duplicate[] }
 /**
  * An item kept aside because its copy from Keyhaven Account failed its checks.
  */
@@ -931,6 +1165,10 @@ can_remove: boolean;
  * The providers the service offers, which can be linked (again, for a second identity).
  */
 can_add: string[] }
+/**
+ * An entry of the file that is not imported.
+ */
+export type Skipped = { title: string; reason: string }
 /**
  * An SMS code was sent; confirm it at `/v1/challenges/{challenge_id}/verify`.
  */

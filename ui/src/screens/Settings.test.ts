@@ -16,6 +16,8 @@ function mockSettings(refuse = false) {
   const saved: SettingsValue[] = [];
   mockIPC((cmd, args) => {
     if (cmd === "get_settings") return DEFAULTS;
+    if (cmd === "import_formats") return [];
+    if (cmd === "plugin:event|listen") return 1;
     if (cmd === "update_settings") {
       if (refuse) throw { code: "settings_io", message: "could not save settings to /x: disk full" };
       const next = (args as { settings: SettingsValue }).settings;

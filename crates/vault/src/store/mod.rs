@@ -465,6 +465,13 @@ impl Vault {
         derive_master_key(master_password, &self.header.salt, self.header.kdf)
     }
 
+    /// Checks the master password again (before an export, say) without changing anything;
+    /// a wrong one is `wrong_master_password`.
+    pub fn verify_master_password(&self, master_password: &[u8]) -> Result<()> {
+        let master_key = self.derive_master_key(master_password)?;
+        self.unwrap_with(&master_key).map(drop)
+    }
+
     /// Unlocks with the master password; a wrong one is `wrong_master_password` (or, when
     /// another device changed it since the last unlock here, `master_password_changed`) and
     /// changes nothing.
