@@ -667,3 +667,102 @@ fn the_item_view_gets_secrets_only_when_the_person_asks_for_one() {
     let err = reveal(&card_id, json!({"field": "password"})).unwrap_err();
     assert_eq!(err["code"], "no_such_field");
 }
+
+/// Answers the app's file choosers with `paths`, one per chooser shown, in order.
+fn answer_choosers(app: &App<MockRuntime>, paths: Vec<std::path::PathBuf>) {
+    let queue = Mutex::new(std::collections::VecDeque::from(paths));
+    app.state::<keyhaven_app::transfer::TransferState>()
+        .set_picker(Box::new(move |_| queue.lock().unwrap().pop_front()));
+}
+
+#[test]
+fn an_import_is_previewed_then_stored_and_an_export_asks_the_master_password_again() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, app) = app();
+    let main = main_window(&app);
+    invoke_with(&main, "create_vault", json!({"masterPassword": MASTER})).expect("created");
+    let export = dir.path().join("bitwarden_export.json");
+    std::fs::write(
+        &export,
+        json!({ "encrypted": false, "folders": [], "items": [
+            { "id": "1", "type": 1, "name": "GitHub", "login": { "username": "ada", "password": "gh-1", "uris": [] } },
+            { "id": "2", "type": 2, "name": "Wifi", "notes": "hunter2" }
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let saved = dir.path().join("backup.keyhaven");
+    answer_choosers(&app, vec![export, saved.clone(), saved.clone()]);
+
+    let not_read = invoke_with(&main, "run_import", json!({"skipDuplicates": true}));
+    assert_eq!(not_read.unwrap_err()["code"], "import_not_started");
+    let chosen = invoke(&main, "choose_import_file").expect("chosen");
+    assert_eq!(
+        chosen,
+        json!({"file_name": "bitwarden_export.json", "detected": "bitwarden_json"})
+    );
+    let wrong = invoke_with(
+        &main,
+        "preview_import",
+        json!({"format": "chrome_csv", "password": null, "columns": null}),
+    );
+    assert_eq!(wrong.unwrap_err()["code"], "import_wrong_format");
+    let preview = invoke_with(
+        &main,
+        "preview_import",
+        json!({"format": "bitwarden_json", "password": null, "columns": null}),
+    )
+    .expect("preview");
+    assert_eq!(preview["total"], 2);
+    assert_eq!(
+        list(&main, "", json!({"show": "all"})),
+        json!([]),
+        "nothing is written before the import"
+    );
+    let added =
+        invoke_with(&main, "run_import", json!({"skipDuplicates": true})).expect("imported");
+    assert_eq!(added, 2);
+    assert_eq!(
+        list(&main, "", json!({"show": "all"}))
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let refused = invoke_with(
+        &main,
+        "export_vault",
+        json!({"masterPassword": "not it", "format": "keyhaven", "exportPassword": "violet anchor drifting 42 lanterns"}),
+    );
+    assert_eq!(refused.unwrap_err()["code"], "wrong_master_password");
+    let weak = invoke_with(
+        &main,
+        "export_vault",
+        json!({"masterPassword": MASTER, "format": "keyhaven", "exportPassword": "password1"}),
+    );
+    assert_eq!(weak.unwrap_err()["code"], "weak_export_password");
+    assert!(
+        !saved.exists(),
+        "nothing is written before both passwords pass"
+    );
+    let written = invoke_with(
+        &main,
+        "export_vault",
+        json!({"masterPassword": MASTER, "format": "keyhaven", "exportPassword": "violet anchor drifting 42 lanterns"}),
+    )
+    .expect("exported");
+    assert_eq!(written, "backup.keyhaven");
+    assert_eq!(
+        std::fs::metadata(&saved).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let back = keyhaven_import::Format::KeyhavenEncrypted
+        .open(
+            "backup.keyhaven",
+            &std::fs::read(&saved).unwrap(),
+            &keyhaven_import::Unlock::password("violet anchor drifting 42 lanterns"),
+        )
+        .expect("the export opens");
+    assert_eq!(back.items.len(), 2);
+}

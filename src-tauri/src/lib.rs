@@ -186,6 +186,10 @@ pub fn start<R: tauri::Runtime>(app: &tauri::App<R>, shell: Shell) -> tauri::Res
     let handle = app.handle().clone();
     app.state::<state::AppState>()
         .on_status_change(move |status| {
+            if !status.unlocked {
+                // A chosen file and what it held do not outlive the unlocked vault.
+                handle.state::<transfer::TransferState>().clear();
+            }
             let _ = events::VaultStatusChanged(status).emit(&handle);
             if shell == Shell::Desktop {
                 shell::refresh_tray(&handle, status);

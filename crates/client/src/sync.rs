@@ -15,6 +15,7 @@ use keyhaven_protocol::vault::{
 };
 use keyhaven_vault::version::ItemVersion;
 use keyhaven_vault::{Pull, PullReport, PushPlan, Received, RemoteVersion, Vault, VaultError};
+use serde::{Deserialize, Serialize};
 
 use crate::account::LinkState;
 use crate::connect::{key_material, wire_key_material};
@@ -72,6 +73,26 @@ pub struct SyncReport {
 
 /// Runs one full sync of `vault` with the account of `session`.
 pub async fn sync_once(session: &Session, vault: &impl VaultAccess) -> Result<SyncReport> {
+    sync_once_telling(session, vault, &|_| {}).await
+}
+
+/// How far a push of many changes is, told after each batch the service took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PushProgress {
+    /// Changes the service took so far in this sync.
+    pub sent: u32,
+    /// Changes that were waiting when the push began.
+    pub total: u32,
+}
+
+/// [`sync_once`], telling `on_push` after each batch of a push of more than one batch (an
+/// import, a long offline spell), so that the status can say how far it is.
+pub async fn sync_once_telling(
+    session: &Session,
+    vault: &impl VaultAccess,
+    on_push: &(dyn Fn(PushProgress) + Sync),
+) -> Result<SyncReport> {
     let account_id = session.link().account_id;
     match vault.with_vault(|v| crate::account::link_state(v, account_id))? {
         LinkState::ThisAccount => {}
@@ -82,7 +103,7 @@ pub async fn sync_once(session: &Session, vault: &impl VaultAccess) -> Result<Sy
     let mut report = SyncReport::default();
     for _ in 0..MAX_ROUNDS {
         pull(session, vault, &mut report).await?;
-        if push(session, vault, &device_name, &mut report).await? == Pushed::All {
+        if push(session, vault, &device_name, &mut report, on_push).await? == Pushed::All {
             break;
         }
     }
@@ -140,7 +161,11 @@ async fn push(
     vault: &impl VaultAccess,
     device_name: &str,
     report: &mut SyncReport,
+    on_push: &(dyn Fn(PushProgress) + Sync),
 ) -> Result<Pushed> {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let waiting = vault.with_vault(|v| v.pending_count())?;
+    let total = count(report.pushed + waiting);
     while let Some(plan) = vault.with_vault(|v| v.prepare_push(PUSH_BATCH, device_name))? {
         match send(session, &plan).await? {
             Sent::Applied { revision, applied } => {
@@ -148,6 +173,12 @@ async fn push(
                 report.pushed += applied.len();
                 let plan = only(plan, &applied);
                 vault.with_vault(|v| v.pushed(&plan, revision))?;
+                if waiting > PUSH_BATCH {
+                    on_push(PushProgress {
+                        sent: count(report.pushed).min(total),
+                        total,
+                    });
+                }
                 if applied.len() < sent {
                     // The legacy protocol took some and refused others: pull them, merge, go on.
                     return Ok(Pushed::Stale);

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::ClientError;
 use crate::session::Session;
-use crate::sync::{sync_once, SyncReport, VaultAccess};
+use crate::sync::{sync_once_telling, PushProgress, SyncReport, VaultAccess};
 
 /// Local edits wait this long for more edits before they are pushed together.
 pub const DEBOUNCE: Duration = Duration::from_millis(400);
@@ -55,6 +55,8 @@ pub struct SyncStatus {
     pub error: Option<String>,
     /// Values the last completed sync kept only in item histories (items flagged for review).
     pub conflicts: u32,
+    /// While a sync pushes many changes (after an import, say): how many the service took.
+    pub sending: Option<PushProgress>,
 }
 
 impl SyncStatus {
@@ -65,6 +67,7 @@ impl SyncStatus {
             last_synced_at: None,
             error: None,
             conflicts: 0,
+            sending: None,
         }
     }
 }
@@ -173,6 +176,7 @@ async fn run_loop<V: VaultAccess>(
                 let mut current = status.lock().unwrap_or_else(PoisonError::into_inner);
                 current.state = state;
                 current.error = error;
+                current.sending = None;
                 if let Some(report) = report {
                     current.last_synced_at = Some(now_ms());
                     current.conflicts = u32::try_from(report.conflicts).unwrap_or(u32::MAX);
@@ -182,7 +186,15 @@ async fn run_loop<V: VaultAccess>(
             listener(&snapshot, report);
         };
         set(SyncState::Syncing, None, None);
-        match sync_once(&session, vault.as_ref()).await {
+        let on_push = |progress: PushProgress| {
+            let snapshot = {
+                let mut current = status.lock().unwrap_or_else(PoisonError::into_inner);
+                current.sending = Some(progress);
+                current.clone()
+            };
+            listener(&snapshot, None);
+        };
+        match sync_once_telling(&session, vault.as_ref(), &on_push).await {
             Ok(report) => {
                 backoff = FIRST_BACKOFF;
                 retry_in = None;

@@ -596,3 +596,39 @@ async fn a_changed_master_password_reaches_the_other_device_and_a_new_one_joins_
         login("GitHub", "ada", "gh")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_import_is_pushed_in_batches_and_each_batch_is_told() {
+    require_keyring();
+    let service = service().await;
+    let device = Device::new("test-import");
+    let grant = account(&service).await;
+    let api = ApiClient::new(&service.base).unwrap();
+    let session = Session::establish(api, &service.base, grant, device.store.clone()).unwrap();
+    let vault = Arc::new(Mutex::new(
+        attach_vault(&session, &device.vault_path(), MASTER, FAST, false)
+            .await
+            .unwrap(),
+    ));
+    let items: Vec<keyhaven_vault::item::Item> = (0..1_200)
+        .map(|n| {
+            keyhaven_vault::item::Item::new(
+                login(&format!("Site {n}"), "ada", "pw"),
+                uuid::Uuid::new_v4(),
+                1_700_000_000_000,
+            )
+        })
+        .collect();
+    vault.lock().unwrap().import_all(&items).unwrap();
+    let told = Mutex::new(Vec::new());
+    let report = keyhaven_client::sync::sync_once_telling(&session, vault.as_ref(), &|p| {
+        told.lock().unwrap().push((p.sent, p.total));
+    })
+    .await
+    .unwrap();
+    assert_eq!(report.pushed, 1_200);
+    assert_eq!(
+        told.into_inner().unwrap(),
+        [(500, 1_200), (1_000, 1_200), (1_200, 1_200)]
+    );
+}

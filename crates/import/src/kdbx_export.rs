@@ -157,7 +157,8 @@ fn fill(entry: &mut Entry, item: &Item) {
 
 /// The password history as KeePass keeps it, versions of the entry each dated when it was
 /// saved: the current password since the newest replacement, and each old password since the
-/// replacement before it (the oldest since the item was created).
+/// replacement before it (the oldest since the item was created). Keyhaven keeps no other
+/// field's past, so a version holds the title, the username and the password only.
 fn password_versions(entry: &Entry, current: &str, item: &Item) -> History {
     let history = &item.password_history;
     let mut versions = vec![(current, history[0].replaced_at)];
@@ -167,10 +168,16 @@ fn password_versions(entry: &Entry, current: &str, item: &Item) -> History {
             .map_or(item.created_at, |older| older.replaced_at);
         versions.push((old.password.as_str(), since));
     }
+    // A version keeps what the history is about: the title, the username and the password.
+    let mut snapshot = entry.clone();
+    snapshot
+        .fields
+        .retain(|name, _| [fields::TITLE, fields::USERNAME].contains(&name.as_str()));
+    snapshot.tags.clear();
     let mut out = History::default();
     // `add_entry` puts each version first: add the newest first so the oldest ends first.
     for (password, since) in versions {
-        let mut version = entry.clone();
+        let mut version = snapshot.clone();
         version.set_protected(fields::PASSWORD, password.to_owned());
         version.times.last_modification = date(since);
         out.add_entry(version);

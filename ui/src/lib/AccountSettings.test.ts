@@ -13,7 +13,7 @@ const SIGNED_IN: AccountView = {
   signed_in: true,
   email: "ada@example.com",
   device_id: "d1",
-  sync: { state: "synced", last_synced_at: Date.now(), error: null, conflicts: 0 },
+  sync: { state: "synced", last_synced_at: Date.now(), error: null, conflicts: 0, sending: null },
 };
 const DEVICES = [
   { id: "d1", name: "ada on laptop", platform: "linux", created_at: 1, last_seen_at: 2, current: true },
@@ -108,8 +108,11 @@ describe("AccountSettings", () => {
 
   it("words every sync state", () => {
     const at = (state: AccountView["sync"]["state"], last: number | null = null) =>
-      syncLine({ state, last_synced_at: last, error: null, conflicts: 0 }, 1_000_000);
+      syncLine({ state, last_synced_at: last, error: null, conflicts: 0, sending: null }, 1_000_000);
     expect(at("synced", 1_000_000 - 5_000)).toBe("Synced just now");
+    expect(
+      syncLine({ state: "syncing", last_synced_at: null, error: null, conflicts: 0, sending: { sent: 500, total: 1200 } }),
+    ).toBe("Syncing… 500 of 1200 changes sent");
     expect(at("synced", 1_000_000 - 300_000)).toBe("Synced 5 min ago");
     expect(at("offline", 1_000_000 - 120_000)).toBe("Offline · changes wait");
     expect(at("sign_in_required")).toBe("Sign in again to sync");

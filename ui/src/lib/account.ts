@@ -53,7 +53,7 @@ export function syncLine(sync: SyncStatus, now = Date.now()): string {
     case "synced":
       return when ? `Synced ${when}` : "Synced";
     case "syncing":
-      return "Syncing…";
+      return sync.sending ? `Syncing… ${sync.sending.sent} of ${sync.sending.total} changes sent` : "Syncing…";
     case "offline":
       return "Offline · changes wait";
     case "sign_in_required":

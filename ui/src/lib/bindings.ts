@@ -1094,6 +1094,18 @@ by_folder: Partial<{ [key in string]: number }>; skipped: Skipped[]; not_kept: N
  */
 duplicates: Duplicate[] }
 /**
+ * How far a push of many changes is, told after each batch the service took.
+ */
+export type PushProgress = { 
+/**
+ * Changes the service took so far in this sync.
+ */
+sent: number; 
+/**
+ * Changes that were waiting when the push began.
+ */
+total: number }
+/**
  * An item kept aside because its copy from Keyhaven Account failed its checks.
  */
 export type QuarantinedView = { item_id: string; reason: string; 
@@ -1303,7 +1315,11 @@ error: string | null;
 /**
  * Values the last completed sync kept only in item histories (items flagged for review).
  */
-conflicts: number }
+conflicts: number; 
+/**
+ * While a sync pushes many changes (after an import, say): how many the service took.
+ */
+sending: PushProgress | null }
 /**
  * Light, dark, or whatever the system uses.
  */

@@ -236,7 +236,7 @@ describe("the vault screen and the sealed state", () => {
     ...NOT_CONNECTED,
     signed_in: true,
     email: "ada@example.com",
-    sync: { state, last_synced_at: Date.now(), error, conflicts: 0 },
+    sync: { state, last_synced_at: Date.now(), error, conflicts: 0, sending: null },
   });
 
   it("shows when and where the vault last changed, and names a service whose data did not verify", async () => {
