@@ -68,7 +68,7 @@ api: .venv/.installed
 FUZZ_SECONDS ?= 60
 fuzz:
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-	for target in request_bodies item_blob item_json server_config import_bitwarden_json import_csv import_1pux import_keyhaven; do \
+	for target in request_bodies item_blob item_json server_config import_bitwarden_json import_csv import_1pux import_keyhaven import_keepass_xml; do \
 	  cargo +nightly fuzz run --target-dir /var/tmp/keyhaven-fuzz-target $$target -- \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
 	done

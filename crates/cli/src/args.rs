@@ -275,6 +275,8 @@ pub enum ImportFormat {
     Csv,
     /// A KeePass or KeePassXC database (.kdbx, KDBX 3.1 and 4); asks for its password
     Kdbx,
+    /// KeePass's or KeePassXC's XML export
+    KeepassXml,
     /// 1Password's .1pux export
     #[value(name = "1pux")]
     OnePux,

@@ -32,6 +32,7 @@ pub fn run(vault: &mut Vault, args: ImportArgs, input: &mut Input, json: bool) -
         ImportFormat::KeepassxcCsv => Format::KeepassXcCsv,
         ImportFormat::Csv => Format::GenericCsv,
         ImportFormat::Kdbx => Format::Kdbx,
+        ImportFormat::KeepassXml => Format::KeepassXml,
         ImportFormat::OnePux => Format::OnePassword1pux,
         ImportFormat::Keyhaven => Format::KeyhavenEncrypted,
     };

@@ -54,16 +54,20 @@ pub fn read(file_name: &str, bytes: &[u8], unlock: &Unlock) -> Result<Imported, 
         return Err(ImportError::PasswordNeeded { file });
     }
     let db = Database::parse(bytes, key).map_err(|e| open_error(&file, e))?;
+    Ok(from_database(&db, Format::Kdbx))
+}
+
+/// Every entry of an opened database outside its recycle bin, as items (also for KeePass XML).
+pub(crate) fn from_database(db: &Database, format: Format) -> Imported {
     let mut out = Imported {
-        format: Format::Kdbx,
+        format,
         items: Vec::new(),
         skipped: Vec::new(),
         not_kept: Vec::new(),
     };
     let recycle_bin = db.recycle_bin().map(|g| g.id());
-    let now = now_ms();
-    walk(db.root(), "", recycle_bin, now, &mut out);
-    Ok(out)
+    walk(db.root(), "", recycle_bin, now_ms(), &mut out);
+    out
 }
 
 fn open_error(file: &str, error: keepass::db::DatabaseOpenError) -> ImportError {

@@ -11,6 +11,7 @@ mod error;
 pub mod export;
 pub mod kdbx;
 pub mod kdbx_export;
+pub mod keepass_xml;
 pub mod keyhaven_export;
 pub mod onepux;
 pub mod preview;
@@ -48,6 +49,8 @@ pub enum Format {
     GenericCsv,
     /// A KeePass or KeePassXC database (`.kdbx`, KDBX 3.1 and 4), with its password and key file.
     Kdbx,
+    /// KeePass's and KeePassXC's XML export.
+    KeepassXml,
     /// 1Password's `.1pux` export.
     OnePassword1pux,
     /// Keyhaven's own encrypted export, with the password it was sealed with.
@@ -100,8 +103,13 @@ impl Format {
             return Some(Self::KeyhavenEncrypted);
         }
         let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
-            return Some(Self::BitwardenJson);
+        match text.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => return Some(Self::BitwardenJson),
+            Some(b'<') => {
+                let head = String::from_utf8_lossy(&text[..text.len().min(512)]);
+                return head.contains("<KeePassFile").then_some(Self::KeepassXml);
+            }
+            _ => {}
         }
         csv_files::detect(bytes)
     }
@@ -138,6 +146,7 @@ impl Format {
                 csv_files::read_mapped(file_name, bytes, &sample.suggested)
             }
             Self::Kdbx => kdbx::read(file_name, bytes, unlock),
+            Self::KeepassXml => keepass_xml::read(file_name, bytes),
             Self::OnePassword1pux => onepux::read(file_name, bytes),
             Self::KeyhavenEncrypted => match &unlock.password {
                 Some(password) => keyhaven_export::read(file_name, bytes, password),

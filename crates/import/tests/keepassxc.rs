@@ -424,3 +424,55 @@ fn keepassxc_opens_keyhavens_kdbx_export_with_every_field() {
         assert_eq!(item.updated_at / 1000, twin.updated_at / 1000);
     }
 }
+
+#[test]
+fn keepassxcs_xml_export_imports_exactly_what_the_database_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = kdbx4(dir.path(), &kdbx3(dir.path()));
+    let xml = cli(&["export", "-q", "-f", "xml", s(&db)], &unlock()).stdout;
+    assert_eq!(Format::detect(&xml), Some(Format::KeepassXml));
+    let from_xml = Format::KeepassXml.read("keepassxc.xml", &xml).unwrap();
+    assert_common(&from_xml);
+    let from_kdbx = read_kdbx(&db);
+    assert_eq!(from_xml.items.len(), from_kdbx.items.len());
+    for item in &from_kdbx.items {
+        let twin = by_title(&from_xml, &item.title);
+        assert_eq!(item.content, twin.content, "{}", item.title);
+        assert_eq!(
+            (
+                &item.folder,
+                &item.tags,
+                &item.password_history,
+                item.created_at,
+                item.updated_at
+            ),
+            (
+                &twin.folder,
+                &twin.tags,
+                &twin.password_history,
+                twin.created_at,
+                twin.updated_at
+            ),
+            "{}",
+            item.title
+        );
+    }
+    assert_eq!(
+        from_xml.skipped, from_kdbx.skipped,
+        "the recycle bin is skipped"
+    );
+    assert_eq!(
+        from_xml.not_kept, from_kdbx.not_kept,
+        "the attachment is listed"
+    );
+    for bad in [
+        &xml[..xml.len() / 2],
+        b"<html><body/></html>".as_slice(),
+        b"not xml <<",
+    ] {
+        assert!(matches!(
+            Format::KeepassXml.read("keepassxc.xml", bad),
+            Err(ImportError::WrongFormat { .. })
+        ));
+    }
+}

@@ -69,6 +69,7 @@ pub fn import_formats() -> Vec<ImportFormatInfo> {
         Format::BitwardenCsv,
         Format::OnePassword1pux,
         Format::Kdbx,
+        Format::KeepassXml,
         Format::KeepassXcCsv,
         Format::ChromeCsv,
         Format::FirefoxCsv,

@@ -103,3 +103,17 @@ describe("ExportItems", () => {
     expect(exportButton).toBeEnabled();
   });
 });
+
+describe("import errors", () => {
+  it("say what is wrong with the file, as sentences, and that nothing was imported", async () => {
+    const { describeError } = await import("./errors");
+    const error = (code: string, message: string) =>
+      describeError({ code, message, retry_after_seconds: null, tries_left: null, statement_version: null });
+    expect(error("import_wrong_password", "the password (or key file) for vault.kdbx is wrong")).toBe(
+      "The password (or key file) for vault.kdbx is wrong. Check it and try again; nothing was imported.",
+    );
+    expect(error("weak_export_password", "the export password is too easy to guess: add another word")).toBe(
+      "This password is too easy to guess for a file that anyone could copy. add another word",
+    );
+  });
+});

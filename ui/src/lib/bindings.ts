@@ -902,6 +902,10 @@ export type Format =
  */
 "kdbx" | 
 /**
+ * KeePass's and KeePassXC's XML export.
+ */
+"keepass_xml" | 
+/**
  * 1Password's `.1pux` export.
  */
 "one_password_1pux" | 

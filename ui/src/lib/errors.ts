@@ -18,8 +18,24 @@ const wait = (error: CommandError, what: string) =>
 /** Said when a sign-in step asks for the newer Web-Portal Statement first. */
 export const STATEMENT_NEEDED = "A new version of the Web-Portal Statement needs your acceptance before you sign in.";
 
+/** A message from Rust as a sentence: capital first letter, full stop at the end. */
+const sentence = (e: CommandError) => {
+  const text = e.message.charAt(0).toUpperCase() + e.message.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+};
+
 /** Words for the error codes the UI can meet; the Rust message is the fallback. */
 const MESSAGES: Record<string, Words> = {
+  import_wrong_password: (e) => `${sentence(e)} Check it and try again; nothing was imported.`,
+  import_wrong_format: (e) => `${sentence(e)} Choose the format the file is in; nothing was imported.`,
+  import_file_changed: (e) => `${sentence(e)} Nothing was imported.`,
+  import_file_too_large: sentence,
+  import_encrypted_bitwarden: sentence,
+  import_password_needed: sentence,
+  import_wrong_key_file: sentence,
+  file_unreadable: sentence,
+  weak_export_password: (e) =>
+    `This password is too easy to guess for a file that anyone could copy. ${e.message.replace(/^.*guess: /, "")}`,
   wrong_master_password: "That master password is not right. Check Caps Lock and try again.",
   weak_master_password: (e) => `This master password is too easy to guess. ${e.message.replace(/^.*guess: /, "")}`,
   vault_exists: "A vault already exists for you on this computer.",

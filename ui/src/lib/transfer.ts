@@ -6,6 +6,7 @@ export const IMPORT_LABELS: Record<Format, string> = {
   bitwarden_csv: "Bitwarden (.csv)",
   one_password_1pux: "1Password (.1pux)",
   kdbx: "KeePass / KeePassXC database (.kdbx)",
+  keepass_xml: "KeePass / KeePassXC (.xml)",
   keepass_xc_csv: "KeePassXC (.csv)",
   chrome_csv: "Chrome, Edge or Brave (.csv)",
   firefox_csv: "Firefox (.csv)",
