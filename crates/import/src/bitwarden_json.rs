@@ -443,13 +443,7 @@ fn with_fields(notes: String, fields: &Option<Vec<BwField>>) -> String {
         .filter(|f| number(&f.kind) != Some(3))
         .map(|f| format!("{}: {}", text(&f.name), value_text(&f.value)))
         .collect();
-    if lines.is_empty() {
-        notes
-    } else if notes.is_empty() {
-        lines.join("\n")
-    } else {
-        format!("{notes}\n\n{}", lines.join("\n"))
-    }
+    crate::notes_with_lines(notes, lines)
 }
 
 /// The most recent passwords first, as Keyhaven keeps them.

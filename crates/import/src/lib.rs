@@ -158,6 +158,15 @@ impl Format {
     }
 }
 
+/// Notes followed by fields a kind has no place for, one `name: value` a line after a blank line.
+pub(crate) fn notes_with_lines(notes: String, lines: Vec<String>) -> String {
+    match (notes.is_empty(), lines.is_empty()) {
+        (_, true) => notes,
+        (true, false) => lines.join("\n"),
+        (false, false) => format!("{notes}\n\n{}", lines.join("\n")),
+    }
+}
+
 /// What a file holds, as Keyhaven items.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {

@@ -400,17 +400,13 @@ impl Fields {
     }
 }
 
-/// Notes followed by the fields a card or identity has no place for, one `name: value` a line.
+/// Notes followed by the fields a card or identity has no place for.
 fn with_rest(notes: String, rest: &[(String, String, String, bool)]) -> String {
-    let lines: Vec<String> = rest
+    let lines = rest
         .iter()
         .map(|(_, name, value, _)| format!("{name}: {value}"))
         .collect();
-    match (notes.is_empty(), lines.is_empty()) {
-        (_, true) => notes,
-        (true, false) => lines.join("\n"),
-        (false, false) => format!("{notes}\n\n{}", lines.join("\n")),
-    }
+    crate::notes_with_lines(notes, lines)
 }
 
 fn address_text(value: &Value) -> String {
