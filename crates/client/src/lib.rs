@@ -9,6 +9,7 @@
 //!   the account's settings, sign-out), with typed outcomes; the programs only present them.
 //! - [`browser_sign_in`]: signing in with Google, Facebook or Apple through the system browser.
 //! - [`suite`]: the suite session other Keyhaven apps of this computer sign in with.
+//! - [`leaks`]: the leak check of the vault's passwords against Have I Been Pwned (k-anonymity).
 //! - [`sync`]: one sync (push with compare-and-swap, merge, pull); [`worker`] runs it in the
 //!   background of an app.
 //!
@@ -21,6 +22,7 @@ pub mod connect;
 pub mod device;
 mod error;
 mod keyring_item;
+pub mod leaks;
 pub mod session;
 pub mod suite;
 pub mod sync;

@@ -258,7 +258,56 @@ fn first_pull(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, unlock, kdf, search, write, first_pull);
+/// Issue #19: the health report of 10,000 logins read from the index (facts stored at save), the
+/// facts worked out for 10,000 items that arrived without them (an import, a first sync), and
+/// the current one-time code of an item.
+fn health_and_codes(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut vault = vault_with_items(dir.path());
+    let mut group = c.benchmark_group("health_10k");
+    group.bench_function("report_from_the_index", |b| {
+        b.iter(|| black_box(vault.health_report().expect("report")))
+    });
+    group.sample_size(10);
+    let imported_path = dir.path().join("imported.sqlite");
+    let mut imported = Vault::create(&imported_path, PW, KdfParams::MINIMUM).expect("create");
+    imported.unlock(PW).expect("unlock");
+    imported
+        .import_all(&vault.items().expect("items"))
+        .expect("import");
+    group.bench_function("facts_for_10k_items_without_them", |b| {
+        b.iter_batched(
+            || imported.health_work().expect("work"),
+            |work| black_box(work.compute().expect("compute")),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    let mut draft = login(1);
+    if let ItemContent::Login(l) = &mut draft.content {
+        l.totp_secret = Some(
+            "otpauth://totp/Example:ada?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Example"
+                .into(),
+        );
+    }
+    let id = vault.add(draft).expect("add").id;
+    let mut group = c.benchmark_group("totp");
+    group.bench_function("current_code_of_an_item", |b| {
+        b.iter(|| black_box(vault.totp_code(black_box(id)).expect("code")))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    unlock,
+    kdf,
+    search,
+    write,
+    first_pull,
+    health_and_codes
+);
 
 fn main() {
     benches();

@@ -40,6 +40,10 @@ pub enum VaultError {
     },
     #[error("invalid item: {0}")]
     InvalidItem(String),
+    #[error("this item has no one-time code secret")]
+    NoTotpSecret,
+    #[error("this one-time code secret cannot make codes: {0}")]
+    InvalidTotpSecret(#[from] crate::totp::TotpError),
     #[error("invalid generator options: {0}")]
     InvalidGeneratorOptions(String),
     #[error("the operating system's random number generator failed")]
@@ -105,6 +109,8 @@ impl VaultError {
             Self::ServiceStateMissing => "vault_state_missing",
             Self::ServiceKeyMaterialMismatch => "key_material_mismatch",
             Self::InvalidItem(_) => "invalid_item",
+            Self::NoTotpSecret => "no_totp_secret",
+            Self::InvalidTotpSecret(error) => error.code(),
             Self::InvalidGeneratorOptions(_) => "invalid_generator_options",
             Self::Random => "random_failed",
             Self::Io { .. } => "io_error",

@@ -293,6 +293,13 @@ impl ItemDraft {
                 "the title must not be empty".into(),
             ));
         }
+        if let ItemContent::Login(Login {
+            totp_secret: Some(secret),
+            ..
+        }) = &self.content
+        {
+            crate::totp::validate(secret)?;
+        }
         if let ItemContent::Card(card) = &self.content {
             if card.expiry_month.is_some_and(|m| !(1..=12).contains(&m)) {
                 return Err(VaultError::InvalidItem(

@@ -4,6 +4,7 @@
 //! - [`item`]: what a person stores (login, secure note, card, identity) and how edits keep history.
 //! - [`Vault`]: the encrypted SQLite file of one OS user; start reading here.
 //! - [`search`] and [`generator`]: in-memory search while unlocked, passwords and their strength.
+//! - [`totp`] and [`health`]: one-time codes from a login's secret, and the password-health report.
 //! - [`version`] and [`state`]: item versions and the vault's sealed state, which let a device
 //!   check everything the account service serves (DESIGN §5a).
 //!
@@ -13,6 +14,7 @@ pub mod crypto;
 mod error;
 pub mod fields;
 pub mod generator;
+pub mod health;
 pub mod item;
 pub mod masked;
 pub mod merge;
@@ -22,6 +24,7 @@ mod sealed;
 pub mod search;
 pub mod state;
 mod store;
+pub mod totp;
 pub mod version;
 
 pub use error::{Result, VaultError};

@@ -1,5 +1,6 @@
 //! The encrypted local store: one SQLite file per OS user holding the wrapped vault key and sealed items.
 
+mod health;
 mod schema;
 mod sync;
 mod upgrade;
@@ -23,10 +24,11 @@ use crate::crypto::{
     wrap_vault_key, KdfParams, Key32, Salt, VaultKey, LEGACY_ITEM_FORMAT,
 };
 use crate::error::{Result, VaultError};
-use crate::item::{Item, ItemDraft};
+use crate::item::{Item, ItemContent, ItemDraft};
 use crate::paths::create_private_file;
 use crate::sealed::{self, Body};
 use crate::search::{Entry, ItemSummary, SearchIndex};
+use crate::totp::{TotpCode, TotpSecret};
 use crate::version::ItemVersion;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -642,7 +644,10 @@ impl Vault {
     pub fn add(&mut self, draft: ItemDraft) -> Result<Item> {
         draft.validate()?;
         let item = Item::new(draft, Uuid::new_v4(), now_ms());
+        let tx = self.conn.unchecked_transaction()?;
         self.insert_first_version(&item)?;
+        self.store_facts_of(&item, self.first_version())?;
+        tx.commit()?;
         self.unlocked_mut()?.index.upsert(&item);
         Ok(item)
     }
@@ -651,7 +656,12 @@ impl Vault {
     /// item brought over from another vault. Returns `false`, changing nothing, when an item
     /// with that id is already here, so that an interrupted merge can simply run again.
     pub fn import(&mut self, item: &Item) -> Result<bool> {
+        let tx = self.conn.unchecked_transaction()?;
         let inserted = self.insert_first_version(item)?;
+        if inserted {
+            self.store_facts_of(item, self.first_version())?;
+        }
+        tx.commit()?;
         if inserted {
             self.unlocked_mut()?.index.upsert(item);
         }
@@ -694,7 +704,7 @@ impl Vault {
     /// Seals the first version of an item new to this vault and stores it, pending; false when
     /// an item with its id is here already (nothing changes then).
     fn insert_first_version(&self, item: &Item) -> Result<bool> {
-        let version = ItemVersion::next(None, self.header.replica_id);
+        let version = self.first_version();
         let blob = self.seal_live(item, version)?;
         let inserted = self.conn.execute(
             "INSERT OR IGNORE INTO items (id, blob, deleted, updated_at, dirty, version_counter, version_writer)
@@ -708,6 +718,11 @@ impl Vault {
             ],
         )?;
         Ok(inserted == 1)
+    }
+
+    /// The version of an item's first write in this vault file.
+    fn first_version(&self) -> ItemVersion {
+        ItemVersion::next(None, self.header.replica_id)
     }
 
     /// Replaces an item's editable fields, recording a replaced password in its history.
@@ -745,9 +760,12 @@ impl Vault {
     fn rewrite(&mut self, item: &Item) -> Result<()> {
         let version = self.next_version(item.id)?;
         let blob = self.seal_live(item, version)?;
+        let tx = self.conn.unchecked_transaction()?;
         if !self.write_own_version(item.id, &blob, false, item.updated_at, version, true)? {
             return Err(VaultError::ItemNotFound(item.id.to_string()));
         }
+        self.store_facts_of(item, version)?;
+        tx.commit()?;
         self.unlocked_mut()?.index.upsert(item);
         Ok(())
     }
@@ -833,6 +851,26 @@ impl Vault {
             .map_err(|e| classify(&self.path, e))?;
         let blob = blob.ok_or_else(|| VaultError::ItemNotFound(id.to_string()))?;
         self.opener(&unlocked.vault_key).open_live(id, &blob)
+    }
+
+    /// The current one-time code of a login, by the system clock.
+    pub fn totp_code(&self, id: Uuid) -> Result<TotpCode> {
+        self.totp_code_at(id, crate::totp::unix_now())
+    }
+
+    /// The one-time code of a login at `unix_seconds`: `no_totp_secret` when it has none,
+    /// `invalid_totp_secret` (with why) when its secret cannot make codes.
+    pub fn totp_code_at(&self, id: Uuid, unix_seconds: u64) -> Result<TotpCode> {
+        let item = self.get(id)?;
+        let secret = match &item.content {
+            ItemContent::Login(login) => login
+                .totp_secret
+                .as_deref()
+                .filter(|s| !s.trim().is_empty()),
+            _ => None,
+        };
+        let secret = TotpSecret::parse(secret.ok_or(VaultError::NoTotpSecret)?)?;
+        Ok(secret.code_at(unix_seconds))
     }
 
     /// Every live item decrypted in full, in title order (moving them to another vault).

@@ -79,6 +79,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
          reason          TEXT NOT NULL,
          found_at        INTEGER NOT NULL
      );",
+    // 4: the password-health index (`crate::health`): each live item's sealed password facts,
+    // for the version of the item they describe, and the sealed results of the last leak check.
+    "CREATE TABLE password_health (
+         id              BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+         version_counter INTEGER NOT NULL,
+         version_writer  BLOB NOT NULL CHECK (length(version_writer) = 16),
+         sealed          BLOB NOT NULL
+     );
+     CREATE TABLE leak_check (
+         id     INTEGER PRIMARY KEY CHECK (id = 1),
+         sealed BLOB NOT NULL
+     );",
 ];
 
 /// The schema version this build writes.
