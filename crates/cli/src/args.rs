@@ -209,6 +209,27 @@ pub enum VaultCommand {
     Import(ImportArgs),
     /// Export every item: encrypted (Keyhaven, KDBX) or, explained and confirmed, in plaintext
     Export(ExportArgs),
+    /// Print a login's current one-time code (--json adds the seconds it has left)
+    Totp(TotpArgs),
+    /// Report weak, reused, old and leaked passwords and insecure websites
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TotpArgs {
+    /// Item id, id prefix (4+ characters) or exact title
+    pub item: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Check the passwords against Have I Been Pwned first: only the first 5 characters of
+    /// each password's SHA-1 leave this computer
+    #[arg(long)]
+    pub check_leaks: bool,
+    /// The range API to ask (default https://api.pwnedpasswords.com/range/)
+    #[arg(long, value_name = "URL", env = "KEYHAVEN_LEAK_CHECK_URL")]
+    pub leak_check_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 mod account_cmd;
 mod args;
 mod export_cmd;
+mod health_cmd;
 mod import_cmd;
 mod input;
 mod output;
@@ -50,6 +51,16 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
     if let Some(vault_err) = err.downcast_ref::<VaultError>() {
         return vault_exit(vault_err);
     }
+    if let Some(leak_err) = err.downcast_ref::<keyhaven_client::leaks::LeakCheckError>() {
+        let exit = match leak_err {
+            keyhaven_client::leaks::LeakCheckError::Unreachable(_) => 7,
+            keyhaven_client::leaks::LeakCheckError::Vault(vault_err) => {
+                return vault_exit(vault_err)
+            }
+            _ => 2,
+        };
+        return (exit, leak_err.code());
+    }
     if let Some(import_err) = err.downcast_ref::<keyhaven_import::ImportError>() {
         return (2, import_err.code());
     }
@@ -76,7 +87,9 @@ fn vault_exit(vault_err: &VaultError) -> (u8, &'static str) {
         | VaultError::WeakMasterPassword(_)
         | VaultError::InvalidKdfParams(_)
         | VaultError::InvalidItem(_)
-        | VaultError::InvalidGeneratorOptions(_) => 2,
+        | VaultError::InvalidGeneratorOptions(_)
+        | VaultError::InvalidTotpSecret(_)
+        | VaultError::NoTotpSecret => 2,
         _ => 1,
     };
     (exit, vault_err.code())

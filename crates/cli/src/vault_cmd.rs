@@ -65,6 +65,8 @@ pub fn run(
         VaultCommand::Passwd(args) => passwd(&mut vault, args, master_password, &mut input, json),
         VaultCommand::Import(args) => crate::import_cmd::run(&mut vault, args, &mut input, json),
         VaultCommand::Export(args) => crate::export_cmd::run(&vault, args, &mut input, json),
+        VaultCommand::Totp(args) => crate::health_cmd::totp(&vault, args, json),
+        VaultCommand::Health(args) => crate::health_cmd::health(&mut vault, args, json),
         VaultCommand::Init(_) | VaultCommand::Generate(_) => {
             unreachable!("handled before unlocking")
         }

@@ -684,3 +684,113 @@ fn an_encrypted_export_needs_a_strong_password_and_opens_only_with_it() {
         assert_eq!(item["content"]["password"], "gh-secret-1", "{format}");
     }
 }
+
+#[test]
+fn totp_prints_the_current_code_and_json_adds_the_seconds_left() {
+    let (_dir, path) = new_vault();
+    let draft = serde_json::json!({
+        "title": "GitHub",
+        "content": {"type": "login", "username": "ada", "password": "x",
+                    "totp_secret": "otpauth://totp/GitHub:ada?secret=jbsw y3dp ehpk 3pxp&digits=8"}
+    });
+    ok(keyhaven(
+        &path,
+        &["vault", "add", "--password-stdin", "--from-json"],
+        &format!("{MASTER}\n{draft}\n"),
+    ));
+    let secret = keyhaven_vault::totp::TotpSecret::parse(
+        "otpauth://totp/GitHub:ada?secret=JBSWY3DPEHPK3PXP&digits=8",
+    )
+    .unwrap();
+    let before = secret.code_now();
+    let printed = ok(keyhaven(
+        &path,
+        &["vault", "totp", "github", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    let as_json = ok(keyhaven(
+        &path,
+        &["--json", "vault", "totp", "github", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    let after = secret.code_now();
+    let codes = [before.code.as_str(), after.code.as_str()];
+    assert!(
+        codes.contains(&printed.trim()),
+        "{printed} is none of {codes:?}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&as_json).unwrap();
+    assert!(codes.contains(&json["code"].as_str().unwrap()));
+    assert_eq!(json["period"], 30);
+    assert!((1..=30).contains(&json["seconds_left"].as_u64().unwrap()));
+
+    add_login(&path, "No codes", "hunter2-but-longer");
+    let none = keyhaven(
+        &path,
+        &["--json", "vault", "totp", "No codes", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    );
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no_totp_secret"));
+
+    let bad = serde_json::json!({
+        "title": "Bad", "content": {"type": "login", "totp_secret": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"}
+    });
+    let refused = keyhaven(
+        &path,
+        &["vault", "add", "--password-stdin", "--from-json"],
+        &format!("{MASTER}\n{bad}\n"),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("MD5"));
+}
+
+#[test]
+fn health_reports_weak_reused_and_insecure_logins_as_json_and_text() {
+    let (_dir, path) = new_vault();
+    add_login(&path, "Mail", "password1");
+    add_login(&path, "Bank", "vq8#Lm2!xT9@pR4$wZ7k");
+    add_login(&path, "Shop", "vq8#Lm2!xT9@pR4$wZ7k");
+    let report = ok(keyhaven(
+        &path,
+        &["--json", "vault", "health", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["counts"]["weak"], 1);
+    assert_eq!(report["weak"][0]["item"]["title"], "Mail");
+    assert_eq!(report["counts"]["reused"], 2);
+    assert_eq!(report["reused"][0]["items"].as_array().unwrap().len(), 2);
+    assert_eq!(report["leaks_checked_at"], serde_json::Value::Null);
+    let text = ok(keyhaven(
+        &path,
+        &["vault", "health", "--password-stdin"],
+        &format!("{MASTER}\n"),
+    ));
+    assert!(text.contains("Weak passwords: 1"), "{text}");
+    assert!(
+        text.contains("Reused passwords: 2 logins in 1 groups"),
+        "{text}"
+    );
+    assert!(text.contains("Leaked passwords: not checked"), "{text}");
+
+    // Offline, the leak check says it could not run (exit 7) and changes nothing.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/range/", closed.local_addr().unwrap());
+    drop(closed);
+    let offline = keyhaven(
+        &path,
+        &[
+            "--json",
+            "vault",
+            "health",
+            "--check-leaks",
+            "--leak-check-url",
+            &dead,
+            "--password-stdin",
+        ],
+        &format!("{MASTER}\n"),
+    );
+    assert_eq!(offline.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&offline.stderr).contains("leak_check_unreachable"));
+}

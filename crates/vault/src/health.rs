@@ -382,6 +382,13 @@ fn health_item(summary: &ItemSummary) -> HealthItem {
     }
 }
 
+/// Whether a website address is plain `http://` (any case).
+fn is_insecure(url: &str) -> bool {
+    url.trim_start()
+        .get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+}
+
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -398,13 +405,10 @@ pub(crate) fn report<'a>(
     let mut insecure = Vec::new();
     let mut leaked = Vec::new();
     let mut leaks_unchecked = 0usize;
-    let mut by_fingerprint: HashMap<Fingerprint, Vec<HealthItem>> = HashMap::new();
+    // (fingerprint, position in title order, summary): sorted, equal passwords are neighbours.
+    let mut prints: Vec<(Fingerprint, usize, &ItemSummary)> = Vec::new();
     for summary in summaries {
-        if let Some(url) = summary.urls.iter().find(|url| {
-            url.trim_start()
-                .get(..7)
-                .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
-        }) {
+        if let Some(url) = summary.urls.iter().find(|url| is_insecure(url)) {
             insecure.push(InsecureWebsite {
                 item: health_item(summary),
                 url: url.clone(),
@@ -436,15 +440,15 @@ pub(crate) fn report<'a>(
             Some(Some(_)) => {}
             _ => leaks_unchecked += 1,
         }
-        by_fingerprint
-            .entry(fingerprint)
-            .or_default()
-            .push(health_item(summary));
+        prints.push((fingerprint, prints.len(), summary));
     }
-    let mut reused: Vec<ReusedPassword> = by_fingerprint
-        .into_values()
-        .filter(|items| items.len() > 1)
-        .map(|items| ReusedPassword { items })
+    prints.sort_unstable_by_key(|&(fingerprint, order, _)| (fingerprint, order));
+    let mut reused: Vec<ReusedPassword> = prints
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|group| group.len() > 1)
+        .map(|group| ReusedPassword {
+            items: group.iter().map(|(_, _, s)| health_item(s)).collect(),
+        })
         .collect();
     reused.sort_by(|a, b| {
         b.items

@@ -292,3 +292,46 @@ fn a_secret_that_cannot_make_codes_is_refused_at_save_and_tolerated_from_an_impo
     let code = vault.totp_code(imported.id);
     assert_eq!(code.unwrap_err().code(), "invalid_totp_secret");
 }
+
+/// A QR code rendered as a PNG (as a website shows it, with a quiet zone) reads back as its
+/// secret; an image without one, or with a QR code of something else, says so.
+#[test]
+fn a_qr_code_image_gives_the_secret_it_holds() {
+    use keyhaven_vault::totp::secret_from_qr_image;
+    let png = |text: &str| {
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        let picture = code
+            .render::<image::Luma<u8>>()
+            .min_dimensions(300, 300)
+            .build();
+        let mut bytes = Vec::new();
+        picture
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .unwrap();
+        bytes
+    };
+    let uri = "otpauth://totp/ACME:ada@example.com?secret=JBSWY3DPEHPK3PXP&issuer=ACME";
+    assert_eq!(secret_from_qr_image(&png(uri)).unwrap().as_str(), uri);
+
+    let not_a_secret = secret_from_qr_image(&png("https://example.com")).unwrap_err();
+    assert_eq!(not_a_secret.code(), "qr_code_not_a_secret");
+    let blank = image::GrayImage::from_pixel(200, 200, image::Luma([255]));
+    let mut bytes = Vec::new();
+    blank
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    assert_eq!(
+        secret_from_qr_image(&bytes).unwrap_err().code(),
+        "qr_code_not_found"
+    );
+    assert_eq!(
+        secret_from_qr_image(b"not an image").unwrap_err().code(),
+        "qr_image_unreadable"
+    );
+}
