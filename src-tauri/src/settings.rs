@@ -35,6 +35,11 @@ pub struct Settings {
     /// Closing the main window hides it; the app stays in the tray.
     pub close_to_tray: bool,
     pub theme: Theme,
+    /// Check the vault's passwords against Have I Been Pwned (only 5 characters of each
+    /// password's SHA-1 leave the computer). Off until the person turns it on.
+    pub leak_check: bool,
+    /// The range API the leak check asks; empty: the public one.
+    pub leak_check_url: String,
 }
 
 impl Default for Settings {
@@ -45,6 +50,8 @@ impl Default for Settings {
             clipboard_clear_seconds: 30,
             close_to_tray: true,
             theme: Theme::System,
+            leak_check: false,
+            leak_check_url: String::new(),
         }
     }
 }
@@ -82,6 +89,10 @@ impl Settings {
                 "clipboard clearing can be at most {} minutes",
                 MAX_CLIPBOARD_CLEAR_SECONDS / 60
             )));
+        }
+        if !self.leak_check_url.trim().is_empty() {
+            keyhaven_client::health::LeakChecker::new(&self.leak_check_url)
+                .map_err(|e| SettingsError::Invalid(e.to_string()))?;
         }
         Ok(())
     }
@@ -168,6 +179,8 @@ mod tests {
             clipboard_clear_seconds: 0,
             close_to_tray: false,
             theme: Theme::Dark,
+            leak_check: true,
+            leak_check_url: "http://127.0.0.1:9/range/".into(),
         };
         settings.save(&path).unwrap();
         assert_eq!(Settings::load(&path), settings);
@@ -217,5 +230,10 @@ mod tests {
         let path = dir.path().join("settings.json");
         assert!(too_long.save(&path).is_err());
         assert!(!path.exists());
+        let elsewhere = Settings {
+            leak_check_url: "http://example.com/range/".into(),
+            ..Settings::default()
+        };
+        assert_eq!(elsewhere.validate().unwrap_err().code(), "invalid_settings");
     }
 }

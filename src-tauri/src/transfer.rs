@@ -18,6 +18,8 @@ pub enum Pick {
     KeyFile,
     /// Where to save an export, with the name it suggests.
     Save { suggested_name: &'static str },
+    /// An image holding a one-time code's QR code.
+    QrImage,
 }
 
 /// Shows a file chooser and answers the chosen path, or `None` when the person cancelled.
@@ -153,7 +155,7 @@ impl TransferState {
 }
 
 /// The file's bytes, refused beyond [`MAX_FILE_BYTES`] without reading more than that.
-fn read_capped(path: &Path) -> Result<ChosenFile, TransferError> {
+pub fn read_capped(path: &Path) -> Result<ChosenFile, TransferError> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

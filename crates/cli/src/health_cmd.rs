@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use keyhaven_client::leaks::{check_leaked_passwords, leak_check_url, LeakCheckError};
+use keyhaven_client::health::{check_leaked_passwords, leak_check_url, LeakCheckError};
 use keyhaven_vault::health::{HealthItem, HealthReport};
 use keyhaven_vault::Vault;
 

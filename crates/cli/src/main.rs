@@ -51,10 +51,10 @@ fn exit_code_and_code(err: &anyhow::Error) -> (u8, &'static str) {
     if let Some(vault_err) = err.downcast_ref::<VaultError>() {
         return vault_exit(vault_err);
     }
-    if let Some(leak_err) = err.downcast_ref::<keyhaven_client::leaks::LeakCheckError>() {
+    if let Some(leak_err) = err.downcast_ref::<keyhaven_client::health::LeakCheckError>() {
         let exit = match leak_err {
-            keyhaven_client::leaks::LeakCheckError::Unreachable(_) => 7,
-            keyhaven_client::leaks::LeakCheckError::Vault(vault_err) => {
+            keyhaven_client::health::LeakCheckError::Unreachable(_) => 7,
+            keyhaven_client::health::LeakCheckError::Vault(vault_err) => {
                 return vault_exit(vault_err)
             }
             _ => 2,

@@ -9,7 +9,7 @@
 //!   the account's settings, sign-out), with typed outcomes; the programs only present them.
 //! - [`browser_sign_in`]: signing in with Google, Facebook or Apple through the system browser.
 //! - [`suite`]: the suite session other Keyhaven apps of this computer sign in with.
-//! - [`leaks`]: the leak check of the vault's passwords against Have I Been Pwned (k-anonymity).
+//! - [`health`]: the password-health report with the vault released while zxcvbn runs, and the leak check against Have I Been Pwned (k-anonymity).
 //! - [`sync`]: one sync (push with compare-and-swap, merge, pull); [`worker`] runs it in the
 //!   background of an app.
 //!
@@ -21,8 +21,8 @@ pub mod browser_sign_in;
 pub mod connect;
 pub mod device;
 mod error;
+pub mod health;
 mod keyring_item;
-pub mod leaks;
 pub mod session;
 pub mod suite;
 pub mod sync;

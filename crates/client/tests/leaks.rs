@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::get;
 use axum::Router;
-use keyhaven_client::leaks::check_leaked_passwords;
+use keyhaven_client::health::check_leaked_passwords;
 use keyhaven_vault::crypto::KdfParams;
 use keyhaven_vault::item::{ItemContent, ItemDraft, Login};
 use keyhaven_vault::Vault;

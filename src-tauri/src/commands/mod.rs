@@ -3,7 +3,9 @@
 pub mod account;
 pub mod app;
 pub mod clipboard;
+pub mod codes;
 pub mod generator;
+pub mod health;
 pub mod items;
 pub mod reminders;
 pub mod reveal;

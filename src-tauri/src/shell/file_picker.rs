@@ -10,6 +10,7 @@ use crate::transfer::{Pick, Picker};
 pub const IMPORT_TITLE: &str = "Import into Keyhaven";
 pub const KEY_FILE_TITLE: &str = "Choose the KeePass key file";
 pub const EXPORT_TITLE: &str = "Export from Keyhaven";
+pub const QR_IMAGE_TITLE: &str = "Choose an image of the QR code";
 
 /// A [`Picker`] that shows the chooser for `pick` and waits for the answer (commands run off
 /// the main thread, so waiting is allowed).
@@ -22,6 +23,10 @@ pub fn file_picker<R: Runtime>(app: AppHandle<R>) -> Picker {
         let chosen = match pick {
             Pick::Import => dialog.set_title(IMPORT_TITLE).blocking_pick_file(),
             Pick::KeyFile => dialog.set_title(KEY_FILE_TITLE).blocking_pick_file(),
+            Pick::QrImage => dialog
+                .set_title(QR_IMAGE_TITLE)
+                .add_filter("Images", &["png", "jpg", "jpeg", "gif", "webp", "bmp"])
+                .blocking_pick_file(),
             Pick::Save { suggested_name } => dialog
                 .set_title(EXPORT_TITLE)
                 .set_file_name(suggested_name)

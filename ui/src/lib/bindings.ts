@@ -220,6 +220,63 @@ async copyText(text: string) : Promise<Result<Copied, CommandError>> {
 }
 },
 /**
+ * The login's current code and the seconds it has left.
+ */
+async totpCode(id: string) : Promise<Result<TotpCode, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("totp_code", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Copies the login's current code; the clipboard is cleared as after copying a password.
+ */
+async copyTotpCode(id: string) : Promise<Result<Copied, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("copy_totp_code", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens the file chooser for an image of a QR code and answers the secret it holds (for the
+ * editor's field), or `None` when the person cancelled.
+ */
+async readTotpQrImage() : Promise<Result<string | null, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("read_totp_qr_image") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The report of weak, reused, old, insecure and leaked logins (the vault is released while the
+ * facts of items that arrived without them are worked out).
+ */
+async healthReport() : Promise<Result<HealthReport, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("health_report") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Checks the passwords against Have I Been Pwned; refused unless the person turned it on.
+ */
+async checkLeakedPasswordsNow() : Promise<Result<LeakCheckDone, CommandError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("check_leaked_passwords_now") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * A new random password (OS CSPRNG) with the chosen length and classes, or the defaults.
  */
 async generatePassword(options: GeneratorOptions | null) : Promise<Result<Generated, CommandError>> {
@@ -922,6 +979,38 @@ export type Generated = { password: string; options: GeneratorOptions }
  */
 export type GeneratorOptions = { length: number; lowercase: boolean; uppercase: boolean; digits: boolean; symbols: boolean; exclude_lookalikes: boolean }
 /**
+ * How many logins each finding has, for a summary.
+ */
+export type HealthCounts = { weak: number; 
+/**
+ * Logins whose password another login also has.
+ */
+reused: number; old: number; insecure: number; leaked: number }
+/**
+ * An item as a health list shows it.
+ */
+export type HealthItem = { id: string; title: string; subtitle: string }
+/**
+ * The password-health report of the whole vault.
+ */
+export type HealthReport = { counts: HealthCounts; weak: WeakPassword[]; 
+/**
+ * Groups of logins sharing a password, largest first.
+ */
+reused: ReusedPassword[]; old: OldPassword[]; insecure: InsecureWebsite[]; 
+/**
+ * From the last leak check; empty when none ran.
+ */
+leaked: LeakedPassword[]; 
+/**
+ * When the last leak check ran (milliseconds since the Unix epoch), if one did.
+ */
+leaks_checked_at: number | null; 
+/**
+ * Passwords changed or added since the last leak check.
+ */
+leaks_unchecked: number }
+/**
  * A person's identity details for forms.
  */
 export type Identity = { first_name: string; last_name: string; email: string; phone: string; company: string; address: string; city: string; postal_code: string; country: string; notes: string }
@@ -946,6 +1035,10 @@ csv: CsvColumns | null }
  * visible until all are).
  */
 export type ImportProgress = { done: number; total: number }
+/**
+ * A login with an `http://` website.
+ */
+export type InsecureWebsite = { item: HealthItem; url: string }
 /**
  * One stored item: common metadata plus the type-specific content.
  */
@@ -1004,6 +1097,30 @@ export type LastChangeView = {
  */
 at: number; device_name: string }
 /**
+ * What a leak check found.
+ */
+export type LeakCheckDone = { 
+/**
+ * Distinct passwords checked.
+ */
+checked: number; 
+/**
+ * How many of them appear in known breaches.
+ */
+leaked: number; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+checked_at: number }
+/**
+ * A login whose password Have I Been Pwned has seen in breaches.
+ */
+export type LeakedPassword = { item: HealthItem; 
+/**
+ * How many times the password appears in known breaches.
+ */
+seen: number }
+/**
  * One provider identity linked to the account.
  */
 export type LinkedProvider = { 
@@ -1059,6 +1176,14 @@ item: string;
  * What was left behind, by name ("the passkey for example.com", "attachment scan.pdf").
  */
 what: string }
+/**
+ * A login whose password has not changed for over a year.
+ */
+export type OldPassword = { item: HealthItem; 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+changed_at: number }
 /**
  * The tray's *Connect to Keyhaven Account…*: the main window opens the connect screen (or the
  * account settings when already signed in).
@@ -1118,6 +1243,10 @@ export type QuarantinedView = { item_id: string; reason: string;
  */
 found_at: number }
 /**
+ * Logins that share one password.
+ */
+export type ReusedPassword = { items: HealthItem[] }
+/**
  * A secret field of an item, for revealing it.
  */
 export type SecretField = { field: "password" } | { field: "totp_secret" } | { field: "card_number" } | { field: "security_code" } | 
@@ -1160,7 +1289,16 @@ clipboard_clear_seconds: number;
 /**
  * Closing the main window hides it; the app stays in the tray.
  */
-close_to_tray: boolean; theme: Theme }
+close_to_tray: boolean; theme: Theme; 
+/**
+ * Check the vault's passwords against Have I Been Pwned (only 5 characters of each
+ * password's SHA-1 leave the computer). Off until the person turns it on.
+ */
+leak_check: boolean; 
+/**
+ * The range API the leak check asks; empty: the public one.
+ */
+leak_check_url: string }
 /**
  * The account's sign-in methods as a settings screen shows them.
  */
@@ -1329,6 +1467,18 @@ sending: PushProgress | null }
  */
 export type Theme = "system" | "light" | "dark"
 /**
+ * The code of one moment, with how long it stays valid.
+ */
+export type TotpCode = { code: string; 
+/**
+ * The time step, in seconds.
+ */
+period: number; 
+/**
+ * Seconds until the next code, 1 to `period`.
+ */
+seconds_left: number }
+/**
  * What the vault's sealed state says of it, and the items from Keyhaven Account that did not
  * pass their checks.
  */
@@ -1370,6 +1520,14 @@ export type VaultStep =
  * master password; this computer's vault must be open, or its master password given).
  */
 "merge_local_vault"
+/**
+ * A login whose password is easy to guess.
+ */
+export type WeakPassword = { item: HealthItem; 
+/**
+ * The zxcvbn score, 0–2.
+ */
+score: number }
 
 /** tauri-specta globals **/
 

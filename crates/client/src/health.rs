@@ -1,4 +1,5 @@
-//! The leak check: which of the vault's passwords appear in known breaches, asked of Have I Been
+//! The password-health report, worked out with the vault released while zxcvbn runs over items
+//! that arrived without their facts ([`health_report`]), and the leak check: which of the vault's passwords appear in known breaches, asked of Have I Been
 //! Pwned's range API with k-anonymity. Only the first five hex characters of a password's SHA-1
 //! leave the device (`GET {endpoint}{prefix}`, with `Add-Padding: true` so that the answer's
 //! size says nothing either); the rest is compared here. The results are kept in the vault,
@@ -7,8 +8,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt, TryStreamExt};
-use keyhaven_vault::health::{Fingerprint, LeakQuery};
+use futures_util::future::try_join_all;
+use keyhaven_vault::health::{Fingerprint, HealthReport, LeakQuery};
 use keyhaven_vault::VaultError;
 use serde::Serialize;
 
@@ -124,25 +125,21 @@ impl LeakChecker {
                 .or_default()
                 .push(query);
         }
-        let answers: Vec<Vec<(Fingerprint, u64)>> = stream::iter(by_prefix)
-            .map(|(prefix, wanted)| async move {
-                let answer = self.range(prefix).await?;
-                Ok::<_, LeakCheckError>(
-                    wanted
-                        .iter()
-                        .map(|q| {
-                            (
-                                q.fingerprint,
-                                answer.get(q.suffix.as_str()).copied().unwrap_or(0),
-                            )
-                        })
-                        .collect(),
-                )
-            })
-            .buffer_unordered(CONCURRENT_REQUESTS)
-            .try_collect()
-            .await?;
-        Ok(answers.into_iter().flatten().collect())
+        let prefixes: Vec<(&str, Vec<&LeakQuery>)> = by_prefix.into_iter().collect();
+        let mut seen = Vec::with_capacity(queries.len());
+        for batch in prefixes.chunks(CONCURRENT_REQUESTS) {
+            let asked: Vec<_> = batch.iter().map(|(prefix, _)| self.range(prefix)).collect();
+            let answers = try_join_all(asked).await?;
+            for ((_, wanted), answer) in batch.iter().zip(answers) {
+                seen.extend(wanted.iter().map(|q| {
+                    (
+                        q.fingerprint,
+                        answer.get(q.suffix.as_str()).copied().unwrap_or(0),
+                    )
+                }));
+            }
+        }
+        Ok(seen)
     }
 
     /// The suffixes the API knows for one prefix, with their counts (padding lines count 0).
@@ -205,6 +202,24 @@ fn parse_range(body: &[u8]) -> Result<HashMap<String, u64>, LeakCheckError> {
         seen.insert(suffix.to_ascii_uppercase(), count);
     }
     Ok(seen)
+}
+
+/// The vault's health report. Facts missing for items that arrived without them (an import, a
+/// sync) are worked out with the vault released, so that other commands go on meanwhile; they
+/// are kept only for the items still at the version they describe.
+pub fn health_report(vault: &impl VaultAccess) -> Result<HealthReport, VaultError> {
+    let work = vault.with_vault(|vault| vault.health_work())?;
+    let computed = if work.is_empty() {
+        None
+    } else {
+        Some(work.compute()?)
+    };
+    vault.with_vault(|vault| {
+        if let Some(computed) = computed {
+            vault.store_health(computed)?;
+        }
+        vault.read_health_report(now_ms())
+    })
 }
 
 /// Checks every distinct password of the vault and keeps the results in it. The vault is
