@@ -27,7 +27,38 @@ const LOGIN: MaskedItem = {
   needs_review: false,
 };
 
+const WITH_CODE: MaskedItem = { ...LOGIN, content: { ...LOGIN.content, totp_secret: "••••••••••" } } as MaskedItem;
+
 describe("ItemDetail", () => {
+  it("shows the one-time code Rust computes, its countdown, and offers Copy code after Copy password", async () => {
+    const called: string[] = [];
+    mockIPC((cmd) => {
+      called.push(cmd);
+      if (cmd === "totp_code") return { code: "123456", period: 30, seconds_left: 12 };
+      if (cmd === "copy_item_field" || cmd === "copy_totp_code") return { clears_after_seconds: 30 };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(ItemDetail, { item: WITH_CODE, onEdit: () => {}, onDeleted: () => {} });
+    expect(await screen.findByText("123 456")).toBeInTheDocument();
+    expect(screen.getByRole("timer")).toHaveTextContent("12 s");
+    expect(screen.queryByText("••••••••••", { selector: ".code" })).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Copy password" }));
+    await fireEvent.click(await screen.findByRole("button", { name: "Copy code" }));
+    await waitFor(() => expect(called).toContain("copy_totp_code"));
+    expect(await screen.findByText(/One-time code copied/)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Copy code" })).not.toBeInTheDocument();
+  });
+
+  it("says so when the stored secret cannot make codes", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "totp_code")
+        throw { code: "invalid_totp_secret", message: "this one-time code secret cannot make codes: a code has 6 to 8 digits, not \"0\"" };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(ItemDetail, { item: WITH_CODE, onEdit: () => {}, onDeleted: () => {} });
+    expect(await screen.findByTestId("totp-problem")).toHaveTextContent("Can't make codes from this secret: a code has 6 to 8 digits");
+  });
+
   it("masks secrets until asked, then gets them from Rust, and shows the rest", async () => {
     const revealed: unknown[] = [];
     mockIPC((cmd, args) => {

@@ -10,6 +10,8 @@ const DEFAULTS: SettingsValue = {
   clipboard_clear_seconds: 30,
   close_to_tray: true,
   theme: "system",
+  leak_check: false,
+  leak_check_url: "",
 };
 
 function mockSettings(refuse = false) {
