@@ -497,7 +497,7 @@ fn settings_are_validated_saved_and_kept_for_the_next_start() {
     assert_eq!(
         defaults,
         json!({"auto_lock_seconds": 900, "lock_on_sleep": true, "clipboard_clear_seconds": 30,
-               "close_to_tray": true, "theme": "system"})
+               "close_to_tray": true, "theme": "system", "leak_check": false, "leak_check_url": ""})
     );
     let too_long = json!({"auto_lock_seconds": 1_000_000, "lock_on_sleep": true,
         "clipboard_clear_seconds": 30, "close_to_tray": true, "theme": "dark"});
@@ -509,8 +509,18 @@ fn settings_are_validated_saved_and_kept_for_the_next_start() {
         "nothing changed"
     );
 
+    let elsewhere = json!({"auto_lock_seconds": 900, "lock_on_sleep": true,
+        "clipboard_clear_seconds": 30, "close_to_tray": true, "theme": "dark",
+        "leak_check": true, "leak_check_url": "http://leaks.example/range/"});
+    let err = invoke_with(&main, "update_settings", json!({"settings": elsewhere})).unwrap_err();
+    assert_eq!(
+        err["code"], "invalid_settings",
+        "the leak check goes nowhere but https or loopback"
+    );
+
     let chosen = json!({"auto_lock_seconds": 300, "lock_on_sleep": false,
-        "clipboard_clear_seconds": 0, "close_to_tray": false, "theme": "dark"});
+        "clipboard_clear_seconds": 0, "close_to_tray": false, "theme": "dark",
+        "leak_check": true, "leak_check_url": "http://127.0.0.1:9/range/"});
     assert_eq!(
         invoke_with(&main, "update_settings", json!({"settings": chosen})).unwrap(),
         chosen
