@@ -147,7 +147,7 @@ step("the generator screen makes passwords to the chosen options and copies them
 });
 
 step("settings are saved and applied: the dark theme at once and after a relaunch", async () => {
-  await session.click("nav[aria-label=Sections] button:nth-child(3)");
+  await session.execute("[...document.querySelectorAll('nav.tabs button')].find((b) => b.textContent.trim() === 'Settings').click()");
   await session.find("#settings-title");
   await session.screenshot("settings");
   await session.click("input[type=radio][value=dark]");

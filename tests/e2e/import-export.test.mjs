@@ -139,7 +139,7 @@ step("the import stores every item at once and shows its progress", async () => 
 });
 
 step("an encrypted export asks the master password again and writes a private file the CLI imports", async () => {
-  await session.click("nav.tabs button:nth-child(3)");
+  await session.execute("[...document.querySelectorAll('nav.tabs button')].find((b) => b.textContent.trim() === 'Settings').click()");
   await session.waitForText("#settings-title", /Settings/);
   await session.execute("[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Export…').click()");
   await session.find("#export-master");
