@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use keyhaven_client::health::{check_leaked_passwords, leak_check_url, LeakCheckError};
+use keyhaven_client::health::{check_leaked_passwords, leak_check_url};
 use keyhaven_vault::health::{HealthItem, HealthReport};
 use keyhaven_vault::Vault;
 
@@ -31,11 +31,7 @@ pub fn health(vault: &mut Vault, args: HealthArgs, json: bool) -> Result<()> {
             .build()
             .context("starting the network runtime")?;
         let access = Mutex::new(&mut *vault);
-        match runtime.block_on(check_leaked_passwords(&access, &endpoint)) {
-            Ok(_) => {}
-            Err(LeakCheckError::Vault(error)) => return Err(error.into()),
-            Err(error) => return Err(error.into()),
-        }
+        runtime.block_on(check_leaked_passwords(&access, &endpoint))?;
     }
     let report = vault.health_report()?;
     if json {
