@@ -19,7 +19,7 @@ UI_SOURCES := $(shell find ui -type f ! -name '*.test.ts' ! -name 'test-*.ts') p
 # must not share the two cores with the unit tests.
 .NOTPARALLEL:
 
-.PHONY: run test deps node-deps ui lint unit api e2e fuzz bindings bench budgets server-budgets sync-budgets import-budgets clean-artifacts
+.PHONY: package run test deps node-deps ui lint unit api e2e fuzz bindings bench budgets server-budgets sync-budgets import-budgets clean-artifacts
 
 run: deps node-deps ui
 	$(BUILD_BINS)
@@ -124,3 +124,8 @@ sync-budgets: deps
 	cargo build --release -p keyhaven-client --example sync_bench
 	mkdir -p artifacts
 	scripts/with-keyring.sh $(CARGO_TARGET_DIR)/release/examples/sync_bench | tee artifacts/sync-budgets.jsonl
+
+# The Debian packages (release build): keyhaven (app + CLI) and keyhaven-server, in
+# $(CARGO_TARGET_DIR)/packages.
+package: deps node-deps ui
+	scripts/package.sh

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   argon2 xclip dbus-bin xdotool imagemagick python3 python3-venv
   postgresql postgresql-client
   keepassxc
+  lintian desktop-file-utils help2man fonts-noto-cjk fonts-noto-color-emoji
 )
 
 missing=()
